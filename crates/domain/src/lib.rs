@@ -1,1 +1,28 @@
-//! placeholder
+//! Meridian's domain: pure types and rules, no I/O.
+//!
+//! - [`org`]: the organization model (units, functions, coverage, processes) and the
+//!   focal-point search;
+//! - [`authz`]: roles, actions and the one permission check every module calls;
+//! - [`audit`]: the shape of an audit-trail entry.
+
+pub mod audit;
+pub mod authz;
+pub mod org;
+
+/// Data files shipped inside the binary.
+pub mod builtin {
+    /// The default organization (IOM's structure).
+    pub const ORGANIZATION_TOML: &str = include_str!("../../../data/organization.toml");
+    /// ISO 3166 countries and territories with their names and UN membership.
+    pub const COUNTRIES_CSV: &str = include_str!("../../../data/countries.csv");
+
+    /// The default organization, parsed and checked.
+    pub fn organization() -> crate::org::Organization {
+        crate::org::parse_org_file(
+            "data/organization.toml",
+            ORGANIZATION_TOML,
+            &crate::org::Countries::builtin(),
+        )
+        .expect("the shipped organization file is valid (checked by a test)")
+    }
+}

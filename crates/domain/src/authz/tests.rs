@@ -1,0 +1,115 @@
+//! The permission matrix, tested as a feature: every role × action, and scope by place in the
+//! tree.
+
+use super::*;
+use crate::org::tests::org;
+
+fn user(unit: &str, roles: &[Role]) -> Actor {
+    Actor::User(UserActor {
+        id: "u1".into(),
+        email: "someone@example.org".into(),
+        unit: UnitCode::parse(unit).unwrap(),
+        roles: roles.to_vec(),
+    })
+}
+
+fn code(s: &str) -> UnitCode {
+    UnitCode::parse(s).unwrap()
+}
+
+#[test]
+fn only_administrators_manage_users_view_audit_and_reload() {
+    for role in Role::ALL {
+        for action in Action::ALL {
+            let expected = match action {
+                Action::ViewOrganization => true,
+                _ => role == Role::Administrator,
+            };
+            assert_eq!(role.grants(action), expected, "{role} {action:?}");
+        }
+    }
+}
+
+#[test]
+fn a_country_office_administrator_is_refused_another_office() {
+    let org = org();
+    let admin = user("CO-KEN", &[Role::Administrator]);
+    assert!(authorize(&org, &admin, Action::ManageUsers, &code("CO-KEN")).is_ok());
+    let refused = authorize(&org, &admin, Action::ViewUsers, &code("CO-UGA")).unwrap_err();
+    assert!(matches!(refused, Denied::Scope { .. }));
+    assert_eq!(
+        refused.to_string(),
+        "CO-UGA is outside your scope (CO-KEN); you may view user accounts only within it"
+    );
+    assert!(authorize(&org, &admin, Action::ViewUsers, &code("RO-NBO")).is_err());
+}
+
+#[test]
+fn a_regional_administrator_manages_the_region_only() {
+    let org = org();
+    let admin = user("RO-NBO", &[Role::Administrator]);
+    for inside in ["RO-NBO", "CO-KEN", "CO-UGA", "SE-X"] {
+        assert!(
+            authorize(&org, &admin, Action::ManageUsers, &code(inside)).is_ok(),
+            "{inside}"
+        );
+    }
+    for outside in ["CO-THA", "RO-BKK", "RMU", "EO"] {
+        assert!(
+            authorize(&org, &admin, Action::ManageUsers, &code(outside)).is_err(),
+            "{outside}"
+        );
+    }
+}
+
+#[test]
+fn headquarters_administrators_act_everywhere_and_alone_reload_the_organization() {
+    let org = org();
+    let hq = user("RMU", &[Role::Administrator]);
+    assert!(authorize(&org, &hq, Action::ManageUsers, &code("CO-THA")).is_ok());
+    assert!(authorize(&org, &hq, Action::ReloadOrganization, &code("EO")).is_ok());
+    let regional = user("RO-NBO", &[Role::Administrator]);
+    assert_eq!(
+        authorize(&org, &regional, Action::ReloadOrganization, &code("RO-NBO")),
+        Err(Denied::HeadquartersOnly {
+            action: "reload the organization"
+        })
+    );
+}
+
+#[test]
+fn a_role_without_the_action_is_refused_with_the_roles_that_would_do() {
+    let org = org();
+    let viewer = user("RMU", &[Role::Viewer, Role::RiskOfficer]);
+    let refused = authorize(&org, &viewer, Action::ManageUsers, &code("RMU")).unwrap_err();
+    assert_eq!(
+        refused.to_string(),
+        "you need one of the roles administrator to manage user accounts"
+    );
+    assert!(authorize(&org, &viewer, Action::ViewOrganization, &code("CO-THA")).is_ok());
+    let nobody = user("CO-KEN", &[]);
+    assert!(authorize(&org, &nobody, Action::ViewOrganization, &code("CO-KEN")).is_ok());
+}
+
+#[test]
+fn the_operator_at_the_command_line_may_do_anything() {
+    let org = org();
+    let op = Actor::Operator {
+        label: "root".into(),
+    };
+    for action in Action::ALL {
+        assert!(authorize(&org, &op, action, &code("CO-THA")).is_ok());
+    }
+}
+
+#[test]
+fn roles_parse_in_the_forms_people_type() {
+    assert_eq!(Role::parse("project-developer"), Ok(Role::ProjectDeveloper));
+    assert_eq!(Role::parse("M&E officer").is_err(), true);
+    assert_eq!(Role::parse("me_officer"), Ok(Role::MeOfficer));
+    assert!(
+        Role::parse("superuser")
+            .unwrap_err()
+            .contains("administrator")
+    );
+}

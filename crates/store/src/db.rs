@@ -1,0 +1,146 @@
+use crate::StoreError;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
+use std::str::FromStr;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The database, whichever backend it is on. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+/// A write transaction. Dropping it without [`Tx::commit`] rolls everything back.
+pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
+impl Store {
+    /// Connects and brings the schema up to date. A SQLite file is created if missing.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::invalid(
+                "database",
+                format!("expected a sqlite:// or postgres:// URL, found {url:?}"),
+            ));
+        };
+        let url = match backend {
+            Backend::Sqlite if !url.contains("mode=") => {
+                let sep = if url.contains('?') { '&' } else { '?' };
+                format!("{url}{sep}mode=rwc")
+            }
+            _ => url.to_owned(),
+        };
+        let options = AnyConnectOptions::from_str(&url)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(match backend {
+                Backend::Sqlite => 8,
+                Backend::Postgres => 16,
+            })
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL lets readers run beside the one writer; foreign keys are off by
+                        // default in SQLite.
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(Self { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Starts a write transaction. On SQLite it takes the write lock at once (`IMMEDIATE`), so
+    /// two writers queue instead of failing half-way with "database is locked".
+    pub async fn begin(&self) -> Result<Tx, StoreError> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Now, as stored: UTC RFC 3339 with microseconds, so text order is time order.
+pub fn now_text() -> String {
+    format_time(OffsetDateTime::now_utc())
+}
+
+pub(crate) fn format_time(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    let micros = t.microsecond();
+    let t = t
+        .replace_nanosecond(micros * 1000)
+        .expect("microseconds are valid nanoseconds");
+    let mut s = t.format(&Rfc3339).expect("UTC times format as RFC 3339");
+    // RFC 3339 output drops trailing zero fractions; pad to a fixed width for text ordering.
+    if let Some(dot) = s.find('.') {
+        let end = s.len() - 1; // the trailing 'Z'
+        let digits = end - dot - 1;
+        s.insert_str(end, &"0".repeat(6 - digits));
+    } else {
+        s.insert_str(s.len() - 1, ".000000");
+    }
+    s
+}
+
+pub(crate) fn parse_time(s: &str) -> Result<OffsetDateTime, StoreError> {
+    OffsetDateTime::parse(s, &Rfc3339).map_err(|e| StoreError::Corrupt(format!("time {s:?}: {e}")))
+}
+
+pub(crate) fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+pub(crate) fn flag(b: bool) -> i16 {
+    i16::from(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_times_sort_as_text() {
+        let a = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+        let b = a + time::Duration::microseconds(1);
+        let c = a + time::Duration::milliseconds(120);
+        let (ta, tb, tc) = (format_time(a), format_time(b), format_time(c));
+        assert_eq!(ta, "2023-11-14T22:13:20.000000Z");
+        assert_eq!(tb, "2023-11-14T22:13:20.000001Z");
+        assert_eq!(tc, "2023-11-14T22:13:20.120000Z");
+        assert!(ta < tb && tb < tc);
+        assert_eq!(parse_time(&tc).unwrap(), c);
+    }
+}
