@@ -1,1 +1,4 @@
-//! placeholder
+//! Readers, writers and validators for the data formats Meridian exchanges with the outside
+//! world. No database: everything works over `Read`/`Write`.
+
+pub mod iati;
