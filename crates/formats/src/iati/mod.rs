@@ -19,12 +19,15 @@
 //! the break plus one `0.1.1` error with the line and column, and `well_formed` is false.
 //! `Err(ReadError)` is kept for input that cannot be read at all (I/O).
 
+mod codelists;
 mod document;
 mod names;
 mod options;
 mod position;
 mod report;
+mod tree;
 mod validate;
+mod xpath;
 pub(crate) mod xsd;
 
 pub use options::ValidateOptions;

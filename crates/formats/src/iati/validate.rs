@@ -3,10 +3,12 @@
 
 use std::io::BufRead;
 
+use super::codelists::{CODELIST_CHECKS, CodelistChecks};
 use super::document::{Handler, Malformed, StartTag, read_document};
 use super::names::{NameId, XML_NS};
 use super::options::ValidateOptions;
 use super::report::{Finding, FindingSink, Layer, Report, Severity};
+use super::tree::Tree;
 use super::xsd::validator::{AttrInfo, ElementInfo, SchemaIssue, SchemaValidator};
 use super::xsd::{IATI_SCHEMA, Schema};
 
@@ -24,7 +26,11 @@ pub fn validate<R: BufRead>(input: R, opts: &ValidateOptions) -> Result<Report, 
     let schema = IATI_SCHEMA
         .as_ref()
         .map_err(|e| ReadError::Internal(e.to_string()))?;
+    let codelists = CODELIST_CHECKS
+        .as_ref()
+        .map_err(|e| ReadError::Internal(e.clone()))?;
     let mut run = Run::new(schema, opts);
+    run.codelists = Some(codelists);
     let malformed = read_document(input, &mut run)?;
     Ok(run.finish(malformed))
 }
@@ -56,6 +62,9 @@ struct Run<'s> {
     identifier: Option<String>,
     capturing_identifier: bool,
     max_pending: usize,
+    /// The activity being read, for the codelist and rule checks.
+    tree: Tree<'s>,
+    codelists: Option<&'s CodelistChecks>,
 }
 
 impl<'s> Run<'s> {
@@ -74,6 +83,8 @@ impl<'s> Run<'s> {
             identifier: None,
             capturing_identifier: false,
             max_pending: opts.max_findings,
+            tree: Tree::new(&schema.names),
+            codelists: None,
         }
     }
 
@@ -184,6 +195,36 @@ impl<'s> Run<'s> {
         }
     }
 
+    /// Codelist and rule checks on a finished activity.
+    fn check_unit(&mut self, node: u32) {
+        if node == super::tree::NONE {
+            return;
+        }
+        self.check_codelists(node, true);
+    }
+
+    fn check_codelists(&mut self, node: u32, subtree: bool) {
+        let Some(checks) = self.codelists else {
+            return;
+        };
+        let mut issues = Vec::new();
+        checks.check(&self.tree, node, subtree, &mut issues);
+        for issue in issues {
+            let n = &self.tree.nodes[issue.node as usize];
+            let (line, column) = (n.line, n.column);
+            self.emit(Finding {
+                severity: issue.severity,
+                layer: Layer::Codelist,
+                rule_id: issue.rule_id,
+                line,
+                column,
+                activity_identifier: None,
+                message: issue.message,
+                path: issue.path,
+            });
+        }
+    }
+
     fn unit_ended(&mut self) {
         let identifier = self.identifier.take().map(|s| s.trim().to_owned());
         for mut f in std::mem::take(&mut self.pending) {
@@ -267,6 +308,13 @@ impl Handler for Run<'_> {
         if !self.issues.is_empty() {
             self.flush_issues();
         }
+        if self.depth == 1 {
+            self.tree.start(tag, key);
+            self.tree.keep_root();
+            self.check_codelists(1, false);
+        } else if self.unit_depth.is_some() {
+            self.tree.start(tag, key);
+        }
     }
 
     fn text(&mut self, text: &str, line: u64, column: u64) {
@@ -274,6 +322,9 @@ impl Handler for Run<'_> {
             && let Some(id) = &mut self.identifier
         {
             id.push_str(text);
+        }
+        if self.unit_depth.is_some() {
+            self.tree.text(text);
         }
         self.validator.text(text, line, column, &mut self.issues);
         if !self.issues.is_empty() {
@@ -287,8 +338,16 @@ impl Handler for Run<'_> {
         if !self.issues.is_empty() {
             self.flush_issues();
         }
+        let recorded = self.depth == 1 || self.unit_depth.is_some();
+        let node = if recorded {
+            self.tree.end()
+        } else {
+            super::tree::NONE
+        };
         if self.unit_depth == Some(self.depth) {
+            self.check_unit(node);
             self.unit_ended();
+            self.tree.clear_unit();
         }
         if let Some(mark) = self.path_marks.pop() {
             self.path.truncate(mark);
