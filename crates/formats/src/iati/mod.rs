@@ -25,6 +25,7 @@ mod names;
 mod options;
 mod position;
 mod report;
+mod rules;
 mod tree;
 mod validate;
 mod xpath;
@@ -32,5 +33,6 @@ pub(crate) mod xsd;
 
 pub use options::ValidateOptions;
 pub use report::{Finding, Layer, Report, RuleCount, Severity};
+pub use rules::{Ruleset, RulesetError};
 pub use validate::{ReadError, validate};
 pub use xsd::SchemaError;

@@ -1,6 +1,9 @@
 //! What a caller can tune about a validation run.
 
 use std::collections::HashSet;
+use std::sync::Arc;
+
+use super::rules::Ruleset;
 
 /// Options for [`crate::iati::validate`]. `Default` is what the IATI Validator does, minus
 /// its online look-ups.
@@ -16,6 +19,8 @@ pub struct ValidateOptions {
     /// The date "now" is for rules about the future (`YYYY-MM-DD`); `None` uses the system
     /// clock.
     pub today: Option<String>,
+    /// The ruleset to apply; `None` is the IATI standard ruleset.
+    pub ruleset: Option<Arc<Ruleset>>,
 }
 
 impl Default for ValidateOptions {
@@ -24,6 +29,7 @@ impl Default for ValidateOptions {
             max_findings: 10_000,
             registered_publishers: HashSet::new(),
             today: None,
+            ruleset: None,
         }
     }
 }

@@ -105,10 +105,6 @@ impl<'n> Tree<'n> {
         id
     }
 
-    pub(crate) fn is_recording(&self) -> bool {
-        !self.open.is_empty()
-    }
-
     /// Opens an element under the current one (or as the root).
     pub(crate) fn start(&mut self, tag: &StartTag, key: Option<NameId>) {
         let name = match key {

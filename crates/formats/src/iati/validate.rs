@@ -8,6 +8,7 @@ use super::document::{Handler, Malformed, StartTag, read_document};
 use super::names::{NameId, XML_NS};
 use super::options::ValidateOptions;
 use super::report::{Finding, FindingSink, Layer, Report, Severity};
+use super::rules::{RuleRunner, Ruleset, parse_js_date};
 use super::tree::Tree;
 use super::xsd::validator::{AttrInfo, ElementInfo, SchemaIssue, SchemaValidator};
 use super::xsd::{IATI_SCHEMA, Schema};
@@ -29,8 +30,23 @@ pub fn validate<R: BufRead>(input: R, opts: &ValidateOptions) -> Result<Report, 
     let codelists = CODELIST_CHECKS
         .as_ref()
         .map_err(|e| ReadError::Internal(e.clone()))?;
+    let ruleset = match &opts.ruleset {
+        Some(r) => r.as_ref(),
+        None => Ruleset::standard().map_err(|e| ReadError::Internal(e.to_string()))?,
+    };
+    let now = match &opts.today {
+        Some(day) => parse_js_date(day)
+            .map(|start| start + 86_400_000 - 1)
+            .ok_or_else(|| {
+                ReadError::Internal(format!("'today' must be YYYY-MM-DD, not '{day}'"))
+            })?,
+        None => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX)),
+    };
     let mut run = Run::new(schema, opts);
     run.codelists = Some(codelists);
+    run.rules = Some(RuleRunner::new(ruleset, now, &opts.registered_publishers));
     let malformed = read_document(input, &mut run)?;
     Ok(run.finish(malformed))
 }
@@ -46,6 +62,9 @@ enum RootKind {
 }
 
 struct Run<'s> {
+    rules: Option<RuleRunner<'s>>,
+    /// Hashes of the activity identifiers seen so far (rule 1.1.2): 8 bytes an activity.
+    seen_identifiers: std::collections::HashSet<u64>,
     schema: &'s Schema,
     validator: SchemaValidator<'s>,
     sink: FindingSink,
@@ -70,6 +89,8 @@ struct Run<'s> {
 impl<'s> Run<'s> {
     fn new(schema: &'s Schema, opts: &ValidateOptions) -> Self {
         Run {
+            rules: None,
+            seen_identifiers: std::collections::HashSet::new(),
             schema,
             validator: SchemaValidator::new(schema),
             sink: FindingSink::new(opts.max_findings),
@@ -201,6 +222,60 @@ impl<'s> Run<'s> {
             return;
         }
         self.check_codelists(node, true);
+        if let Some(rules) = &mut self.rules {
+            let mut issues = Vec::new();
+            rules.run(&self.tree, &mut issues);
+            for issue in issues {
+                let n = &self.tree.nodes[issue.node as usize];
+                let (line, column) = (n.line, n.column);
+                self.emit(Finding {
+                    severity: issue.severity,
+                    layer: Layer::Ruleset,
+                    rule_id: issue.rule_id,
+                    line,
+                    column,
+                    activity_identifier: None,
+                    message: issue.message,
+                    path: issue.path,
+                });
+            }
+        }
+        self.check_duplicate_identifier(node);
+    }
+
+    /// Rule 1.1.2: an identifier used by an earlier activity of the file. Only a hash of each
+    /// identifier is kept, so memory stays small for any number of activities.
+    fn check_duplicate_identifier(&mut self, node: u32) {
+        use std::hash::{Hash, Hasher};
+        let identifier = match self.identifier.as_deref() {
+            Some(id) if !id.is_empty() => id.to_owned(),
+            _ => "noIdentifier".to_owned(),
+        };
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        identifier.hash(&mut hasher);
+        if self.seen_identifiers.insert(hasher.finish()) {
+            return;
+        }
+        let n = &self.tree.nodes[node as usize];
+        let (line, column) = (n.line, n.column);
+        let what = if self.root_kind == RootKind::Organisations {
+            "organisation"
+        } else {
+            "activity"
+        };
+        self.emit(Finding {
+            severity: Severity::Error,
+            layer: Layer::Ruleset,
+            rule_id: "1.1.2".into(),
+            line,
+            column,
+            activity_identifier: None,
+            message: format!(
+                "The {what} identifier must be unique for each {what}: '{}' is used more than once in this file.",
+                identifier.trim()
+            ),
+            path: self.tree.path(node),
+        });
     }
 
     fn check_codelists(&mut self, node: u32, subtree: bool) {
@@ -226,7 +301,11 @@ impl<'s> Run<'s> {
     }
 
     fn unit_ended(&mut self) {
-        let identifier = self.identifier.take().map(|s| s.trim().to_owned());
+        let identifier = self
+            .identifier
+            .take()
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty());
         for mut f in std::mem::take(&mut self.pending) {
             f.activity_identifier.clone_from(&identifier);
             self.sink.push(f);

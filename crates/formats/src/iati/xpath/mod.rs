@@ -30,21 +30,13 @@ impl XPathError {
 #[derive(Clone, Debug)]
 pub(crate) struct XPath {
     expr: Expr,
-    source: String,
 }
 
 impl XPath {
     pub(crate) fn compile(source: &str, names: &Interner) -> Result<XPath, XPathError> {
         let mut expr = parse::parse(source)?;
         bind(&mut expr, names);
-        Ok(XPath {
-            expr,
-            source: source.to_owned(),
-        })
-    }
-
-    pub(crate) fn source(&self) -> &str {
-        &self.source
+        Ok(XPath { expr })
     }
 
     pub(crate) fn expr(&self) -> &Expr {

@@ -1,0 +1,181 @@
+//! IATI rulesets (the JSON format of IATI-Rulesets, read by the IATI Validator): the
+//! standard ruleset ships in the binary; others can be loaded with [`Ruleset::from_json`].
+
+mod dates;
+mod evaluate;
+mod ruleset;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
+
+pub(crate) use dates::parse_js_date;
+use evaluate::{Environment, Outcome, evaluate_case};
+use ruleset::{Case, RuleContext, RuleKind, compile_case, compile_ruleset, substitute};
+
+use crate::iati::codelists::CODELISTS;
+use crate::iati::report::Severity;
+use crate::iati::tree::{DOCUMENT, Tree};
+use crate::iati::xpath::{Item, evaluate};
+use crate::iati::xsd::IATI_SCHEMA;
+
+const STANDARD: &str = include_str!("../../../data/iati/rulesets/standard.json");
+
+/// A ruleset that cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("cannot read the ruleset: {0}")]
+pub struct RulesetError(String);
+
+/// A compiled ruleset.
+#[derive(Debug, Clone)]
+pub struct Ruleset {
+    contexts: Vec<RuleContext>,
+}
+
+static STANDARD_RULESET: LazyLock<Result<Ruleset, RulesetError>> =
+    LazyLock::new(|| Ruleset::from_json(STANDARD));
+
+/// The prefixes an organisation identifier may start with: IATI's replica of org-id.guide.
+static ORG_ID_PREFIXES: LazyLock<HashSet<String>> = LazyLock::new(|| {
+    CODELISTS
+        .get("OrganisationRegistrationAgency")
+        .map(|l| l.codes().map(str::to_owned).collect())
+        .unwrap_or_default()
+});
+
+impl Ruleset {
+    /// Reads a ruleset in the IATI-Rulesets JSON format.
+    pub fn from_json(json: &str) -> Result<Ruleset, RulesetError> {
+        let schema = IATI_SCHEMA
+            .as_ref()
+            .map_err(|e| RulesetError(e.to_string()))?;
+        Ok(Ruleset {
+            contexts: compile_ruleset(json, &schema.names)?,
+        })
+    }
+
+    /// The IATI standard ruleset for 2.03 (`IATI-Rulesets/rulesets/standard.json`).
+    pub fn standard() -> Result<&'static Ruleset, RulesetError> {
+        STANDARD_RULESET.as_ref().map_err(Clone::clone)
+    }
+}
+
+/// A broken rule, positioned on a tree node.
+#[derive(Debug)]
+pub(crate) struct RuleIssue {
+    pub(crate) node: u32,
+    pub(crate) path: String,
+    pub(crate) rule_id: String,
+    pub(crate) severity: Severity,
+    pub(crate) message: String,
+}
+
+/// Runs a ruleset over activity trees, one after another.
+pub(crate) struct RuleRunner<'r> {
+    ruleset: &'r Ruleset,
+    now: i64,
+    registered_publishers: &'r HashSet<String>,
+    /// Loop cases re-written for one `$1` value, compiled once per run.
+    loop_cases: HashMap<(usize, usize, String), (RuleKind, Case)>,
+}
+
+impl<'r> RuleRunner<'r> {
+    pub(crate) fn new(
+        ruleset: &'r Ruleset,
+        now: i64,
+        registered_publishers: &'r HashSet<String>,
+    ) -> Self {
+        RuleRunner {
+            ruleset,
+            now,
+            registered_publishers,
+            loop_cases: HashMap::new(),
+        }
+    }
+
+    pub(crate) fn run(&mut self, tree: &Tree, issues: &mut Vec<RuleIssue>) {
+        let ruleset = self.ruleset;
+        for context in &ruleset.contexts {
+            let nodes = evaluate(&context.selector, tree, Item::Node(DOCUMENT)).into_nodes();
+            for item in nodes {
+                for rule in &context.rules {
+                    for case in &rule.cases {
+                        match &case.looped {
+                            Some(_) => self.run_loop(case, tree, item, issues),
+                            None => self.run_case(rule.kind, case, tree, item, issues),
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn run_case(
+        &self,
+        kind: RuleKind,
+        case: &Case,
+        tree: &Tree,
+        item: Item,
+        issues: &mut Vec<RuleIssue>,
+    ) {
+        let env = Environment {
+            now: self.now,
+            registered_publishers: self.registered_publishers,
+            org_id_prefixes: &ORG_ID_PREFIXES,
+        };
+        if let Outcome::Fail { at, detail } = evaluate_case(kind, case, tree, item, &env) {
+            let target = at.unwrap_or(item);
+            let mut path = tree.path(target.element(tree));
+            if let Item::Attr(a) = target {
+                path.push_str("/@");
+                path.push_str(tree.name(tree.attrs[a as usize].name));
+            }
+            let message = if detail.is_empty() {
+                case.info.message.clone()
+            } else {
+                format!("{} ({detail})", case.info.message)
+            };
+            issues.push(RuleIssue {
+                node: target.element(tree),
+                path,
+                rule_id: case.info.id.clone(),
+                severity: case.info.severity,
+                message,
+            });
+        }
+    }
+
+    fn run_loop(&mut self, case: &Case, tree: &Tree, item: Item, issues: &mut Vec<RuleIssue>) {
+        let Some(looped) = &case.looped else {
+            return;
+        };
+        let mut groups: Vec<String> = Vec::new();
+        for n in evaluate(&looped.foreach, tree, item).into_nodes() {
+            let value = n.string(tree);
+            if !groups.contains(&value) {
+                groups.push(value);
+            }
+        }
+        let Ok(schema) = IATI_SCHEMA.as_ref() else {
+            return;
+        };
+        for (index, (kind, raw)) in looped.body.iter().enumerate() {
+            for group in &groups {
+                let key = (looped.id, index, group.clone());
+                if !self.loop_cases.contains_key(&key) {
+                    let rewritten = substitute(raw, &looped.subs, group);
+                    let mut no_loops = 0;
+                    match compile_case(*kind, &rewritten, &schema.names, &mut no_loops) {
+                        Ok(compiled) => {
+                            self.loop_cases.insert(key.clone(), (*kind, compiled));
+                        }
+                        // A value that breaks the XPath (a quote in it) cannot be checked.
+                        Err(_) => continue,
+                    }
+                }
+                if let Some((kind, compiled)) = self.loop_cases.get(&key) {
+                    self.run_case(*kind, compiled, tree, item, issues);
+                }
+            }
+        }
+    }
+}
