@@ -191,13 +191,19 @@ impl<'s> Run<'s> {
                     ),
                 );
             } else if version != "2.03" {
-                self.document_error(
-                    "meridian:version",
-                    tag,
-                    format!(
-                        "The file declares IATI version {version}; Meridian checks version 2.03, so the findings are those of 2.03."
+                // A warning: the file is legitimate IATI, only checked against the newer 2.03.
+                self.emit(Finding {
+                    severity: Severity::Warning,
+                    layer: Layer::Document,
+                    rule_id: "meridian:version".into(),
+                    line: tag.line,
+                    column: tag.column,
+                    activity_identifier: None,
+                    message: format!(
+                        "The file declares IATI version {version}, not 2.03: it was checked against 2.03, which it may not follow. Upgrade it to 2.03."
                     ),
-                );
+                    path: self.path.clone(),
+                });
             }
         }
     }
