@@ -291,7 +291,7 @@ fn axis(step: &Step, item: Item, tree: &Tree, out: &mut Vec<Item>) {
             }
             descendants(n, test, tree, out);
         }
-        (Axis::DescendantOrSelf | Axis::SelfAxis, other) => {
+        (Axis::DescendantOrSelf | Axis::Itself, other) => {
             let ok = match other {
                 Item::Node(n) => matches_element(test, n, tree),
                 Item::Attr(_) => matches!(test, NodeTest::Node),

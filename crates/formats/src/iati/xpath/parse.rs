@@ -55,7 +55,7 @@ pub(crate) enum Axis {
     Descendant,
     DescendantOrSelf,
     Parent,
-    SelfAxis,
+    Itself,
     Ancestor,
     AncestorOrSelf,
     FollowingSibling,
@@ -482,7 +482,7 @@ impl Parser<'_> {
     fn step(&mut self) -> Result<Step, XPathError> {
         if self.eat(&Token::Dot) {
             return Ok(Step {
-                axis: Axis::SelfAxis,
+                axis: Axis::Itself,
                 test: NodeTest::Node,
                 predicates: Vec::new(),
             });
@@ -506,7 +506,7 @@ impl Parser<'_> {
                 "descendant" => Axis::Descendant,
                 "descendant-or-self" => Axis::DescendantOrSelf,
                 "parent" => Axis::Parent,
-                "self" => Axis::SelfAxis,
+                "self" => Axis::Itself,
                 "ancestor" => Axis::Ancestor,
                 "ancestor-or-self" => Axis::AncestorOrSelf,
                 "following-sibling" => Axis::FollowingSibling,

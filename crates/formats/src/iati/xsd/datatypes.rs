@@ -177,13 +177,13 @@ impl Builtin {
             UnsignedInt => integer_in(v, Some(0), Some(u32::MAX as i128)),
             UnsignedShort => integer_in(v, Some(0), Some(u16::MAX as i128)),
             UnsignedByte => integer_in(v, Some(0), Some(u8::MAX as i128)),
-            Date => parse_date_part(v).is_some_and(|rest| is_timezone(rest)),
+            Date => parse_date_part(v).is_some_and(is_timezone),
             DateTime => is_date_time(v),
             Time => is_time_tz(v),
             GYear => parse_year(v).is_some_and(|(_, rest)| is_timezone(rest)),
             GYearMonth => parse_year(v).is_some_and(|(_, rest)| {
                 rest.strip_prefix('-')
-                    .and_then(|r| two_digits(r).map(|(m, r)| (m, r)))
+                    .and_then(two_digits)
                     .is_some_and(|(m, r)| (1..=12).contains(&m) && is_timezone(r))
             }),
         }
@@ -326,11 +326,7 @@ fn integer_in(v: &str, min: Option<i128>, max: Option<i128>) -> bool {
     let significant = digits.trim_start_matches('0');
     if significant.len() > 30 {
         // Beyond i128 only unbounded types can hold it.
-        return match (negative, min, max) {
-            (true, None, _) => true,
-            (false, _, None) => true,
-            _ => false,
-        };
+        return matches!((negative, min, max), (true, None, _) | (false, _, None));
     }
     let magnitude: i128 = significant.parse().unwrap_or(0);
     let value = if negative { -magnitude } else { magnitude };

@@ -511,7 +511,7 @@ impl<'s> SchemaValidator<'s> {
                         .filter(|(m, s)| m.required && !**s)
                         .map(|(m, _)| m.name)
                         .collect();
-                    if !missing.is_empty() && !(nothing_seen && *optional) {
+                    if !(missing.is_empty() || nothing_seen && *optional) {
                         issues.push(issue(format!(
                             "Element '{}': Missing child element(s).{}",
                             frame.label,
