@@ -1,1 +1,94 @@
-fn main() {}
+//! `meridian`: the one binary. `serve` runs the web UI and JSON API; the other commands
+//! administer the same database from the command line, acting as the operator.
+
+mod org;
+mod serve;
+mod user;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use meridian_domain::authz::Actor;
+use meridian_store::Store;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(
+    name = "meridian",
+    version,
+    about = "Open management for organizations working on migration"
+)]
+struct Cli {
+    /// Database URL: sqlite://FILE (created if missing) or postgres://USER@HOST/DB.
+    #[arg(
+        long,
+        global = true,
+        env = "MERIDIAN_DATABASE_URL",
+        default_value = "sqlite://meridian.db"
+    )]
+    database: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web UI and the JSON API.
+    Serve(serve::ServeArgs),
+    /// Manage user accounts.
+    #[command(subcommand)]
+    User(user::UserCommand),
+    /// Check or load the organization file.
+    #[command(subcommand)]
+    Org(org::OrgCommand),
+    /// Bring the database schema up to date, and nothing else.
+    Migrate,
+}
+
+/// The organization file to use: the one given, or the one built into the binary.
+#[derive(clap::Args, Clone)]
+pub struct OrgFileArg {
+    /// An organization file (TOML) to use instead of the built-in one.
+    #[arg(long, env = "MERIDIAN_ORG_FILE")]
+    pub org_file: Option<PathBuf>,
+}
+
+/// The command line acts as the operator: whoever runs it has the machine and the database.
+pub fn operator() -> Actor {
+    let who = std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .unwrap_or_else(|_| "cli".to_owned());
+    Actor::Operator { label: who }
+}
+
+pub async fn connect(url: &str) -> anyhow::Result<Store> {
+    Store::connect(url)
+        .await
+        .with_context(|| format!("opening the database {url}"))
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("MERIDIAN_LOG")
+                .unwrap_or_else(|_| "meridian=info,tower_http=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let result = match cli.command {
+        Command::Serve(args) => serve::run(&cli.database, args).await,
+        Command::User(cmd) => user::run(&cli.database, cmd).await,
+        Command::Org(cmd) => org::run(&cli.database, cmd).await,
+        Command::Migrate => connect(&cli.database)
+            .await
+            .map(|_| println!("The database schema is up to date.")),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

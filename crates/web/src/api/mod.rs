@@ -1,0 +1,73 @@
+//! The JSON API under `/api/v1`, described by the OpenAPI document at `/api/v1/openapi.json`.
+
+pub mod audit;
+pub mod auth;
+pub mod org;
+pub mod users;
+
+use crate::state::AppState;
+use axum::Json;
+use axum::Router;
+use axum::routing::{get, post};
+use utoipa::OpenApi;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Meridian API", description = "Management of an international migration organization: its units, projects, results and resources."),
+    paths(
+        auth::login, auth::logout, auth::me, auth::change_password,
+        org::list_units, org::get_unit, org::search_units, org::get_country, org::reload,
+        users::list, users::create, users::get, users::update, users::issue_token,
+        audit::list,
+    ),
+    modifiers(&Security),
+    security(("bearer" = []), ("session" = [])),
+    tags(
+        (name = "auth", description = "Signing in; tokens come from `meridian user token EMAIL` or POST /api/v1/users/{id}/tokens"),
+        (name = "organization", description = "Units, functions, regional coverage, focal points"),
+        (name = "users", description = "Accounts, for administrators within their scope"),
+        (name = "audit", description = "The append-only audit trail"),
+    )
+)]
+pub struct ApiDoc;
+
+struct Security;
+
+impl utoipa::Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
+                crate::auth::SESSION_COOKIE,
+            ))),
+        );
+    }
+}
+
+async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/openapi.json", get(openapi))
+        .route("/api/v1/auth/login", post(auth::login))
+        .route("/api/v1/auth/logout", post(auth::logout))
+        .route("/api/v1/me", get(auth::me))
+        .route("/api/v1/me/password", post(auth::change_password))
+        .route("/api/v1/org-units", get(org::list_units))
+        .route("/api/v1/org-units/search", get(org::search_units))
+        .route("/api/v1/org-units/reload", post(org::reload))
+        .route("/api/v1/org-units/{code}", get(org::get_unit))
+        .route("/api/v1/countries/{iso3}", get(org::get_country))
+        .route("/api/v1/users", get(users::list).post(users::create))
+        .route("/api/v1/users/{id}", get(users::get).patch(users::update))
+        .route("/api/v1/users/{id}/tokens", post(users::issue_token))
+        .route("/api/v1/audit", get(audit::list))
+}

@@ -1,0 +1,95 @@
+use meridian_domain::org::{Countries, FocalPointIndex, Organization};
+use meridian_store::Store;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+
+/// The organization as loaded, with what is derived from it. Replaced whole on reload.
+pub struct OrgSnapshot {
+    pub org: Organization,
+    pub index: FocalPointIndex,
+    pub countries: Countries,
+}
+
+impl OrgSnapshot {
+    pub fn new(org: Organization, countries: Countries) -> Self {
+        let index = FocalPointIndex::new(&org);
+        Self {
+            org,
+            index,
+            countries,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    /// The organization file reloads read; `None`: the one built into the binary.
+    pub org_file: Option<PathBuf>,
+    /// Mark cookies `Secure` even without `X-Forwarded-Proto: https` (when TLS ends here).
+    pub secure_cookies: bool,
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<Config>,
+    snapshot: Arc<RwLock<Arc<OrgSnapshot>>>,
+}
+
+impl AppState {
+    pub fn new(store: Store, snapshot: OrgSnapshot, config: Config) -> Self {
+        Self {
+            store,
+            config: Arc::new(config),
+            snapshot: Arc::new(RwLock::new(Arc::new(snapshot))),
+        }
+    }
+
+    /// The current organization. Cheap: an `Arc` clone.
+    pub fn org(&self) -> Arc<OrgSnapshot> {
+        self.snapshot.read().expect("snapshot lock").clone()
+    }
+
+    pub fn replace_org(&self, snapshot: OrgSnapshot) {
+        *self.snapshot.write().expect("snapshot lock") = Arc::new(snapshot);
+    }
+}
+
+impl AppState {
+    /// Reads the organization file again, loads it into the store (checking the actor may),
+    /// and swaps the in-memory organization for the stored one.
+    pub async fn reload_organization(
+        &self,
+        actor: &meridian_domain::authz::Actor,
+    ) -> Result<crate::api::org::ReloadSummary, crate::error::AppError> {
+        use crate::error::AppError;
+        let current = self.org();
+        let (name, text) = match &self.config.org_file {
+            Some(path) => (
+                path.display().to_string(),
+                std::fs::read_to_string(path).map_err(|e| {
+                    AppError::invalid("org_file", format!("cannot read {}: {e}", path.display()))
+                })?,
+            ),
+            None => (
+                "built-in organization".to_owned(),
+                meridian_domain::builtin::ORGANIZATION_TOML.to_owned(),
+            ),
+        };
+        let org = meridian_domain::org::parse_org_file(&name, &text, &current.countries)
+            .map_err(|e| AppError::invalid("org_file", e.to_string()))?;
+        let s = self
+            .store
+            .load_organization(actor, Some(&current.org), &org, &current.countries)
+            .await?;
+        let stored = self.store.organization().await?;
+        self.replace_org(OrgSnapshot::new(stored, current.countries.clone()));
+        Ok(crate::api::org::ReloadSummary {
+            units_added: s.units_added,
+            units_updated: s.units_updated,
+            units_retired: s.units_retired,
+            countries_changed: s.countries_changed,
+            other_changes: s.other_changes,
+        })
+    }
+}

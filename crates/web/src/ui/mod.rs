@@ -1,0 +1,297 @@
+//! The server-rendered pages. Every page extends `templates/base.html` through a [`Shell`]
+//! (language, signed-in user, CSRF token, navigation); handlers return a fragment to htmx
+//! requests (`HX-Request`) and the whole page otherwise.
+
+mod account;
+mod admin;
+mod org;
+
+use crate::auth::Caller;
+use crate::error::AppError;
+use crate::i18n::{Lang, Tr};
+use crate::state::AppState;
+use askama::Template;
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use meridian_domain::authz::{Action, authorize};
+use meridian_store::audit::AuditEvent;
+
+/// Modules that have a place in the navigation but are not built yet.
+const UPCOMING: [&str; 8] = [
+    "nav.projects",
+    "nav.results",
+    "nav.risk",
+    "nav.compliance",
+    "nav.donors",
+    "nav.partners",
+    "nav.data",
+    "nav.learning",
+];
+
+pub struct Shell {
+    pub t: Tr,
+    pub user: Option<ShellUser>,
+    pub csrf: String,
+    pub section: &'static str,
+    pub path: String,
+    pub is_admin: bool,
+    pub css: &'static str,
+    pub htmx: &'static str,
+    pub upcoming: &'static [&'static str],
+    pub languages: Vec<(&'static str, &'static str)>,
+}
+
+pub struct ShellUser {
+    pub email: String,
+    pub unit: String,
+}
+
+impl Shell {
+    pub fn new(t: Tr, caller: Option<&Caller>, section: &'static str, uri: &Uri) -> Self {
+        Self {
+            t,
+            user: caller.map(|c| ShellUser {
+                email: c.user.email.clone(),
+                unit: c.user.unit.to_string(),
+            }),
+            csrf: caller.and_then(|c| c.csrf.clone()).unwrap_or_default(),
+            section,
+            path: uri
+                .path_and_query()
+                .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned()),
+            is_admin: caller.is_some_and(|c| {
+                c.user
+                    .roles
+                    .contains(&meridian_domain::authz::Role::Administrator)
+            }),
+            css: crate::static_files::CSS_PATH,
+            htmx: crate::static_files::HTMX_PATH,
+            upcoming: &UPCOMING,
+            languages: Lang::ALL
+                .iter()
+                .map(|l| (l.code(), l.native_name()))
+                .collect(),
+        }
+    }
+}
+
+impl Shell {
+    pub fn kind_key(&self, kind: &str) -> &'static str {
+        kind_key(kind)
+    }
+
+    /// The label key of IOM's role in a process, e.g. `role.secretariat`.
+    pub fn role_key(&self, role: &str) -> &'static str {
+        match role {
+            "member" => "role.member",
+            "partner" => "role.partner",
+            "observer" => "role.observer",
+            "secretariat" => "role.secretariat",
+            "technical_secretariat" => "role.technical_secretariat",
+            "service_provider" => "role.service_provider",
+            _ => "kind.unknown",
+        }
+    }
+
+    /// The label key of a user role, e.g. `user_role.administrator`.
+    pub fn role_label(&self, role: &str) -> &'static str {
+        meridian_domain::authz::Role::parse(role)
+            .map(user_role_key)
+            .unwrap_or("kind.unknown")
+    }
+}
+
+pub fn user_role_key(role: meridian_domain::authz::Role) -> &'static str {
+    use meridian_domain::authz::Role::*;
+    match role {
+        Administrator => "user_role.administrator",
+        Viewer => "user_role.viewer",
+        ProjectDeveloper => "user_role.project_developer",
+        RegionalReviewer => "user_role.regional_reviewer",
+        Approver => "user_role.approver",
+        RbmOfficer => "user_role.rbm_officer",
+        MeOfficer => "user_role.me_officer",
+        RiskOfficer => "user_role.risk_officer",
+        ComplianceOfficer => "user_role.compliance_officer",
+        DonorRelationsOfficer => "user_role.donor_relations_officer",
+        PartnershipsOfficer => "user_role.partnerships_officer",
+        DataOfficer => "user_role.data_officer",
+    }
+}
+
+/// Renders a template into a response; a template error is an internal error.
+pub fn render(template: &impl Template) -> Result<Response, AppError> {
+    template
+        .render()
+        .map(|html| Html(html).into_response())
+        .map_err(|e| AppError::Internal(format!("template: {e}")))
+}
+
+pub fn is_htmx(headers: &HeaderMap) -> bool {
+    headers.contains_key("hx-request")
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    shell: Shell,
+    title: &'static str,
+    message: String,
+}
+
+/// Turns API-style errors from page handlers into pages: a redirect to sign in for
+/// `unauthenticated`, an error page in the user's language otherwise.
+async fn render_errors(State(_state): State<AppState>, req: Request, next: Next) -> Response {
+    let uri = req.uri().clone();
+    let tr = Tr::from_headers(req.headers());
+    let caller = req.extensions().get::<Caller>().cloned();
+    let response = next.run(req).await;
+    let Some(error) = response.extensions().get::<AppError>().cloned() else {
+        return response;
+    };
+    if let AppError::PasswordChangeRequired = error {
+        return Redirect::to("/account/password").into_response();
+    }
+    if let AppError::Unauthenticated = error {
+        let next = uri.path_and_query().map_or("/", |p| p.as_str());
+        let target = format!("/login?next={}", urlencode(next));
+        return Redirect::to(&target).into_response();
+    }
+    let title = match error.status() {
+        StatusCode::FORBIDDEN => tr.get("error.forbidden"),
+        StatusCode::NOT_FOUND => tr.get("error.not_found"),
+        StatusCode::CONFLICT => tr.get("error.conflict"),
+        StatusCode::INTERNAL_SERVER_ERROR => tr.get("error.internal"),
+        _ => tr.get("error.invalid"),
+    };
+    let page = ErrorPage {
+        shell: Shell::new(tr, caller.as_ref(), "", &uri),
+        title,
+        message: error.to_string(),
+    };
+    match page.render() {
+        Ok(html) => (error.status(), Html(html)).into_response(),
+        Err(_) => response,
+    }
+}
+
+pub fn urlencode(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// A row of an audit table, with the fields that changed.
+pub struct EventRow {
+    pub at: String,
+    pub at_short: String,
+    pub actor: String,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: String,
+    pub diff: Vec<DiffRow>,
+}
+
+pub struct DiffRow {
+    pub field: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+impl From<AuditEvent> for EventRow {
+    fn from(e: AuditEvent) -> Self {
+        let show = |v: &serde_json::Value| match v {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let mut diff = Vec::new();
+        match (&e.before, &e.after) {
+            (b, Some(serde_json::Value::Object(after))) => {
+                let before = b.as_ref().and_then(|b| b.as_object());
+                for (key, value) in after {
+                    let old = before.and_then(|b| b.get(key));
+                    if old != Some(value) {
+                        diff.push(DiffRow {
+                            field: key.clone(),
+                            before: old.map(show),
+                            after: Some(show(value)),
+                        });
+                    }
+                }
+            }
+            (b, a) => {
+                if b.is_some() || a.is_some() {
+                    diff.push(DiffRow {
+                        field: String::from("value"),
+                        before: b.as_ref().map(show),
+                        after: a.as_ref().map(show),
+                    });
+                }
+            }
+        }
+        Self {
+            at_short: e.at.get(..16).unwrap_or(&e.at).replace('T', " "),
+            at: e.at,
+            actor: e.actor,
+            action: e.action,
+            entity: e.entity,
+            entity_id: e.entity_id,
+            diff,
+        }
+    }
+}
+
+/// The label key of a unit kind, e.g. `kind.regional_office`.
+pub fn kind_key(kind: &str) -> &'static str {
+    match kind {
+        "executive_office" => "kind.executive_office",
+        "department" => "kind.department",
+        "division" => "kind.division",
+        "unit" => "kind.unit",
+        "office" => "kind.office",
+        "regional_office" => "kind.regional_office",
+        "country_office" => "kind.country_office",
+        "special_office" => "kind.special_office",
+        _ => "kind.unknown",
+    }
+}
+
+pub fn can(state: &AppState, caller: &Caller, action: Action, unit: &str) -> bool {
+    let snap = state.org();
+    meridian_domain::org::UnitCode::parse(unit)
+        .is_ok_and(|code| authorize(&snap.org, &caller.actor(), action, &code).is_ok())
+}
+
+pub fn router(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/", get(org::home))
+        .route("/login", get(account::login_page).post(account::login))
+        .route("/logout", post(account::logout))
+        .route(
+            "/account/password",
+            get(account::password_page).post(account::change_password),
+        )
+        .route("/lang/{code}", get(account::set_language))
+        .route("/org", get(org::tree))
+        .route("/org/units/{code}", get(org::unit))
+        .route("/org/search", get(org::search))
+        .route("/org/countries", get(org::countries))
+        .route("/org/countries/{iso3}", get(org::country))
+        .route("/admin/users", get(admin::users))
+        .route("/admin/units/{code}/users", get(admin::unit_users))
+        .route(
+            "/admin/users/new",
+            get(admin::new_user_page).post(admin::create_user),
+        )
+        .route(
+            "/admin/users/{id}",
+            get(admin::user_page).post(admin::update_user),
+        )
+        .route("/admin/users/{id}/password", post(admin::reset_password))
+        .route("/admin/users/{id}/token", post(admin::issue_token))
+        .route("/admin/audit", get(admin::audit))
+        .route("/admin/org/reload", post(admin::reload_org))
+        .layer(middleware::from_fn_with_state(state, render_errors))
+}
