@@ -114,8 +114,17 @@ impl<'n> Tree<'n> {
         let attrs_start = self.attrs.len() as u32;
         let index = self.nodes.len() as u32;
         for a in tag.attrs {
-            let key = expanded_key(tag.attr_namespace(a), tag.attr_local(a));
-            let attr_name = self.intern(&key);
+            let attr_name = match tag.attr_namespace(a) {
+                // The common case, without building a key.
+                None => match self.base.get(tag.attr_local(a)) {
+                    Some(id) => id,
+                    None => self.intern(tag.attr_local(a)),
+                },
+                Some(crate::iati::names::XML_NS) if tag.attr_local(a) == "lang" => {
+                    self.intern("xml:lang")
+                }
+                ns => self.intern(&expanded_key(ns, tag.attr_local(a))),
+            };
             let start = self.strings.len() as u32;
             self.strings.push_str(tag.attr_value(a));
             self.attrs.push(Attr {

@@ -457,6 +457,7 @@ impl Handler for Run<'_> {
 fn attr_key(schema: &Schema, namespace: Option<&str>, local: &str) -> Option<NameId> {
     match namespace {
         None => schema.names.get(local),
+        Some(XML_NS) if local == "lang" => schema.names.get("xml:lang"),
         Some(XML_NS) => schema.names.get(&format!("xml:{local}")),
         Some(ns) => schema.names.get(&format!("{{{ns}}}{local}")),
     }

@@ -39,7 +39,7 @@ struct Matches {
     per_path: Vec<usize>,
 }
 
-fn collect(case: &Case, tree: &Tree, context: Item) -> Matches {
+fn collect(case: &Case, tree: &Tree, context: Item, with_text: bool) -> Matches {
     let mut m = Matches {
         items: Vec::new(),
         texts: Vec::new(),
@@ -50,7 +50,12 @@ fn collect(case: &Case, tree: &Tree, context: Item) -> Matches {
             Value::Nodes(nodes) => {
                 m.per_path.push(nodes.len());
                 for n in nodes {
-                    m.texts.push(n.string(tree));
+                    // Counting rules need no text; skip the copies.
+                    m.texts.push(if with_text {
+                        n.string(tree)
+                    } else {
+                        String::new()
+                    });
                     m.items.push(Some(n));
                 }
             }
@@ -122,7 +127,16 @@ pub(crate) fn evaluate_case(
     {
         return Outcome::NotApplicable;
     }
-    let m = collect(case, tree, context);
+    let with_text = case.id_condition.is_some()
+        || !matches!(
+            kind,
+            RuleKind::AtLeastOne
+                | RuleKind::NoMoreThanOne
+                | RuleKind::OnlyOneOf
+                | RuleKind::Dependent
+                | RuleKind::IfThen
+        );
+    let m = collect(case, tree, context, with_text);
     match case.id_condition {
         Some(IdCondition::NotExistingOrgId)
             if m.texts

@@ -33,6 +33,19 @@ impl Item {
         }
     }
 
+    /// The string value without copying when it is a single piece of text.
+    pub(crate) fn str_value<'t>(self, tree: &'t Tree) -> std::borrow::Cow<'t, str> {
+        use std::borrow::Cow;
+        match self {
+            Item::Attr(a) => Cow::Borrowed(tree.str(&tree.attrs[a as usize].value)),
+            Item::Text(n) => Cow::Borrowed(tree.own_text(n)),
+            Item::Node(n) if n != DOCUMENT && tree.nodes[n as usize].first_child == NONE => {
+                Cow::Borrowed(tree.own_text(n))
+            }
+            Item::Node(n) => Cow::Owned(tree.string_value(n)),
+        }
+    }
+
     /// The element the item is on (itself, or the owner of an attribute or text).
     pub(crate) fn element(self, tree: &Tree) -> u32 {
         match self {
@@ -192,15 +205,15 @@ fn sort_unique(items: &mut Vec<Item>, tree: &Tree) {
 }
 
 fn walk(mut items: Vec<Item>, steps: &[Step], tree: &Tree) -> Vec<Item> {
+    let mut next = Vec::new();
     for step in steps {
-        let mut next = Vec::new();
+        next.clear();
         for &item in &items {
-            let mut found = Vec::new();
-            axis(step, item, tree, &mut found);
+            let start = next.len();
+            axis(step, item, tree, &mut next);
             for p in &step.predicates {
-                found = filter(found, p, tree);
+                filter_tail(&mut next, start, p, tree);
             }
-            next.extend(found);
         }
         if items.len() > 1
             || matches!(
@@ -210,9 +223,33 @@ fn walk(mut items: Vec<Item>, steps: &[Step], tree: &Tree) -> Vec<Item> {
         {
             sort_unique(&mut next, tree);
         }
-        items = next;
+        std::mem::swap(&mut items, &mut next);
     }
     items
+}
+
+/// Applies a predicate to `items[start..]`, in place.
+fn filter_tail(items: &mut Vec<Item>, start: usize, predicate: &Expr, tree: &Tree) {
+    let size = items.len() - start;
+    let mut keep = start;
+    for i in start..items.len() {
+        let item = items[i];
+        let ctx = Ctx {
+            tree,
+            item,
+            position: i - start + 1,
+            size,
+        };
+        let ok = match eval(predicate, &ctx) {
+            Value::Num(n) => n == (i - start + 1) as f64,
+            other => other.boolean(),
+        };
+        if ok {
+            items[keep] = item;
+            keep += 1;
+        }
+    }
+    items.truncate(keep);
 }
 
 /// Keeps the items a predicate accepts; a number predicate selects by position.
@@ -387,8 +424,8 @@ fn compare(op: CompareOp, a: &Value, b: &Value, tree: &Tree) -> bool {
 /// A node compared with a number is a number; with a string, a string.
 fn node_atom(item: Item, other: &Value, tree: &Tree) -> Value {
     match other {
-        Value::Num(_) => Value::Num(str_to_number(&item.string(tree))),
-        _ => Value::Str(item.string(tree)),
+        Value::Num(_) => Value::Num(str_to_number(&item.str_value(tree))),
+        _ => Value::Str(item.str_value(tree).into_owned()),
     }
 }
 
