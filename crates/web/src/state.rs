@@ -64,6 +64,13 @@ impl AppState {
     ) -> Result<crate::api::org::ReloadSummary, crate::error::AppError> {
         use crate::error::AppError;
         let current = self.org();
+        // Who may reload is decided before the file is even read.
+        meridian_domain::authz::authorize(
+            &current.org,
+            actor,
+            meridian_domain::authz::Action::ReloadOrganization,
+            &current.org.root().code,
+        )?;
         let (name, text) = match &self.config.org_file {
             Some(path) => (
                 path.display().to_string(),

@@ -1,0 +1,9 @@
+//! Meridian's integration tests: one binary, the real server, a fresh database per test.
+
+mod harness;
+
+mod accounts;
+mod audit;
+mod openapi;
+mod organization;
+mod pages;
