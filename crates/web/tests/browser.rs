@@ -286,7 +286,7 @@ async fn story(c: &Client, base: &str) -> Outcome {
     q.send_keys("risk appetite")
         .await
         .context("type in the search box")?;
-    let first = first_result_becomes(c, "Risk Management Unitx").await?;
+    let first = first_result_becomes(c, "Risk Management Unit").await?;
     ensure!(
         first == "Risk Management Unit",
         "the first result is {first:?}"
@@ -410,12 +410,11 @@ async fn first_result_becomes(c: &Client, expected: &str) -> Outcome<String> {
                     Err(e) => last = format!("the first result could not be read: {e}"),
                 },
                 None => {
-                    if let Ok(results) = c.find(Locator::Id("results")).await {
-                        if let Ok(text) = results.text().await {
-                            if !text.trim().is_empty() {
-                                last = format!("#results shows {:?}", text.trim());
-                            }
-                        }
+                    if let Ok(results) = c.find(Locator::Id("results")).await
+                        && let Ok(text) = results.text().await
+                        && !text.trim().is_empty()
+                    {
+                        last = format!("#results shows {:?}", text.trim());
                     }
                 }
             },
