@@ -52,6 +52,7 @@ CREATE TABLE org_process_support (
     process_code TEXT NOT NULL REFERENCES org_processes (code) ON DELETE CASCADE,
     unit_id TEXT NOT NULL REFERENCES org_units (id),
     role TEXT NOT NULL,
+    position BIGINT NOT NULL,
     PRIMARY KEY (process_code, unit_id, role)
 );
 

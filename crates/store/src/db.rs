@@ -7,6 +7,22 @@ use time::format_description::well_known::Rfc3339;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
 
+/// The audit trail is append-only in the database itself, not only by the store's manners.
+/// Trigger syntax differs between the backends, so these run after the (portable) migrations;
+/// both are idempotent.
+const APPEND_ONLY_SQLITE: &str = "\
+CREATE TRIGGER IF NOT EXISTS audit_events_no_update BEFORE UPDATE ON audit_events \
+BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END; \
+CREATE TRIGGER IF NOT EXISTS audit_events_no_delete BEFORE DELETE ON audit_events \
+BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;";
+
+const APPEND_ONLY_POSTGRES: &str = "\
+CREATE OR REPLACE FUNCTION meridian_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS \
+$$ BEGIN RAISE EXCEPTION 'audit events are append-only'; END $$; \
+DROP TRIGGER IF EXISTS audit_events_append_only ON audit_events; \
+CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events \
+FOR EACH ROW EXECUTE FUNCTION meridian_audit_append_only();";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -67,6 +83,12 @@ impl Store {
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
+        sqlx::raw_sql(match backend {
+            Backend::Sqlite => APPEND_ONLY_SQLITE,
+            Backend::Postgres => APPEND_ONLY_POSTGRES,
+        })
+        .execute(&pool)
+        .await?;
         Ok(Self { pool, backend })
     }
 

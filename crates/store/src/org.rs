@@ -169,7 +169,7 @@ impl Store {
         let mut support: HashMap<String, Vec<ProcessSupport>> = HashMap::new();
         for r in sqlx::query(
             "SELECT s.process_code, u.code, s.role FROM org_process_support s \
-             JOIN org_units u ON u.id = s.unit_id ORDER BY u.position, s.role",
+             JOIN org_units u ON u.id = s.unit_id ORDER BY s.process_code, s.position",
         )
         .fetch_all(pool)
         .await?
@@ -629,13 +629,15 @@ async fn load_others(
         .bind(i as i64)
         .execute(&mut **tx)
         .await?;
-        for s in &p.support {
+        for (j, s) in p.support.iter().enumerate() {
             sqlx::query(
-                "INSERT INTO org_process_support (process_code, unit_id, role) VALUES ($1, $2, $3)",
+                "INSERT INTO org_process_support (process_code, unit_id, role, position) \
+                 VALUES ($1, $2, $3, $4)",
             )
             .bind(&p.code)
             .bind(&ids[s.unit.as_str()])
             .bind(s.role.as_str())
+            .bind(j as i64)
             .execute(&mut **tx)
             .await?;
         }
