@@ -1,6 +1,7 @@
 //! `meridian`: the one binary. `serve` runs the web UI and JSON API; the other commands
 //! administer the same database from the command line, acting as the operator.
 
+mod iati;
 mod org;
 mod serve;
 mod user;
@@ -42,6 +43,9 @@ enum Command {
     Org(org::OrgCommand),
     /// Bring the database schema up to date, and nothing else.
     Migrate,
+    /// IATI 2.03 activity files.
+    #[command(subcommand)]
+    Iati(iati::IatiCommand),
 }
 
 /// The organization file to use: the one given, or the one built into the binary.
@@ -76,6 +80,9 @@ async fn main() -> std::process::ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
+    if let Command::Iati(cmd) = cli.command {
+        return iati::run(cmd);
+    }
     let result = match cli.command {
         Command::Serve(args) => serve::run(&cli.database, args).await,
         Command::User(cmd) => user::run(&cli.database, cmd).await,
@@ -83,6 +90,7 @@ async fn main() -> std::process::ExitCode {
         Command::Migrate => connect(&cli.database)
             .await
             .map(|_| println!("The database schema is up to date.")),
+        Command::Iati(_) => unreachable!("handled above"),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

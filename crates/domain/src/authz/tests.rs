@@ -105,7 +105,7 @@ fn the_operator_at_the_command_line_may_do_anything() {
 #[test]
 fn roles_parse_in_the_forms_people_type() {
     assert_eq!(Role::parse("project-developer"), Ok(Role::ProjectDeveloper));
-    assert_eq!(Role::parse("M&E officer").is_err(), true);
+    assert!(Role::parse("M&E officer").is_err());
     assert_eq!(Role::parse("me_officer"), Ok(Role::MeOfficer));
     assert!(
         Role::parse("superuser")

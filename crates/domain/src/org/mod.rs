@@ -368,13 +368,13 @@ impl Organization {
                 }
                 covering_office.insert(iso3.clone(), i);
             }
-            if let Some(iso3) = &unit.country {
-                if country_office.insert(iso3.clone(), i).is_some() {
-                    return Err(inconsistency(
-                        format!("unit {}", unit.code),
-                        format!("a second country office for {iso3}"),
-                    ));
-                }
+            if let Some(iso3) = &unit.country
+                && country_office.insert(iso3.clone(), i).is_some()
+            {
+                return Err(inconsistency(
+                    format!("unit {}", unit.code),
+                    format!("a second country office for {iso3}"),
+                ));
             }
         }
 

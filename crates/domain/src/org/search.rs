@@ -171,7 +171,7 @@ impl FocalPointIndex {
                 if matched.iter().any(|(hits, _)| *hits == query_terms.len()) {
                     score += WHOLE_FUNCTION_BONUS;
                 }
-                matched.sort_by(|a, b| b.0.cmp(&a.0));
+                matched.sort_by_key(|m| std::cmp::Reverse(m.0));
                 Some(FocalPoint {
                     code: unit.code.clone(),
                     name: unit.name.clone(),
