@@ -76,12 +76,26 @@ impl Role {
     /// The role half of the permission matrix.
     pub fn grants(self, action: Action) -> bool {
         use Action::*;
+        use Role::*;
         match action {
-            // Anyone signed in, whatever their roles, may see the organization.
-            ViewOrganization => true,
-            ViewUsers | ManageUsers | ViewAuditTrail | ReloadOrganization => {
-                self == Role::Administrator
+            // Anyone signed in, whatever their roles, may see the organization and the
+            // projects within their scope.
+            ViewOrganization | ViewProjects => true,
+            ViewUsers | ManageUsers | ViewAuditTrail | ReloadOrganization | ManageDelegations => {
+                self == Administrator
             }
+            DraftProject | ManageProject => self == ProjectDeveloper,
+            ReviewProject | EndorseProject => self == RegionalReviewer,
+            ApproveProject | ApproveRevision => self == Approver,
+            ManageExchangeRates => matches!(self, Administrator | DonorRelationsOfficer),
+            ViewRestrictedProjectFields => matches!(
+                self,
+                Administrator
+                    | ProjectDeveloper
+                    | RegionalReviewer
+                    | Approver
+                    | DonorRelationsOfficer
+            ),
         }
     }
 }
@@ -106,20 +120,53 @@ pub enum Action {
     ViewAuditTrail,
     /// Load a new version of the organization file.
     ReloadOrganization,
+    /// See the projects of a unit (summary fields).
+    ViewProjects,
+    /// See budgets, donors, transactions and documents of restricted projects.
+    ViewRestrictedProjectFields,
+    /// Create and edit project drafts.
+    DraftProject,
+    /// Submit, withdraw, send to donor, activate, suspend, close; transactions; revisions.
+    ManageProject,
+    /// Take a submitted project into review, comment, return, reject.
+    ReviewProject,
+    /// Endorse a reviewed project (also needs a delegation of authority).
+    EndorseProject,
+    /// Approve a project (also needs a delegation of authority).
+    ApproveProject,
+    /// Approve a revision of an active project (also needs a delegation of authority).
+    ApproveRevision,
+    /// Issue, sub-delegate and revoke delegations of authority.
+    ManageDelegations,
+    /// Maintain the exchange-rate table.
+    ManageExchangeRates,
 }
 
 impl Action {
-    pub const ALL: [Action; 5] = [
+    pub const ALL: [Action; 15] = [
         Action::ViewOrganization,
         Action::ViewUsers,
         Action::ManageUsers,
         Action::ViewAuditTrail,
         Action::ReloadOrganization,
+        Action::ViewProjects,
+        Action::ViewRestrictedProjectFields,
+        Action::DraftProject,
+        Action::ManageProject,
+        Action::ReviewProject,
+        Action::EndorseProject,
+        Action::ApproveProject,
+        Action::ApproveRevision,
+        Action::ManageDelegations,
+        Action::ManageExchangeRates,
     ];
 
     /// Actions that only headquarters may take, whatever the target.
     fn needs_global_scope(self) -> bool {
-        matches!(self, Action::ReloadOrganization)
+        matches!(
+            self,
+            Action::ReloadOrganization | Action::ManageDelegations | Action::ManageExchangeRates
+        )
     }
 
     pub fn as_str(self) -> &'static str {
@@ -129,6 +176,16 @@ impl Action {
             Action::ManageUsers => "manage user accounts",
             Action::ViewAuditTrail => "view the audit trail",
             Action::ReloadOrganization => "reload the organization",
+            Action::ViewProjects => "view projects",
+            Action::ViewRestrictedProjectFields => "view restricted project fields",
+            Action::DraftProject => "draft projects",
+            Action::ManageProject => "manage projects",
+            Action::ReviewProject => "review projects",
+            Action::EndorseProject => "endorse projects",
+            Action::ApproveProject => "approve projects",
+            Action::ApproveRevision => "approve project revisions",
+            Action::ManageDelegations => "manage delegations of authority",
+            Action::ManageExchangeRates => "maintain exchange rates",
         }
     }
 }
@@ -209,7 +266,7 @@ pub fn authorize(
         Actor::Operator { .. } => return Ok(()),
         Actor::User(user) => user,
     };
-    let open_to_all = action == Action::ViewOrganization;
+    let open_to_all = matches!(action, Action::ViewOrganization | Action::ViewProjects);
     if !open_to_all && !user.roles.iter().any(|r| r.grants(action)) {
         let needed: Vec<&str> = Role::ALL
             .into_iter()

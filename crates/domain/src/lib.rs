@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod authz;
 pub mod org;
+pub mod projects;
 
 /// Data files shipped inside the binary.
 pub mod builtin {

@@ -18,12 +18,33 @@ fn code(s: &str) -> UnitCode {
 }
 
 #[test]
-fn only_administrators_manage_users_view_audit_and_reload() {
+fn the_role_matrix_grants_each_action_to_the_roles_that_do_that_work() {
     for role in Role::ALL {
         for action in Action::ALL {
+            use Role::*;
             let expected = match action {
-                Action::ViewOrganization => true,
-                _ => role == Role::Administrator,
+                Action::ViewOrganization | Action::ViewProjects => true,
+                Action::ViewUsers
+                | Action::ManageUsers
+                | Action::ViewAuditTrail
+                | Action::ReloadOrganization
+                | Action::ManageDelegations => role == Administrator,
+                Action::DraftProject | Action::ManageProject => role == ProjectDeveloper,
+                Action::ReviewProject | Action::EndorseProject => role == RegionalReviewer,
+                Action::ApproveProject | Action::ApproveRevision => role == Approver,
+                Action::ManageExchangeRates => {
+                    matches!(role, Administrator | DonorRelationsOfficer)
+                }
+                Action::ViewRestrictedProjectFields => {
+                    matches!(
+                        role,
+                        Administrator
+                            | ProjectDeveloper
+                            | RegionalReviewer
+                            | Approver
+                            | DonorRelationsOfficer
+                    )
+                }
             };
             assert_eq!(role.grants(action), expected, "{role} {action:?}");
         }
@@ -112,4 +133,57 @@ fn roles_parse_in_the_forms_people_type() {
             .unwrap_err()
             .contains("administrator")
     );
+}
+
+#[test]
+fn a_regional_reviewer_reviews_projects_of_the_region_only() {
+    let org = org();
+    let reviewer = user("RO-NBO", &[Role::RegionalReviewer]);
+    assert!(authorize(&org, &reviewer, Action::EndorseProject, &code("CO-KEN")).is_ok());
+    assert!(authorize(&org, &reviewer, Action::EndorseProject, &code("CO-THA")).is_err());
+    assert!(authorize(&org, &reviewer, Action::DraftProject, &code("CO-KEN")).is_err());
+}
+
+#[test]
+fn a_country_office_sees_its_own_projects_and_not_its_neighbour_s() {
+    let org = org();
+    let viewer = user("CO-KEN", &[Role::Viewer]);
+    assert!(authorize(&org, &viewer, Action::ViewProjects, &code("CO-KEN")).is_ok());
+    assert!(authorize(&org, &viewer, Action::ViewProjects, &code("CO-UGA")).is_err());
+    assert!(
+        authorize(
+            &org,
+            &viewer,
+            Action::ViewRestrictedProjectFields,
+            &code("CO-KEN")
+        )
+        .is_err()
+    );
+    let developer = user("CO-KEN", &[Role::ProjectDeveloper]);
+    assert!(
+        authorize(
+            &org,
+            &developer,
+            Action::ViewRestrictedProjectFields,
+            &code("CO-KEN")
+        )
+        .is_ok()
+    );
+}
+
+#[test]
+fn delegations_and_exchange_rates_are_maintained_at_headquarters() {
+    let org = org();
+    let regional_admin = user("RO-NBO", &[Role::Administrator]);
+    assert!(matches!(
+        authorize(
+            &org,
+            &regional_admin,
+            Action::ManageDelegations,
+            &code("RO-NBO")
+        ),
+        Err(Denied::HeadquartersOnly { .. })
+    ));
+    let hq = user("RMU", &[Role::DonorRelationsOfficer]);
+    assert!(authorize(&org, &hq, Action::ManageExchangeRates, &code("EO")).is_ok());
 }

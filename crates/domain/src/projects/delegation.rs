@@ -1,0 +1,1 @@
+//! Delegation of authority (being written).
