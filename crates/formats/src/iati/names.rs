@@ -4,7 +4,7 @@
 //! name the schema, the codelist mapping or a ruleset knows is turned into a small integer
 //! once and compared as such.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 /// The namespace of the `xml:` prefix, bound in every XML document.
 pub(crate) const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
@@ -25,7 +25,7 @@ pub(crate) fn expanded_key(namespace: Option<&str>, local: &str) -> String {
 
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Interner {
-    ids: HashMap<Box<str>, NameId>,
+    ids: FxHashMap<Box<str>, NameId>,
     names: Vec<Box<str>>,
 }
 

@@ -4,8 +4,9 @@
 //! which is how the IATI Validator evaluates its rules too. Buffers are reused from one
 //! activity to the next, so a file of any size runs in the memory of its largest activity.
 
-use std::collections::HashMap;
 use std::ops::Range;
+
+use rustc_hash::FxHashMap;
 
 use super::document::StartTag;
 use super::names::{Interner, NameId, expanded_key};
@@ -40,7 +41,7 @@ pub(crate) struct Tree<'n> {
     base: &'n Interner,
     /// Names the base interner does not know (extension elements, stray attributes), numbered
     /// after the base ones.
-    extra_ids: HashMap<String, NameId>,
+    extra_ids: FxHashMap<String, NameId>,
     extra_names: Vec<String>,
     pub(crate) nodes: Vec<Node>,
     pub(crate) attrs: Vec<Attr>,
@@ -67,7 +68,7 @@ impl<'n> Tree<'n> {
         };
         Tree {
             base,
-            extra_ids: HashMap::new(),
+            extra_ids: FxHashMap::default(),
             extra_names: Vec::new(),
             nodes: vec![document],
             attrs: Vec::new(),

@@ -8,11 +8,11 @@ use std::sync::LazyLock;
 use quick_xml::Reader;
 use quick_xml::events::Event;
 
-use super::CODELISTS;
+use super::{CODELISTS, Codelist};
 use crate::iati::names::{Interner, NameId, XML_NS, expanded_key};
 use crate::iati::report::Severity;
 use crate::iati::tree::{DOCUMENT, Tree};
-use crate::iati::xpath::{Item, XPath, evaluate};
+use crate::iati::xpath::{Item, XPath, evaluate_bool};
 use crate::iati::xsd::IATI_SCHEMA;
 
 const MAPPING: &str = include_str!("../../../data/iati/codelists/mapping.xml");
@@ -33,6 +33,7 @@ pub(crate) struct CodelistCheck {
     target: Target,
     target_label: String,
     codelist: String,
+    list: &'static Codelist,
     condition: Option<XPath>,
     rule_id: String,
     message: String,
@@ -52,8 +53,8 @@ pub(crate) struct CodelistIssue {
 #[derive(Debug, Default)]
 pub(crate) struct CodelistChecks {
     checks: Vec<CodelistCheck>,
-    /// Checks by the name of the element they are on.
-    by_element: HashMap<NameId, Vec<usize>>,
+    /// Checks by the name of the element they are on, indexed by the name's id.
+    by_element: Vec<Vec<usize>>,
     every_element: Vec<usize>,
 }
 
@@ -83,7 +84,7 @@ impl CodelistChecks {
             .collect();
         let mut out = CodelistChecks::default();
         for (path, codelist, condition) in read_mapping(mapping)? {
-            let Some(list) = CODELISTS.get(&codelist) else {
+            let Some(list): Option<&'static Codelist> = CODELISTS.get(&codelist) else {
                 continue;
             };
             let body = path
@@ -134,7 +135,13 @@ impl CodelistChecks {
             };
             let index = out.checks.len();
             match steps.last() {
-                Some(element) => out.by_element.entry(*element).or_default().push(index),
+                Some(element) => {
+                    let slot = element.0 as usize;
+                    if out.by_element.len() <= slot {
+                        out.by_element.resize_with(slot + 1, Vec::new);
+                    }
+                    out.by_element[slot].push(index);
+                }
                 None => out.every_element.push(index),
             }
             out.checks.push(CodelistCheck {
@@ -142,6 +149,7 @@ impl CodelistChecks {
                 target,
                 target_label,
                 codelist,
+                list,
                 condition: condition_xpath,
                 rule_id,
                 message,
@@ -177,28 +185,32 @@ impl CodelistChecks {
 
     fn check_node(&self, tree: &Tree, node: u32, issues: &mut Vec<CodelistIssue>) {
         let name = tree.nodes[node as usize].name;
-        let specific = self.by_element.get(&name).map(Vec::as_slice).unwrap_or(&[]);
+        let specific = self
+            .by_element
+            .get(name.0 as usize)
+            .map_or(&[][..], Vec::as_slice);
         for &i in specific.iter().chain(&self.every_element) {
             let check = &self.checks[i];
             if !ancestors_match(tree, node, &check.steps) {
                 continue;
             }
+            let text;
             let value = match check.target {
                 Target::Attribute(attr) => match tree.attr(node, attr) {
-                    Some(v) => v.to_owned(),
+                    Some(v) => v,
                     None => continue,
                 },
-                Target::Text => tree.string_value(node).trim().to_owned(),
+                Target::Text => {
+                    text = Item::Node(node).str_value(tree);
+                    text.trim()
+                }
             };
             if let Some(condition) = &check.condition
-                && !evaluate(condition, tree, Item::Node(node)).boolean()
+                && !evaluate_bool(condition, tree, Item::Node(node))
             {
                 continue;
             }
-            let Some(list) = CODELISTS.get(&check.codelist) else {
-                continue;
-            };
-            if list.contains(&value) {
+            if check.list.contains(value) {
                 continue;
             }
             let element = tree.name(name);

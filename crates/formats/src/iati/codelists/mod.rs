@@ -4,8 +4,10 @@
 
 mod mapping;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::LazyLock;
+
+use rustc_hash::FxHashSet;
 
 pub(crate) use mapping::{CODELIST_CHECKS, CodelistChecks};
 
@@ -15,7 +17,7 @@ pub(crate) struct Codelist {
     /// Part of the standard itself (changes need a new version) rather than replicated from
     /// another body (countries, currencies, sectors …).
     pub(crate) embedded: bool,
-    codes: HashSet<Box<str>>,
+    codes: FxHashSet<Box<str>>,
 }
 
 impl Codelist {
@@ -43,7 +45,7 @@ pub(crate) static CODELISTS: LazyLock<HashMap<String, Codelist>> = LazyLock::new
                 name.clone(),
                 Codelist {
                     embedded,
-                    codes: HashSet::new(),
+                    codes: FxHashSet::default(),
                 },
             );
             current = Some(name);

@@ -4,12 +4,13 @@
 //! `if_then`), we follow XPath instead; `dependent`, which the Validator lacks, follows the
 //! IATI-Rulesets Python tester.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use super::dates::{DAY_MS, parse_js_date};
 use super::ruleset::{Case, DateSource, IdCondition, Prefixes, RuleKind};
 use crate::iati::tree::Tree;
-use crate::iati::xpath::{Item, Value, evaluate};
+use crate::iati::xpath::{Item, Value, XPath, evaluate, evaluate_bool, recycle};
 
 /// The result of one case on one context element.
 #[derive(Debug, PartialEq)]
@@ -33,13 +34,14 @@ pub(crate) struct Environment<'a> {
 }
 
 /// The matches of a case's `paths`, as the Validator collects them.
-struct Matches {
+struct Matches<'t> {
     items: Vec<Option<Item>>,
-    texts: Vec<String>,
+    /// The text of each match (borrowed from the tree when it is one piece).
+    texts: Vec<Cow<'t, str>>,
     per_path: Vec<usize>,
 }
 
-fn collect(case: &Case, tree: &Tree, context: Item, with_text: bool) -> Matches {
+fn collect<'t>(case: &Case, tree: &'t Tree, context: Item, with_text: bool) -> Matches<'t> {
     let mut m = Matches {
         items: Vec::new(),
         texts: Vec::new(),
@@ -49,24 +51,46 @@ fn collect(case: &Case, tree: &Tree, context: Item, with_text: bool) -> Matches 
         match evaluate(path, tree, context) {
             Value::Nodes(nodes) => {
                 m.per_path.push(nodes.len());
-                for n in nodes {
+                for &n in &nodes {
                     // Counting rules need no text; skip the copies.
                     m.texts.push(if with_text {
-                        n.string(tree)
+                        n.str_value(tree)
                     } else {
-                        String::new()
+                        Cow::Borrowed("")
                     });
                     m.items.push(Some(n));
                 }
+                recycle(nodes);
             }
             other => {
                 m.per_path.push(1);
-                m.texts.push(other.string(tree));
+                m.texts.push(Cow::Owned(other.string(tree)));
                 m.items.push(None);
             }
         }
     }
     m
+}
+
+/// Whether an expression selects at least one node (a value that is not a node-set does
+/// not count).
+fn selects_nodes(xpath: &XPath, tree: &Tree, context: Item) -> bool {
+    match evaluate(xpath, tree, context) {
+        Value::Nodes(nodes) => {
+            let any = !nodes.is_empty();
+            recycle(nodes);
+            any
+        }
+        _ => false,
+    }
+}
+
+/// The first node an expression selects.
+fn first_node(xpath: &XPath, tree: &Tree, context: Item) -> Option<Item> {
+    let nodes = evaluate(xpath, tree, context).into_nodes();
+    let first = nodes.first().copied();
+    recycle(nodes);
+    first
 }
 
 fn fail(at: Option<Item>, detail: impl Into<String>) -> Outcome {
@@ -105,10 +129,10 @@ fn date_of(
     match source.as_ref()? {
         DateSource::Now => Some((env.now, None)),
         DateSource::Path(p) => {
-            let first = evaluate(p, tree, context).into_nodes().into_iter().next()?;
+            let first = first_node(p, tree, context)?;
             // The Validator reads `.value`, which only attributes have.
             match first {
-                Item::Attr(_) => parse_js_date(&first.string(tree)).map(|d| (d, Some(first))),
+                Item::Attr(_) => parse_js_date(&first.str_value(tree)).map(|d| (d, Some(first))),
                 _ => None,
             }
         }
@@ -123,7 +147,7 @@ pub(crate) fn evaluate_case(
     env: &Environment,
 ) -> Outcome {
     if let Some(condition) = &case.condition
-        && !evaluate(condition, tree, context).boolean()
+        && !evaluate_bool(condition, tree, context)
     {
         return Outcome::NotApplicable;
     }
@@ -141,7 +165,7 @@ pub(crate) fn evaluate_case(
         Some(IdCondition::NotExistingOrgId)
             if m.texts
                 .iter()
-                .any(|t| env.registered_publishers.contains(t)) =>
+                .any(|t| env.registered_publishers.contains(t.as_ref())) =>
         {
             return Outcome::NotApplicable;
         }
@@ -160,7 +184,7 @@ pub(crate) fn evaluate_case(
         m.texts
             .iter()
             .position(|t| !ok(t))
-            .map(|i| (m.items[i], m.texts[i].clone()))
+            .map(|i| (m.items[i], m.texts[i].to_string()))
     };
     match kind {
         RuleKind::AtLeastOne => pass_if(!m.texts.is_empty(), None, "none of the paths is present"),
@@ -171,7 +195,7 @@ pub(crate) fn evaluate_case(
         ),
         RuleKind::OnlyOneOf => {
             let ok = case.excluded.iter().all(|excluded| {
-                if !evaluate(excluded, tree, context).into_nodes().is_empty() {
+                if selects_nodes(excluded, tree, context) {
                     m.texts.is_empty()
                 } else {
                     m.texts.len() == 1
@@ -253,7 +277,7 @@ pub(crate) fn evaluate_case(
         RuleKind::StartsWith => starts_with(case, &m, tree, context, env),
         RuleKind::Unique => {
             let mut seen = HashSet::new();
-            match m.texts.iter().position(|t| !seen.insert(t.as_str())) {
+            match m.texts.iter().position(|t| !seen.insert(t.as_ref())) {
                 Some(i) => fail(
                     m.items[i],
                     format!("'{}' appears more than once", m.texts[i]),
@@ -265,14 +289,14 @@ pub(crate) fn evaluate_case(
             let applies = case
                 .if_
                 .as_ref()
-                .is_some_and(|c| evaluate(c, tree, context).boolean());
+                .is_some_and(|c| evaluate_bool(c, tree, context));
             if !applies {
                 return Outcome::Pass;
             }
             let holds = case
                 .then
                 .as_ref()
-                .is_none_or(|c| evaluate(c, tree, context).boolean());
+                .is_none_or(|c| evaluate_bool(c, tree, context));
             pass_if(holds, m.items.first().copied().flatten(), "")
         }
         RuleKind::Range => {
@@ -294,7 +318,13 @@ pub(crate) fn evaluate_case(
     }
 }
 
-fn starts_with(case: &Case, m: &Matches, tree: &Tree, context: Item, env: &Environment) -> Outcome {
+fn starts_with(
+    case: &Case,
+    m: &Matches<'_>,
+    tree: &Tree,
+    context: Item,
+    env: &Environment,
+) -> Outcome {
     let failing = match &case.prefix {
         Some(Prefixes::OrgIdPrefix) => m.texts.iter().position(|t| {
             let mut parts = t.split('-');
@@ -326,7 +356,7 @@ fn starts_with(case: &Case, m: &Matches, tree: &Tree, context: Item, env: &Envir
 /// `one_or_all`: the Validator hard-codes what "all" means for each value.
 fn one_or_all(case: &Case, tree: &Tree, context: Item) -> Outcome {
     if let Some(one) = &case.one
-        && !evaluate(one, tree, context).into_nodes().is_empty()
+        && selects_nodes(one, tree, context)
     {
         return Outcome::Pass;
     }

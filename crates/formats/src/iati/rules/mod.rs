@@ -15,7 +15,7 @@ use ruleset::{Case, RuleContext, RuleKind, compile_case, compile_ruleset, substi
 use crate::iati::codelists::CODELISTS;
 use crate::iati::report::Severity;
 use crate::iati::tree::{DOCUMENT, Tree};
-use crate::iati::xpath::{Item, evaluate};
+use crate::iati::xpath::{Item, evaluate, recycle};
 use crate::iati::xsd::IATI_SCHEMA;
 
 const STANDARD: &str = include_str!("../../../data/iati/rulesets/standard.json");
@@ -69,13 +69,17 @@ pub(crate) struct RuleIssue {
     pub(crate) message: String,
 }
 
+/// The compiled cases of one loop body case, by `$1` value.
+type LoopCases = HashMap<String, Option<(RuleKind, Case)>>;
+
 /// Runs a ruleset over activity trees, one after another.
 pub(crate) struct RuleRunner<'r> {
     ruleset: &'r Ruleset,
     now: i64,
     registered_publishers: &'r HashSet<String>,
-    /// Loop cases re-written for one `$1` value, compiled once per run.
-    loop_cases: HashMap<(usize, usize, String), (RuleKind, Case)>,
+    /// Loop cases re-written for one `$1` value, compiled once per run: by (loop, case of
+    /// its body), then by value; `None` when the value breaks the XPath.
+    loop_cases: HashMap<(usize, usize), LoopCases>,
 }
 
 impl<'r> RuleRunner<'r> {
@@ -96,7 +100,7 @@ impl<'r> RuleRunner<'r> {
         let ruleset = self.ruleset;
         for context in &ruleset.contexts {
             let nodes = evaluate(&context.selector, tree, Item::Node(DOCUMENT)).into_nodes();
-            for item in nodes {
+            for &item in &nodes {
                 for rule in &context.rules {
                     for case in &rule.cases {
                         match &case.looped {
@@ -106,6 +110,7 @@ impl<'r> RuleRunner<'r> {
                     }
                 }
             }
+            recycle(nodes);
         }
     }
 
@@ -148,31 +153,40 @@ impl<'r> RuleRunner<'r> {
         let Some(looped) = &case.looped else {
             return;
         };
-        let mut groups: Vec<String> = Vec::new();
-        for n in evaluate(&looped.foreach, tree, item).into_nodes() {
-            let value = n.string(tree);
+        let nodes = evaluate(&looped.foreach, tree, item).into_nodes();
+        if nodes.is_empty() {
+            recycle(nodes);
+            return;
+        }
+        let mut groups: Vec<std::borrow::Cow<str>> = Vec::new();
+        for n in &nodes {
+            let value = n.str_value(tree);
             if !groups.contains(&value) {
                 groups.push(value);
             }
         }
+        recycle(nodes);
         let Ok(schema) = IATI_SCHEMA.as_ref() else {
             return;
         };
         for (index, (kind, raw)) in looped.body.iter().enumerate() {
+            let cases = self.loop_cases.entry((looped.id, index)).or_default();
             for group in &groups {
-                let key = (looped.id, index, group.clone());
-                if !self.loop_cases.contains_key(&key) {
+                if !cases.contains_key(group.as_ref()) {
                     let rewritten = substitute(raw, &looped.subs, group);
                     let mut no_loops = 0;
-                    match compile_case(*kind, &rewritten, &schema.names, &mut no_loops) {
-                        Ok(compiled) => {
-                            self.loop_cases.insert(key.clone(), (*kind, compiled));
-                        }
-                        // A value that breaks the XPath (a quote in it) cannot be checked.
-                        Err(_) => continue,
-                    }
+                    // A value that breaks the XPath (a quote in it) cannot be checked.
+                    let compiled = compile_case(*kind, &rewritten, &schema.names, &mut no_loops)
+                        .ok()
+                        .map(|c| (*kind, c));
+                    cases.insert(group.to_string(), compiled);
                 }
-                if let Some((kind, compiled)) = self.loop_cases.get(&key) {
+            }
+            let Some(cases) = self.loop_cases.get(&(looped.id, index)) else {
+                continue;
+            };
+            for group in &groups {
+                if let Some(Some((kind, compiled))) = cases.get(group.as_ref()) {
                     self.run_case(*kind, compiled, tree, item, issues);
                 }
             }

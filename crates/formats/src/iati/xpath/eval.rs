@@ -1,8 +1,18 @@
 //! Evaluation of parsed XPath over a [`Tree`], following XPath 1.0 for types, comparisons
 //! and functions.
+//!
+//! Most of what the rulesets evaluate are short child paths with attribute tests, once per
+//! activity, over a few dozen elements. The evaluator keeps that cheap: node-sets reuse
+//! buffers from a small per-thread pool, attribute tests are direct look-ups
+//! ([`Expr::Attr`]), comparisons borrow the strings they compare, boolean contexts never
+//! build a value, and child steps from a node-set in document order skip the re-sort.
+
+use std::borrow::Cow;
+use std::cell::RefCell;
 
 use super::XPath;
-use super::parse::{ArithOp, Axis, CompareOp, Expr, NodeTest, Step};
+use super::parse::{ArithOp, Axis, CompareOp, Expr, Func, NodeTest, Step};
+use crate::iati::names::NameId;
 use crate::iati::tree::{DOCUMENT, NONE, Tree};
 
 /// A node of the tree as XPath sees it.
@@ -34,8 +44,7 @@ impl Item {
     }
 
     /// The string value without copying when it is a single piece of text.
-    pub(crate) fn str_value<'t>(self, tree: &'t Tree) -> std::borrow::Cow<'t, str> {
-        use std::borrow::Cow;
+    pub(crate) fn str_value<'t>(self, tree: &'t Tree) -> Cow<'t, str> {
         match self {
             Item::Attr(a) => Cow::Borrowed(tree.str(&tree.attrs[a as usize].value)),
             Item::Text(n) => Cow::Borrowed(tree.own_text(n)),
@@ -77,7 +86,7 @@ impl Value {
         match self {
             Value::Nodes(n) => n
                 .first()
-                .map_or(f64::NAN, |i| str_to_number(&i.string(tree))),
+                .map_or(f64::NAN, |i| str_to_number(&i.str_value(tree))),
             Value::Bool(b) => f64::from(u8::from(*b)),
             Value::Num(n) => *n,
             Value::Str(s) => str_to_number(s),
@@ -99,6 +108,40 @@ impl Value {
             _ => Vec::new(),
         }
     }
+
+    /// Gives a node-set's buffer back to the pool.
+    fn recycle(self) {
+        if let Value::Nodes(n) = self {
+            recycle(n);
+        }
+    }
+}
+
+thread_local! {
+    /// Spare node-set buffers: evaluation takes from here instead of allocating.
+    static POOL: RefCell<Vec<Vec<Item>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Buffers kept at most, and the largest one kept (so memory stays small after a huge set).
+const POOL_SIZE: usize = 64;
+const POOL_MAX_CAPACITY: usize = 4096;
+
+fn take_vec() -> Vec<Item> {
+    POOL.with(|p| p.borrow_mut().pop()).unwrap_or_default()
+}
+
+/// Returns a node-set buffer (from [`Value::into_nodes`]) for later evaluations to reuse.
+pub(crate) fn recycle(mut items: Vec<Item>) {
+    if items.capacity() == 0 || items.capacity() > POOL_MAX_CAPACITY {
+        return;
+    }
+    items.clear();
+    POOL.with(|p| {
+        let mut pool = p.borrow_mut();
+        if pool.len() < POOL_SIZE {
+            pool.push(items);
+        }
+    });
 }
 
 /// XPath's `number()` of a string: optional minus, digits, optional fraction; else NaN.
@@ -139,26 +182,32 @@ struct Ctx<'a, 'n> {
     size: usize,
 }
 
+impl<'a, 'n> Ctx<'a, 'n> {
+    fn at(tree: &'a Tree<'n>, item: Item) -> Self {
+        Ctx {
+            tree,
+            item,
+            position: 1,
+            size: 1,
+        }
+    }
+}
+
 /// Evaluates an expression with `item` as the context node.
 pub(crate) fn evaluate(xpath: &XPath, tree: &Tree, item: Item) -> Value {
-    let ctx = Ctx {
-        tree,
-        item,
-        position: 1,
-        size: 1,
-    };
-    eval(xpath.expr(), &ctx)
+    eval(xpath.expr(), &Ctx::at(tree, item))
+}
+
+/// `boolean(expression)` with `item` as the context node, without building the value.
+pub(crate) fn evaluate_bool(xpath: &XPath, tree: &Tree, item: Item) -> bool {
+    eval_bool(xpath.expr(), &Ctx::at(tree, item))
 }
 
 fn eval(expr: &Expr, ctx: &Ctx) -> Value {
     match expr {
-        Expr::Or(a, b) => Value::Bool(eval(a, ctx).boolean() || eval(b, ctx).boolean()),
-        Expr::And(a, b) => Value::Bool(eval(a, ctx).boolean() && eval(b, ctx).boolean()),
-        Expr::Compare(op, a, b) => {
-            Value::Bool(compare(*op, &eval(a, ctx), &eval(b, ctx), ctx.tree))
-        }
+        Expr::Or(..) | Expr::And(..) | Expr::Compare(..) => Value::Bool(eval_bool(expr, ctx)),
         Expr::Arith(op, a, b) => {
-            let (x, y) = (eval(a, ctx).number(ctx.tree), eval(b, ctx).number(ctx.tree));
+            let (x, y) = (eval_number(a, ctx), eval_number(b, ctx));
             Value::Num(match op {
                 ArithOp::Add => x + y,
                 ArithOp::Sub => x - y,
@@ -167,23 +216,32 @@ fn eval(expr: &Expr, ctx: &Ctx) -> Value {
                 ArithOp::Mod => x % y,
             })
         }
-        Expr::Negate(a) => Value::Num(-eval(a, ctx).number(ctx.tree)),
+        Expr::Negate(a) => Value::Num(-eval_number(a, ctx)),
         Expr::Union(a, b) => {
             let mut items = eval(a, ctx).into_nodes();
-            items.extend(eval(b, ctx).into_nodes());
+            let other = eval(b, ctx).into_nodes();
+            items.extend_from_slice(&other);
+            recycle(other);
             sort_unique(&mut items, ctx.tree);
             Value::Nodes(items)
         }
         Expr::Literal(s) => Value::Str(s.clone()),
         Expr::Number(n) => Value::Num(*n),
-        Expr::Function(name, args) => function(name, args, ctx),
+        Expr::Function(func, args) => function(func, args, ctx),
+        Expr::Attr(id) => {
+            let mut items = take_vec();
+            items.extend(attrs_named(ctx.item, *id, ctx.tree).map(Item::Attr));
+            Value::Nodes(items)
+        }
         Expr::Path { absolute, steps } => {
             let start = if *absolute {
                 Item::Node(DOCUMENT)
             } else {
                 ctx.item
             };
-            Value::Nodes(walk(vec![start], steps, ctx.tree))
+            let mut items = take_vec();
+            items.push(start);
+            Value::Nodes(walk(items, true, steps, ctx.tree))
         }
         Expr::Filter {
             primary,
@@ -192,11 +250,73 @@ fn eval(expr: &Expr, ctx: &Ctx) -> Value {
         } => {
             let mut items = eval(primary, ctx).into_nodes();
             for p in predicates {
-                items = filter(items, p, ctx.tree);
+                filter_tail(&mut items, 0, p, ctx.tree);
             }
-            Value::Nodes(walk(items, steps, ctx.tree))
+            // A node-set value is always in document order without duplicates, but it may
+            // hold an element and one of its descendants.
+            let flat = items.len() <= 1;
+            Value::Nodes(walk(items, flat, steps, ctx.tree))
         }
     }
+}
+
+/// `boolean(eval(expr))`, short-circuiting and without building values where it can.
+fn eval_bool(expr: &Expr, ctx: &Ctx) -> bool {
+    match expr {
+        Expr::Or(a, b) => eval_bool(a, ctx) || eval_bool(b, ctx),
+        Expr::And(a, b) => eval_bool(a, ctx) && eval_bool(b, ctx),
+        Expr::Compare(op, a, b) => compare_exprs(*op, a, b, ctx),
+        Expr::Attr(id) => attrs_named(ctx.item, *id, ctx.tree).next().is_some(),
+        Expr::Literal(s) => !s.is_empty(),
+        Expr::Number(n) => *n != 0.0 && !n.is_nan(),
+        Expr::Function(func @ (Func::Not | Func::Boolean | Func::True | Func::False), args) => {
+            bool_function(func, args, ctx)
+        }
+        _ => {
+            let value = eval(expr, ctx);
+            let b = value.boolean();
+            value.recycle();
+            b
+        }
+    }
+}
+
+/// `not()`, `boolean()`, `true()` and `false()`.
+fn bool_function(func: &Func, args: &[Expr], ctx: &Ctx) -> bool {
+    match func {
+        Func::Not => !args.first().is_some_and(|a| eval_bool(a, ctx)),
+        Func::Boolean => args.first().is_some_and(|a| eval_bool(a, ctx)),
+        Func::True => true,
+        _ => false,
+    }
+}
+
+/// `number(eval(expr))`.
+fn eval_number(expr: &Expr, ctx: &Ctx) -> f64 {
+    match expr {
+        Expr::Number(n) => *n,
+        Expr::Literal(s) => str_to_number(s),
+        Expr::Attr(id) => attrs_named(ctx.item, *id, ctx.tree)
+            .next()
+            .map_or(f64::NAN, |a| {
+                str_to_number(ctx.tree.str(&ctx.tree.attrs[a as usize].value))
+            }),
+        _ => {
+            let value = eval(expr, ctx);
+            let n = value.number(ctx.tree);
+            value.recycle();
+            n
+        }
+    }
+}
+
+/// The attributes of the context element named `id`, in document order.
+fn attrs_named<'t>(item: Item, id: NameId, tree: &'t Tree) -> impl Iterator<Item = u32> + 't {
+    let range = match item {
+        Item::Node(n) if n != DOCUMENT => tree.nodes[n as usize].attrs.clone(),
+        _ => 0..0,
+    };
+    range.filter(move |a| tree.attrs[*a as usize].name == id)
 }
 
 fn sort_unique(items: &mut Vec<Item>, tree: &Tree) {
@@ -204,8 +324,14 @@ fn sort_unique(items: &mut Vec<Item>, tree: &Tree) {
     items.dedup();
 }
 
-fn walk(mut items: Vec<Item>, steps: &[Step], tree: &Tree) -> Vec<Item> {
-    let mut next = Vec::new();
+/// Applies `steps` to a node-set in document order. `flat` says no item of it is an
+/// ancestor of another: then child, attribute and self steps keep document order and need
+/// no re-sort (the children of one node all come before those of a later non-ancestor).
+fn walk(mut items: Vec<Item>, mut flat: bool, steps: &[Step], tree: &Tree) -> Vec<Item> {
+    if steps.is_empty() {
+        return items;
+    }
+    let mut next = take_vec();
     for step in steps {
         next.clear();
         for &item in &items {
@@ -215,17 +341,43 @@ fn walk(mut items: Vec<Item>, steps: &[Step], tree: &Tree) -> Vec<Item> {
                 filter_tail(&mut next, start, p, tree);
             }
         }
-        if items.len() > 1
-            || matches!(
-                step.axis,
-                Axis::Ancestor | Axis::AncestorOrSelf | Axis::PrecedingSibling
-            )
-        {
+        let keeps_order = flat && matches!(step.axis, Axis::Child | Axis::Attribute | Axis::Itself);
+        let reverse = matches!(
+            step.axis,
+            Axis::Ancestor | Axis::AncestorOrSelf | Axis::PrecedingSibling
+        );
+        if (items.len() > 1 && !keeps_order) || reverse {
             sort_unique(&mut next, tree);
         }
+        flat = next.len() <= 1 || keeps_order || step.axis == Axis::Attribute;
         std::mem::swap(&mut items, &mut next);
     }
+    recycle(next);
     items
+}
+
+/// Whether a predicate holds for the item at `position` (1-based): a number selects by
+/// position, anything else by its boolean value.
+fn predicate_holds(predicate: &Expr, ctx: &Ctx) -> bool {
+    match predicate {
+        Expr::Or(..)
+        | Expr::And(..)
+        | Expr::Compare(..)
+        | Expr::Attr(_)
+        | Expr::Literal(_)
+        | Expr::Function(Func::Not | Func::Boolean | Func::True | Func::False, _) => {
+            eval_bool(predicate, ctx)
+        }
+        _ => {
+            let value = eval(predicate, ctx);
+            let ok = match &value {
+                Value::Num(n) => *n == ctx.position as f64,
+                other => other.boolean(),
+            };
+            value.recycle();
+            ok
+        }
+    }
 }
 
 /// Applies a predicate to `items[start..]`, in place.
@@ -240,38 +392,12 @@ fn filter_tail(items: &mut Vec<Item>, start: usize, predicate: &Expr, tree: &Tre
             position: i - start + 1,
             size,
         };
-        let ok = match eval(predicate, &ctx) {
-            Value::Num(n) => n == (i - start + 1) as f64,
-            other => other.boolean(),
-        };
-        if ok {
+        if predicate_holds(predicate, &ctx) {
             items[keep] = item;
             keep += 1;
         }
     }
     items.truncate(keep);
-}
-
-/// Keeps the items a predicate accepts; a number predicate selects by position.
-fn filter(items: Vec<Item>, predicate: &Expr, tree: &Tree) -> Vec<Item> {
-    let size = items.len();
-    items
-        .into_iter()
-        .enumerate()
-        .filter(|(i, item)| {
-            let ctx = Ctx {
-                tree,
-                item: *item,
-                position: i + 1,
-                size,
-            };
-            match eval(predicate, &ctx) {
-                Value::Num(n) => n == (i + 1) as f64,
-                other => other.boolean(),
-            }
-        })
-        .map(|(_, item)| item)
-        .collect()
 }
 
 fn matches_element(test: &NodeTest, node: u32, tree: &Tree) -> bool {
@@ -297,14 +423,26 @@ fn axis(step: &Step, item: Item, tree: &Tree, out: &mut Vec<Item>) {
         }
     };
     match (step.axis, item) {
-        (Axis::Child, Item::Node(n)) => {
-            text_of(n, out);
-            out.extend(
-                tree.children(n)
-                    .filter(|c| matches_element(test, *c, tree))
-                    .map(Item::Node),
-            );
-        }
+        (Axis::Child, Item::Node(n)) => match test {
+            NodeTest::Bound(id) => {
+                let mut c = tree.nodes[n as usize].first_child;
+                while c != NONE {
+                    let node = &tree.nodes[c as usize];
+                    if node.name == *id {
+                        out.push(Item::Node(c));
+                    }
+                    c = node.next_sibling;
+                }
+            }
+            _ => {
+                text_of(n, out);
+                out.extend(
+                    tree.children(n)
+                        .filter(|c| matches_element(test, *c, tree))
+                        .map(Item::Node),
+                );
+            }
+        },
         (Axis::Attribute, Item::Node(n)) if n != DOCUMENT => {
             let range = tree.nodes[n as usize].attrs.clone();
             for a in range {
@@ -398,50 +536,134 @@ fn descendants(n: u32, test: &NodeTest, tree: &Tree, out: &mut Vec<Item>) {
     }
 }
 
-fn compare(op: CompareOp, a: &Value, b: &Value, tree: &Tree) -> bool {
-    use Value::*;
+/// A comparison operand that is not a node-set, borrowed where it can be.
+#[derive(Clone, Copy)]
+enum Atom<'a> {
+    Bool(bool),
+    Num(f64),
+    Str(&'a str),
+}
+
+impl Atom<'_> {
+    fn boolean(self) -> bool {
+        match self {
+            Atom::Bool(b) => b,
+            Atom::Num(n) => n != 0.0 && !n.is_nan(),
+            Atom::Str(s) => !s.is_empty(),
+        }
+    }
+
+    fn number(self) -> f64 {
+        match self {
+            Atom::Bool(b) => f64::from(u8::from(b)),
+            Atom::Num(n) => n,
+            Atom::Str(s) => str_to_number(s),
+        }
+    }
+}
+
+/// One side of a comparison.
+enum Side<'a> {
+    Nodes(&'a [Item]),
+    Atom(Atom<'a>),
+}
+
+/// What an operand evaluated to, kept alive while the comparison borrows it.
+enum Held {
+    /// A literal or number, borrowed from the expression itself.
+    Constant,
+    /// A direct attribute look-up: no attribute, or the one found.
+    Attr(Option<Item>),
+    Value(Value),
+}
+
+fn hold(expr: &Expr, ctx: &Ctx) -> Held {
+    match expr {
+        Expr::Literal(_) | Expr::Number(_) => Held::Constant,
+        Expr::Attr(id) => {
+            let mut found = attrs_named(ctx.item, *id, ctx.tree);
+            match (found.next(), found.next()) {
+                (None, _) => Held::Attr(None),
+                (Some(a), None) => Held::Attr(Some(Item::Attr(a))),
+                _ => Held::Value(eval(expr, ctx)),
+            }
+        }
+        _ => Held::Value(eval(expr, ctx)),
+    }
+}
+
+fn side<'a>(expr: &'a Expr, held: &'a Held) -> Side<'a> {
+    match (held, expr) {
+        (Held::Value(Value::Nodes(n)), _) => Side::Nodes(n),
+        (Held::Value(Value::Bool(b)), _) => Side::Atom(Atom::Bool(*b)),
+        (Held::Value(Value::Num(n)), _) => Side::Atom(Atom::Num(*n)),
+        (Held::Value(Value::Str(s)), _) => Side::Atom(Atom::Str(s)),
+        (Held::Attr(Some(item)), _) => Side::Nodes(std::slice::from_ref(item)),
+        (Held::Constant, Expr::Literal(s)) => Side::Atom(Atom::Str(s)),
+        (Held::Constant, Expr::Number(n)) => Side::Atom(Atom::Num(*n)),
+        (Held::Attr(None) | Held::Constant, _) => Side::Nodes(&[]),
+    }
+}
+
+fn compare_exprs(op: CompareOp, a: &Expr, b: &Expr, ctx: &Ctx) -> bool {
+    let (held_a, held_b) = (hold(a, ctx), hold(b, ctx));
+    let result = compare(op, side(a, &held_a), side(b, &held_b), ctx.tree);
+    for held in [held_a, held_b] {
+        if let Held::Value(v) = held {
+            v.recycle();
+        }
+    }
+    result
+}
+
+fn compare(op: CompareOp, a: Side, b: Side, tree: &Tree) -> bool {
     match (a, b) {
-        (Nodes(x), Nodes(y)) => {
-            let ys: Vec<String> = y.iter().map(|i| i.string(tree)).collect();
+        (Side::Nodes(x), Side::Nodes(y)) => {
+            let ys: Vec<Cow<str>> = y.iter().map(|i| i.str_value(tree)).collect();
             x.iter().any(|i| {
-                let s = i.string(tree);
+                let s = i.str_value(tree);
                 ys.iter()
-                    .any(|t| compare_atoms(op, &Str(s.clone()), &Str(t.clone()), tree))
+                    .any(|t| compare_atoms(op, Atom::Str(&s), Atom::Str(t)))
             })
         }
-        (Nodes(x), Bool(_)) => compare_atoms(op, &Bool(!x.is_empty()), b, tree),
-        (Bool(_), Nodes(y)) => compare_atoms(op, a, &Bool(!y.is_empty()), tree),
-        (Nodes(x), other) => x
-            .iter()
-            .any(|i| compare_atoms(op, &node_atom(*i, other, tree), other, tree)),
-        (other, Nodes(y)) => y
-            .iter()
-            .any(|i| compare_atoms(op, other, &node_atom(*i, other, tree), tree)),
-        _ => compare_atoms(op, a, b, tree),
+        (Side::Nodes(x), Side::Atom(other @ Atom::Bool(_))) => {
+            compare_atoms(op, Atom::Bool(!x.is_empty()), other)
+        }
+        (Side::Atom(other @ Atom::Bool(_)), Side::Nodes(y)) => {
+            compare_atoms(op, other, Atom::Bool(!y.is_empty()))
+        }
+        // A node compared with a number is a number; with a string, a string.
+        (Side::Nodes(x), Side::Atom(other)) => x.iter().any(|i| {
+            let s = i.str_value(tree);
+            compare_atoms(op, node_atom(&s, other), other)
+        }),
+        (Side::Atom(other), Side::Nodes(y)) => y.iter().any(|i| {
+            let s = i.str_value(tree);
+            compare_atoms(op, other, node_atom(&s, other))
+        }),
+        (Side::Atom(x), Side::Atom(y)) => compare_atoms(op, x, y),
     }
 }
 
-/// A node compared with a number is a number; with a string, a string.
-fn node_atom(item: Item, other: &Value, tree: &Tree) -> Value {
+fn node_atom<'a>(value: &'a str, other: Atom) -> Atom<'a> {
     match other {
-        Value::Num(_) => Value::Num(str_to_number(&item.str_value(tree))),
-        _ => Value::Str(item.str_value(tree).into_owned()),
+        Atom::Num(_) => Atom::Num(str_to_number(value)),
+        _ => Atom::Str(value),
     }
 }
 
-fn compare_atoms(op: CompareOp, a: &Value, b: &Value, tree: &Tree) -> bool {
-    use Value::*;
+fn compare_atoms(op: CompareOp, a: Atom, b: Atom) -> bool {
     match op {
         CompareOp::Eq | CompareOp::Ne => {
             let equal = match (a, b) {
-                (Bool(_), _) | (_, Bool(_)) => a.boolean() == b.boolean(),
-                (Num(_), _) | (_, Num(_)) => a.number(tree) == b.number(tree),
-                _ => a.string(tree) == b.string(tree),
+                (Atom::Bool(_), _) | (_, Atom::Bool(_)) => a.boolean() == b.boolean(),
+                (Atom::Num(_), _) | (_, Atom::Num(_)) => a.number() == b.number(),
+                (Atom::Str(x), Atom::Str(y)) => x == y,
             };
             equal == (op == CompareOp::Eq)
         }
         _ => {
-            let (x, y) = (a.number(tree), b.number(tree));
+            let (x, y) = (a.number(), b.number());
             match op {
                 CompareOp::Lt => x < y,
                 CompareOp::Le => x <= y,
@@ -452,50 +674,80 @@ fn compare_atoms(op: CompareOp, a: &Value, b: &Value, tree: &Tree) -> bool {
     }
 }
 
-fn function(name: &str, args: &[Expr], ctx: &Ctx) -> Value {
+/// How many nodes an expression selects (0 when it is not a node-set).
+fn count(expr: &Expr, ctx: &Ctx) -> usize {
+    match expr {
+        Expr::Attr(id) => attrs_named(ctx.item, *id, ctx.tree).count(),
+        _ => {
+            let value = eval(expr, ctx);
+            let n = match &value {
+                Value::Nodes(n) => n.len(),
+                _ => 0,
+            };
+            value.recycle();
+            n
+        }
+    }
+}
+
+fn function(func: &Func, args: &[Expr], ctx: &Ctx) -> Value {
     let tree = ctx.tree;
     let arg = |i: usize| args.get(i).map(|a| eval(a, ctx));
     let string_arg = |i: usize| match arg(i) {
         Some(v) => v.string(tree),
         None => ctx.item.string(tree),
     };
-    match name {
-        "count" => Value::Num(arg(0).map_or(0, |v| v.into_nodes().len()) as f64),
-        "not" => Value::Bool(!arg(0).is_some_and(|v| v.boolean())),
-        "boolean" => Value::Bool(arg(0).is_some_and(|v| v.boolean())),
-        "true" => Value::Bool(true),
-        "false" => Value::Bool(false),
-        "number" => Value::Num(match arg(0) {
-            Some(v) => v.number(tree),
-            None => str_to_number(&ctx.item.string(tree)),
+    match func {
+        Func::Count => Value::Num(args.first().map_or(0, |a| count(a, ctx)) as f64),
+        Func::Not | Func::Boolean | Func::True | Func::False => {
+            Value::Bool(bool_function(func, args, ctx))
+        }
+        Func::Number => Value::Num(match args.first() {
+            Some(a) => eval_number(a, ctx),
+            None => str_to_number(&ctx.item.str_value(tree)),
         }),
-        "string" => Value::Str(string_arg(0)),
-        "concat" => Value::Str((0..args.len()).map(string_arg).collect()),
-        "starts-with" => Value::Bool(string_arg(0).starts_with(&string_arg(1))),
-        "contains" => Value::Bool(string_arg(0).contains(&string_arg(1))),
-        "string-length" => Value::Num(string_arg(0).chars().count() as f64),
-        "normalize-space" => Value::Str(
+        Func::String => Value::Str(string_arg(0)),
+        Func::Concat => Value::Str((0..args.len()).map(string_arg).collect()),
+        Func::StartsWith => Value::Bool(string_arg(0).starts_with(&string_arg(1))),
+        Func::Contains => Value::Bool(string_arg(0).contains(&string_arg(1))),
+        Func::StringLength => Value::Num(string_arg(0).chars().count() as f64),
+        Func::NormalizeSpace => Value::Str(
             string_arg(0)
                 .split_whitespace()
                 .collect::<Vec<_>>()
                 .join(" "),
         ),
-        "sum" => Value::Num(
+        Func::Sum => Value::Num(
             arg(0)
                 .map(|v| {
-                    v.into_nodes()
+                    let items = v.into_nodes();
+                    let total = items
                         .iter()
-                        .map(|i| str_to_number(&i.string(tree)))
-                        .sum()
+                        .map(|i| str_to_number(&i.str_value(tree)))
+                        .sum();
+                    recycle(items);
+                    total
                 })
                 .unwrap_or(0.0),
         ),
-        "floor" => Value::Num(arg(0).map_or(f64::NAN, |v| v.number(tree)).floor()),
-        "ceiling" => Value::Num(arg(0).map_or(f64::NAN, |v| v.number(tree)).ceil()),
-        "round" => Value::Num(arg(0).map_or(f64::NAN, |v| v.number(tree)).round()),
-        "position" => Value::Num(ctx.position as f64),
-        "last" => Value::Num(ctx.size as f64),
-        "name" | "local-name" => {
+        Func::Floor => Value::Num(
+            args.first()
+                .map_or(f64::NAN, |a| eval_number(a, ctx))
+                .floor(),
+        ),
+        Func::Ceiling => Value::Num(
+            args.first()
+                .map_or(f64::NAN, |a| eval_number(a, ctx))
+                .ceil(),
+        ),
+        Func::Round => Value::Num(
+            args.first()
+                .map_or(f64::NAN, |a| eval_number(a, ctx))
+                .round(),
+        ),
+        Func::Position => Value::Num(ctx.position as f64),
+        Func::Last => Value::Num(ctx.size as f64),
+        Func::Name => {
             let item = match arg(0) {
                 Some(v) => v.into_nodes().first().copied(),
                 None => Some(ctx.item),
@@ -509,7 +761,6 @@ fn function(name: &str, args: &[Expr], ctx: &Ctx) -> Value {
             };
             Value::Str(name)
         }
-        // Unknown functions evaluate to nothing rather than failing the whole ruleset.
-        _ => Value::Nodes(Vec::new()),
+        Func::Unknown(_) => Value::Nodes(Vec::new()),
     }
 }

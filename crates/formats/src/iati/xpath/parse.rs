@@ -15,7 +15,10 @@ pub(crate) enum Expr {
     Union(Box<Expr>, Box<Expr>),
     Literal(String),
     Number(f64),
-    Function(String, Vec<Expr>),
+    Function(Func, Vec<Expr>),
+    /// `@name` on the context node, for a name the schema knows: what most predicates and
+    /// conditions test, so it is looked up directly instead of walked as a path.
+    Attr(crate::iati::names::NameId),
     /// A location path, absolute or relative to the context node.
     Path {
         absolute: bool,
@@ -27,6 +30,59 @@ pub(crate) enum Expr {
         predicates: Vec<Expr>,
         steps: Vec<Step>,
     },
+}
+
+/// The core functions, resolved when the expression is parsed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Func {
+    Count,
+    Not,
+    Boolean,
+    True,
+    False,
+    Number,
+    String,
+    Concat,
+    StartsWith,
+    Contains,
+    StringLength,
+    NormalizeSpace,
+    Sum,
+    Floor,
+    Ceiling,
+    Round,
+    Position,
+    Last,
+    Name,
+    /// Evaluates to an empty node-set rather than failing the whole ruleset.
+    Unknown(String),
+}
+
+impl Func {
+    fn from_name(name: &str) -> Func {
+        match name {
+            "count" => Func::Count,
+            "not" => Func::Not,
+            "boolean" => Func::Boolean,
+            "true" => Func::True,
+            "false" => Func::False,
+            "number" => Func::Number,
+            "string" => Func::String,
+            "concat" => Func::Concat,
+            "starts-with" => Func::StartsWith,
+            "contains" => Func::Contains,
+            "string-length" => Func::StringLength,
+            "normalize-space" => Func::NormalizeSpace,
+            "sum" => Func::Sum,
+            "floor" => Func::Floor,
+            "ceiling" => Func::Ceiling,
+            "round" => Func::Round,
+            "position" => Func::Position,
+            "last" => Func::Last,
+            "name" | "local-name" => Func::Name,
+            other => Func::Unknown(other.to_owned()),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -433,7 +489,7 @@ impl Parser<'_> {
                         }
                     }
                 }
-                Expr::Function(name, args)
+                Expr::Function(Func::from_name(&name), args)
             }
             _ => return Err(self.error("variables are not supported")),
         };
