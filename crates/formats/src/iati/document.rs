@@ -90,7 +90,7 @@ pub(crate) fn read_document<R: BufRead, H: Handler>(
     let mut buf: Vec<u8> = Vec::with_capacity(16 * 1024);
     let mut arena = String::with_capacity(1024);
     let mut attrs: Vec<RawAttr> = Vec::with_capacity(16);
-    let mut open: Vec<Box<str>> = Vec::with_capacity(32);
+    let mut open = OpenElements::default();
     let mut root_seen = false;
     loop {
         let (line, column) = reader.get_ref().position();
@@ -165,7 +165,7 @@ pub(crate) fn read_document<R: BufRead, H: Handler>(
                 if empty {
                     handler.end(line, column);
                 } else {
-                    open.push(qname.as_ref().into());
+                    open.push(qname.as_ref());
                 }
             }
             Event::End(_) => {
@@ -199,19 +199,20 @@ pub(crate) fn read_document<R: BufRead, H: Handler>(
                         "Entity reference outside the root element".into(),
                     )));
                 }
-                let text: String = match r.resolve_char_ref() {
-                    Ok(Some(c)) => c.to_string(),
+                let mut utf8 = [0u8; 4];
+                let text: &str = match r.resolve_char_ref() {
+                    Ok(Some(c)) => c.encode_utf8(&mut utf8),
                     Ok(None) => match &*r {
-                        "lt" => "<".into(),
-                        "gt" => ">".into(),
-                        "amp" => "&".into(),
-                        "apos" => "'".into(),
-                        "quot" => "\"".into(),
+                        "lt" => "<",
+                        "gt" => ">",
+                        "amp" => "&",
+                        "apos" => "'",
+                        "quot" => "\"",
                         name => return Ok(Some(malformed(format!("Entity '{name}' not defined")))),
                     },
                     Err(e) => return Ok(Some(malformed(format!("Bad character reference: {e}")))),
                 };
-                handler.text(&text, line, column);
+                handler.text(text, line, column);
             }
             Event::Decl(d) => {
                 if let Some(Ok(encoding)) = d.encoding() {
@@ -236,6 +237,34 @@ pub(crate) fn read_document<R: BufRead, H: Handler>(
             }
             Event::Comment(_) | Event::PI(_) | Event::DocType(_) => {}
         }
+    }
+}
+
+/// The names of the open elements, as written, in one buffer.
+#[derive(Default)]
+struct OpenElements {
+    names: String,
+    starts: Vec<usize>,
+}
+
+impl OpenElements {
+    fn push(&mut self, name: &str) {
+        self.starts.push(self.names.len());
+        self.names.push_str(name);
+    }
+
+    fn pop(&mut self) {
+        if let Some(start) = self.starts.pop() {
+            self.names.truncate(start);
+        }
+    }
+
+    fn last(&self) -> Option<&str> {
+        self.starts.last().map(|s| &self.names[*s..])
+    }
+
+    fn is_empty(&self) -> bool {
+        self.starts.is_empty()
     }
 }
 
@@ -282,7 +311,7 @@ fn push(arena: &mut String, s: &str) -> Option<Range<usize>> {
     Some(start..arena.len())
 }
 
-fn xml_error_text(e: &quick_xml::Error, open: &[Box<str>]) -> String {
+fn xml_error_text(e: &quick_xml::Error, open: &OpenElements) -> String {
     use quick_xml::errors::IllFormedError;
     match e {
         quick_xml::Error::IllFormed(IllFormedError::MismatchedEndTag { expected, found }) => {
@@ -292,7 +321,7 @@ fn xml_error_text(e: &quick_xml::Error, open: &[Box<str>]) -> String {
             format!("Unexpected end tag : {name}")
         }
         quick_xml::Error::Syntax(_) if !open.is_empty() => {
-            format!("{e} (inside {})", open.last().map_or("", |n| n))
+            format!("{e} (inside {})", open.last().unwrap_or(""))
         }
         _ => e.to_string(),
     }

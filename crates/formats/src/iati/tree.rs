@@ -10,6 +10,7 @@ use rustc_hash::FxHashMap;
 
 use super::document::StartTag;
 use super::names::{Interner, NameId, expanded_key};
+use super::xsd::validator::AttrInfo;
 
 pub(crate) const NONE: u32 = u32::MAX;
 /// The document node (parent of the root element).
@@ -106,28 +107,28 @@ impl<'n> Tree<'n> {
         id
     }
 
-    /// Opens an element under the current one (or as the root).
-    pub(crate) fn start(&mut self, tag: &StartTag, key: Option<NameId>) {
+    /// Opens an element under the current one (or as the root). `attrs` are the tag's
+    /// attributes with the schema's ids for their names, as the schema validator got them.
+    pub(crate) fn start(&mut self, tag: &StartTag, key: Option<NameId>, attrs: &[AttrInfo]) {
         let name = match key {
             Some(k) => k,
             None => self.intern(&expanded_key(tag.namespace, tag.local)),
         };
         let attrs_start = self.attrs.len() as u32;
         let index = self.nodes.len() as u32;
-        for a in tag.attrs {
-            let attr_name = match tag.attr_namespace(a) {
-                // The common case, without building a key.
-                None => match self.base.get(tag.attr_local(a)) {
-                    Some(id) => id,
-                    None => self.intern(tag.attr_local(a)),
+        for a in attrs {
+            let attr_name = match a.key {
+                Some(id) => id,
+                None => match a.namespace {
+                    None => self.intern(a.local),
+                    Some(crate::iati::names::XML_NS) if a.local == "lang" => {
+                        self.intern("xml:lang")
+                    }
+                    ns => self.intern(&expanded_key(ns, a.local)),
                 },
-                Some(crate::iati::names::XML_NS) if tag.attr_local(a) == "lang" => {
-                    self.intern("xml:lang")
-                }
-                ns => self.intern(&expanded_key(ns, tag.attr_local(a))),
             };
             let start = self.strings.len() as u32;
-            self.strings.push_str(tag.attr_value(a));
+            self.strings.push_str(a.value);
             self.attrs.push(Attr {
                 name: attr_name,
                 owner: index,

@@ -3,6 +3,8 @@
 
 use std::io::BufRead;
 
+use smallvec::SmallVec;
+
 use super::codelists::{CODELIST_CHECKS, CodelistChecks};
 use super::document::{Handler, Malformed, StartTag, read_document};
 use super::names::{NameId, XML_NS};
@@ -368,7 +370,7 @@ impl Handler for Run<'_> {
 
         let schema = self.schema;
         let key = self.validator.key_of(tag.namespace, tag.local);
-        let attrs: Vec<AttrInfo> = tag
+        let attrs: SmallVec<[AttrInfo; 8]> = tag
             .attrs
             .iter()
             .map(|a| {
@@ -394,11 +396,11 @@ impl Handler for Run<'_> {
             self.flush_issues();
         }
         if self.depth == 1 {
-            self.tree.start(tag, key);
+            self.tree.start(tag, key, &attrs);
             self.tree.keep_root();
             self.check_codelists(1, false);
         } else if self.unit_depth.is_some() {
-            self.tree.start(tag, key);
+            self.tree.start(tag, key, &attrs);
         }
     }
 

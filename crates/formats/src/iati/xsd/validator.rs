@@ -67,11 +67,25 @@ enum Mode {
     Skip,
 }
 
+/// An element's name as libxml2 prints it (`title`, `{http://x}foo`): the schema's name
+/// when it knows it (no copy), else spelled out.
+#[derive(Clone, Debug)]
+enum Label {
+    Known(NameId),
+    Other(Box<str>),
+}
+
+fn label_str<'a>(schema: &'a Schema, label: &'a Label) -> &'a str {
+    match label {
+        Label::Known(id) => schema.names.name(*id),
+        Label::Other(s) => s,
+    }
+}
+
 #[derive(Debug)]
 struct Frame {
     mode: Mode,
-    /// The element's name as libxml2 prints it (`title`, `{http://x}foo`).
-    label: Box<str>,
+    label: Label,
     line: u64,
     column: u64,
 }
@@ -109,17 +123,19 @@ impl<'s> SchemaValidator<'s> {
         attrs: &[AttrInfo],
         issues: &mut Vec<SchemaIssue>,
     ) {
-        let label: Box<str> = match el.namespace {
-            None => el.local.into(),
-            Some(ns) => format!("{{{ns}}}{}", el.local).into(),
+        let schema = self.schema;
+        let own_label = match (el.namespace, el.key) {
+            (None, Some(key)) => Label::Known(key),
+            (None, None) => Label::Other(el.local.into()),
+            (Some(ns), _) => Label::Other(format!("{{{ns}}}{}", el.local).into()),
         };
+        let label = label_str(schema, &own_label);
         let issue = |message: String| SchemaIssue {
             line: el.line,
             column: el.column,
             message,
             attribute: None,
         };
-        let schema = self.schema;
         let global =
             |key: Option<NameId>| key.and_then(|k| schema.global_elements.get(&k).copied());
         let mode = match self.stack.last_mut() {
@@ -134,6 +150,7 @@ impl<'s> SchemaValidator<'s> {
             },
             Some(parent) => {
                 let parent_label = parent.label.clone();
+                let parent_label = label_str(schema, &parent_label);
                 match &mut parent.mode {
                     Mode::Skip => Mode::Skip,
                     Mode::Lax => match global(el.key) {
@@ -183,7 +200,7 @@ impl<'s> SchemaValidator<'s> {
                                 match automaton.step(*state, name, allows) {
                                     Some((next, term)) => {
                                         *state = next;
-                                        self.mode_for_term(term, el, &label, issues)
+                                        self.mode_for_term(term, el, label, issues)
                                     }
                                     None => {
                                         let (names, wildcards) = automaton.expected(*state);
@@ -196,7 +213,7 @@ impl<'s> SchemaValidator<'s> {
                                                 if position > *state {
                                                     *state = position;
                                                 }
-                                                self.mode_for_term(term, el, &label, issues)
+                                                self.mode_for_term(term, el, label, issues)
                                             }
                                             None => match global(el.key) {
                                                 Some(decl) => self.mode_for(decl),
@@ -218,13 +235,13 @@ impl<'s> SchemaValidator<'s> {
                 }
             }
         };
-        self.check_attributes(&mode, &label, el, attrs, issues);
+        self.check_attributes(&mode, label, el, attrs, issues);
         if matches!(mode, Mode::Simple { .. }) {
             self.text.clear();
         }
         self.stack.push(Frame {
             mode,
-            label,
+            label: own_label,
             line: el.line,
             column: el.column,
         });
@@ -450,11 +467,11 @@ impl<'s> SchemaValidator<'s> {
             Content::Elements { mixed: true, .. } | Content::All { mixed: true, .. } => return,
             Content::Empty => format!(
                 "Element '{}': Character content is not allowed, because the content type is empty.",
-                frame.label
+                label_str(schema, &frame.label)
             ),
             _ => format!(
                 "Element '{}': Character content other than whitespace is not allowed because the content type is 'element-only'.",
-                frame.label
+                label_str(schema, &frame.label)
             ),
         };
         *text_reported = true;
@@ -480,7 +497,10 @@ impl<'s> SchemaValidator<'s> {
         match &frame.mode {
             Mode::Simple { st, .. } => {
                 if let Err(reason) = schema.check_simple(*st, &self.text) {
-                    issues.push(issue(format!("Element '{}': {reason}", frame.label)));
+                    issues.push(issue(format!(
+                        "Element '{}': {reason}",
+                        label_str(schema, &frame.label)
+                    )));
                 }
                 self.text.clear();
             }
@@ -493,7 +513,7 @@ impl<'s> SchemaValidator<'s> {
                         let (names, wildcards) = automaton.expected(*state);
                         issues.push(issue(format!(
                             "Element '{}': Missing child element(s).{}",
-                            frame.label,
+                            label_str(schema, &frame.label),
                             expected_text(schema, &names, &wildcards)
                         )));
                     }
@@ -514,7 +534,7 @@ impl<'s> SchemaValidator<'s> {
                     if !(missing.is_empty() || nothing_seen && *optional) {
                         issues.push(issue(format!(
                             "Element '{}': Missing child element(s).{}",
-                            frame.label,
+                            label_str(schema, &frame.label),
                             expected_text(schema, &missing, &[])
                         )));
                     }
