@@ -6,9 +6,10 @@
 use std::io::{self, BufRead};
 use std::ops::Range;
 
-use quick_xml::events::{BytesStart, Event};
-use quick_xml::name::ResolveResult;
-use quick_xml::{NsReader, XmlVersion};
+use quick_xml::Reader as QuickReader;
+use quick_xml::XmlVersion;
+use quick_xml::events::{BytesEnd, BytesRef, BytesStart, BytesText, Event};
+use quick_xml::name::{NamespaceResolver, ResolveResult};
 
 use super::names::XML_NS;
 use super::position::LineCounter;
@@ -82,46 +83,287 @@ pub(crate) struct Malformed {
 
 /// Reads the whole document into `handler`. `Ok(Some(_))` means the XML is not well-formed
 /// (the handler got everything before the break); `Err` is an I/O failure.
+///
+/// Two tokenizers share the work. The fast one reads the common markup (start, empty and end
+/// tags, text, entity and character references, comments) straight out of the input buffer,
+/// without copying, and hands quick-xml's own event types to the code below; anything else
+/// — the XML declaration, DOCTYPE, CDATA, processing instructions, invalid UTF-8, a token
+/// longer than the buffer, the end of the input, anything malformed — is read by quick-xml
+/// itself, one event at a time from the same buffer. Both end up in [`Reader::dispatch`], so
+/// what the handler sees, and every error message and position, is quick-xml's.
 pub(crate) fn read_document<R: BufRead, H: Handler>(
     input: R,
     handler: &mut H,
 ) -> io::Result<Option<Malformed>> {
-    let mut reader = NsReader::from_reader(LineCounter::new(input));
-    let mut buf: Vec<u8> = Vec::with_capacity(16 * 1024);
-    let mut arena = String::with_capacity(1024);
-    let mut attrs: Vec<RawAttr> = Vec::with_capacity(16);
-    let mut open = OpenElements::default();
-    let mut root_seen = false;
+    let mut counter = LineCounter::new(input);
+    let mut reader = Reader {
+        buf: Vec::with_capacity(16 * 1024),
+        arena: String::with_capacity(1024),
+        attrs: Vec::with_capacity(16),
+        open: OpenElements::default(),
+        resolver: NamespaceResolver::default(),
+        root_seen: false,
+    };
     loop {
-        let (line, column) = reader.get_ref().position();
-        let malformed = |message: String| Malformed {
-            line,
-            column,
-            message,
+        let (line, column) = counter.position();
+        let flow = match fast_token(&counter) {
+            Token::Event(event, len) => {
+                let flow = reader.dispatch(event, line, column, handler);
+                counter.consume(len);
+                flow
+            }
+            Token::NeedMore => {
+                if !counter.fill_more()? {
+                    reader.slow_event(&mut counter, handler)?
+                } else {
+                    Flow::Continue
+                }
+            }
+            Token::Slow => reader.slow_event(&mut counter, handler)?,
         };
-        buf.clear();
-        let event = match reader.read_event_into(&mut buf) {
-            Ok(e) => e,
+        if let Flow::Finish(result) = flow {
+            return Ok(result);
+        }
+    }
+}
+
+/// What the fast tokenizer found at the start of the unread input.
+enum Token<'a> {
+    /// An event and the number of bytes it spans.
+    Event(Event<'a>, usize),
+    /// The token may go on past the buffered input.
+    NeedMore,
+    /// A token for quick-xml to read.
+    Slow,
+}
+
+enum Flow {
+    Continue,
+    Finish(Option<Malformed>),
+}
+
+/// The next token, when it is one the fast path reads exactly as quick-xml would.
+fn fast_token<R: io::Read>(counter: &LineCounter<R>) -> Token<'_> {
+    // The start of the document (byte-order mark, XML declaration) is quick-xml's.
+    if counter.offset() == 0 {
+        return Token::Slow;
+    }
+    let input = counter.available();
+    let Some(&first) = input.first() else {
+        return Token::NeedMore;
+    };
+    match first {
+        b'<' => match input.get(1) {
+            None => Token::NeedMore,
+            Some(b'/') => match tag_end(input, 2) {
+                None => Token::NeedMore,
+                Some(gt) => match std::str::from_utf8(&input[2..gt]) {
+                    // Closing names are compared without trailing whitespace (unless
+                    // there is nothing else, as quick-xml does).
+                    Ok(content) => {
+                        let trimmed = content.trim_end_matches(is_xml_space);
+                        let name = if trimmed.is_empty() { content } else { trimmed };
+                        Token::Event(Event::End(BytesEnd::new(name)), gt + 1)
+                    }
+                    Err(_) => Token::Slow,
+                },
+            },
+            Some(b'!') => {
+                if input.len() < 4 {
+                    return Token::NeedMore;
+                }
+                if !input.starts_with(b"<!--") {
+                    return Token::Slow;
+                }
+                // Ends at the first `-->` after `<!--` (so `<!-->` is not a comment).
+                match memchr::memmem::find(&input[4..], b"-->") {
+                    None => Token::NeedMore,
+                    Some(at) => {
+                        let len = 4 + at + 3;
+                        match std::str::from_utf8(&input[..len]) {
+                            Ok(_) => Token::Event(Event::Comment(BytesText::from_escaped("")), len),
+                            Err(_) => Token::Slow,
+                        }
+                    }
+                }
+            }
+            Some(c) if c.is_ascii_alphabetic() || *c == b'_' || *c == b':' => {
+                match tag_end(input, 1) {
+                    None => Token::NeedMore,
+                    Some(gt) => match std::str::from_utf8(&input[1..gt]) {
+                        Ok(content) => {
+                            let event = match content.strip_suffix('/') {
+                                Some(inner) => {
+                                    Event::Empty(BytesStart::from_content(inner, name_len(inner)))
+                                }
+                                None => Event::Start(BytesStart::from_content(
+                                    content,
+                                    name_len(content),
+                                )),
+                            };
+                            Token::Event(event, gt + 1)
+                        }
+                        Err(_) => Token::Slow,
+                    },
+                }
+            }
+            Some(_) => Token::Slow,
+        },
+        b'&' => match memchr::memchr3(b';', b'&', b'<', &input[1..]) {
+            None => Token::NeedMore,
+            Some(at) if input[1 + at] == b';' => match std::str::from_utf8(&input[1..1 + at]) {
+                Ok(name) => Token::Event(Event::GeneralRef(BytesRef::new(name)), at + 2),
+                Err(_) => Token::Slow,
+            },
+            // A lone `&`: quick-xml says what is wrong.
+            Some(_) => Token::Slow,
+        },
+        _ => match memchr::memchr2(b'<', b'&', input) {
+            None => Token::NeedMore,
+            Some(end) => match std::str::from_utf8(&input[..end]) {
+                Ok(text) => Token::Event(Event::Text(BytesText::from_escaped(text)), end),
+                Err(_) => Token::Slow,
+            },
+        },
+    }
+}
+
+/// The index of the `>` closing a tag whose content starts at `from`, skipping quoted
+/// attribute values (quick-xml's `ElementParser`).
+fn tag_end(input: &[u8], from: usize) -> Option<usize> {
+    let mut quote = None;
+    for i in memchr::memchr3_iter(b'>', b'\'', b'"', &input[from..]) {
+        let at = from + i;
+        match (quote, input[at]) {
+            (None, b'>') => return Some(at),
+            (None, q) => quote = Some(q),
+            (Some(q), c) if q == c => quote = None,
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Length of the element name at the start of a tag's content (up to whitespace).
+fn name_len(content: &str) -> usize {
+    content
+        .bytes()
+        .position(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+        .unwrap_or(content.len())
+}
+
+/// Feeds a fresh quick-xml reader the rest of the input, hiding the first buffered byte's
+/// successors on the first look so that it cannot mistake text for a byte-order mark.
+struct MidDocument<'a, R> {
+    inner: &'a mut LineCounter<R>,
+    first_look: bool,
+}
+
+impl<R: io::Read> io::Read for MidDocument<'_, R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        self.first_look = false;
+        self.inner.read(out)
+    }
+}
+
+impl<R: io::Read> BufRead for MidDocument<'_, R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        let first = std::mem::replace(&mut self.first_look, false);
+        let available = self.inner.fill_buf()?;
+        Ok(if first && available.len() > 1 {
+            &available[..1]
+        } else {
+            available
+        })
+    }
+
+    fn consume(&mut self, amount: usize) {
+        self.inner.consume(amount);
+    }
+}
+
+/// Document state shared by both tokenizers.
+struct Reader {
+    buf: Vec<u8>,
+    arena: String,
+    attrs: Vec<RawAttr>,
+    open: OpenElements,
+    resolver: NamespaceResolver,
+    root_seen: bool,
+}
+
+impl Reader {
+    /// Reads one event with quick-xml from where the fast path stopped.
+    fn slow_event<R: io::Read, H: Handler>(
+        &mut self,
+        counter: &mut LineCounter<R>,
+        handler: &mut H,
+    ) -> io::Result<Flow> {
+        let (line, column) = counter.position();
+        let at_start = counter.offset() == 0;
+        self.buf.clear();
+        let mut buf = std::mem::take(&mut self.buf);
+        let event = if at_start {
+            slow_reader(&mut *counter).read_event_into(&mut buf)
+        } else {
+            slow_reader(MidDocument {
+                inner: counter,
+                first_look: true,
+            })
+            .read_event_into(&mut buf)
+        };
+        let flow = match event {
+            Ok(event) => self.dispatch(event, line, column, handler),
             Err(quick_xml::Error::Io(e)) => {
                 return Err(io::Error::new(e.kind(), e.to_string()));
             }
             // Reported where the broken construct starts.
-            Err(e) => return Ok(Some(malformed(xml_error_text(&e, &open)))),
+            Err(e) => Flow::Finish(Some(Malformed {
+                line,
+                column,
+                message: xml_error_text(&e, &self.open),
+            })),
+        };
+        self.buf = buf;
+        Ok(flow)
+    }
+
+    /// Handles one event that starts at `line`:`column`.
+    fn dispatch<H: Handler>(
+        &mut self,
+        event: Event,
+        line: u64,
+        column: u64,
+        handler: &mut H,
+    ) -> Flow {
+        let malformed = |message: String| {
+            Flow::Finish(Some(Malformed {
+                line,
+                column,
+                message,
+            }))
         };
         match event {
             Event::Start(ref e) | Event::Empty(ref e) => {
                 let empty = matches!(event, Event::Empty(_));
-                if open.is_empty() && root_seen {
-                    return Ok(Some(malformed(
-                        "Extra content at the end of the document".into(),
-                    )));
+                // What quick-xml's NsReader does before it returns a start tag.
+                if let Err(err) = self.resolver.push(e) {
+                    return malformed(xml_error_text(
+                        &quick_xml::Error::Namespace(err),
+                        &self.open,
+                    ));
                 }
-                root_seen = true;
-                if let Err(message) = collect_attributes(&reader, e, &mut arena, &mut attrs) {
-                    return Ok(Some(malformed(message)));
+                if self.open.is_empty() && self.root_seen {
+                    return malformed("Extra content at the end of the document".into());
+                }
+                self.root_seen = true;
+                if let Err(message) =
+                    collect_attributes(&self.resolver, e, &mut self.arena, &mut self.attrs)
+                {
+                    return malformed(message);
                 }
                 let qname = e.name();
-                let (resolved, local) = reader.resolver().resolve_element(qname);
+                let (resolved, local) = self.resolver.resolve_element(qname);
                 let namespace = match resolved {
                     ResolveResult::Bound(ns) => Some(ns.0),
                     ResolveResult::Unbound => None,
@@ -137,14 +379,14 @@ pub(crate) fn read_document<R: BufRead, H: Handler>(
                         Some("urn:meridian:undeclared-prefix")
                     }
                 };
-                for a in &attrs {
+                for a in &self.attrs {
                     if let AttrNs::Other(r) = &a.ns
-                        && &arena[r.clone()] == "urn:meridian:undeclared-prefix"
+                        && &self.arena[r.clone()] == "urn:meridian:undeclared-prefix"
                     {
                         handler.namespace_problem(
                             format!(
                                 "Namespace prefix of attribute {} on {} is not defined",
-                                &arena[a.local.clone()],
+                                &self.arena[a.local.clone()],
                                 local.as_ref()
                             ),
                             line,
@@ -156,48 +398,60 @@ pub(crate) fn read_document<R: BufRead, H: Handler>(
                     namespace,
                     local: local.as_ref(),
                     qname: qname.as_ref(),
-                    attrs: &attrs,
-                    arena: &arena,
+                    attrs: &self.attrs,
+                    arena: &self.arena,
                     line,
                     column,
                 };
                 handler.start(&tag);
                 if empty {
                     handler.end(line, column);
+                    self.resolver.pop();
                 } else {
-                    open.push(qname.as_ref());
+                    self.open.push(qname.as_ref());
                 }
             }
-            Event::End(_) => {
-                open.pop();
+            Event::End(e) => {
+                // quick-xml's end-name check (its own is off: it only sees some events).
+                let qname = e.name();
+                let name: &str = qname.as_ref();
+                match self.open.last() {
+                    None => return malformed(format!("Unexpected end tag : {name}")),
+                    Some(expected) if expected != name => {
+                        return malformed(format!(
+                            "Opening and ending tag mismatch: {expected} and {name}"
+                        ));
+                    }
+                    Some(_) => {}
+                }
+                self.open.pop();
+                self.resolver.pop();
                 handler.end(line, column);
             }
             Event::Text(t) => {
                 let content = t.xml10_content();
-                if open.is_empty() {
+                if self.open.is_empty() {
                     if !content.chars().all(is_xml_space) {
-                        let message = if root_seen {
+                        let message = if self.root_seen {
                             "Extra content at the end of the document"
                         } else {
                             "Start tag expected, '<' not found"
                         };
-                        return Ok(Some(malformed(message.into())));
+                        return malformed(message.into());
                     }
                 } else {
                     handler.text(&content, line, column);
                 }
             }
             Event::CData(c) => {
-                if open.is_empty() {
-                    return Ok(Some(malformed("CDATA outside the root element".into())));
+                if self.open.is_empty() {
+                    return malformed("CDATA outside the root element".into());
                 }
                 handler.text(&c.xml10_content(), line, column);
             }
             Event::GeneralRef(r) => {
-                if open.is_empty() {
-                    return Ok(Some(malformed(
-                        "Entity reference outside the root element".into(),
-                    )));
+                if self.open.is_empty() {
+                    return malformed("Entity reference outside the root element".into());
                 }
                 let mut utf8 = [0u8; 4];
                 let text: &str = match r.resolve_char_ref() {
@@ -208,9 +462,9 @@ pub(crate) fn read_document<R: BufRead, H: Handler>(
                         "amp" => "&",
                         "apos" => "'",
                         "quot" => "\"",
-                        name => return Ok(Some(malformed(format!("Entity '{name}' not defined")))),
+                        name => return malformed(format!("Entity '{name}' not defined")),
                     },
-                    Err(e) => return Ok(Some(malformed(format!("Bad character reference: {e}")))),
+                    Err(e) => return malformed(format!("Bad character reference: {e}")),
                 };
                 handler.text(text, line, column);
             }
@@ -218,26 +472,35 @@ pub(crate) fn read_document<R: BufRead, H: Handler>(
                 if let Some(Ok(encoding)) = d.encoding() {
                     let enc = encoding.to_ascii_lowercase();
                     if !matches!(enc.as_str(), "utf-8" | "utf8" | "us-ascii" | "ascii") {
-                        return Ok(Some(malformed(format!(
+                        return malformed(format!(
                             "Unsupported encoding {encoding}: convert the file to UTF-8"
-                        ))));
+                        ));
                     }
                 }
             }
             Event::Eof => {
-                if !root_seen {
-                    return Ok(Some(malformed("Document is empty".into())));
+                if !self.root_seen {
+                    return malformed("Document is empty".into());
                 }
-                if let Some(name) = open.last() {
-                    return Ok(Some(malformed(format!(
-                        "Premature end of data in tag {name}"
-                    ))));
+                if let Some(name) = self.open.last() {
+                    return malformed(format!("Premature end of data in tag {name}"));
                 }
-                return Ok(None);
+                return Flow::Finish(None);
             }
             Event::Comment(_) | Event::PI(_) | Event::DocType(_) => {}
         }
+        Flow::Continue
     }
+}
+
+/// A quick-xml reader for one event: end names are checked by [`Reader::dispatch`], which
+/// knows every open element.
+fn slow_reader<B: BufRead>(input: B) -> QuickReader<B> {
+    let mut reader = QuickReader::from_reader(input);
+    let config = reader.config_mut();
+    config.check_end_names = false;
+    config.allow_unmatched_ends = true;
+    reader
 }
 
 /// The names of the open elements, as written, in one buffer.
@@ -272,8 +535,8 @@ fn is_xml_space(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\n' | '\r')
 }
 
-fn collect_attributes<R>(
-    reader: &NsReader<R>,
+fn collect_attributes(
+    resolver: &NamespaceResolver,
     e: &BytesStart,
     arena: &mut String,
     attrs: &mut Vec<RawAttr>,
@@ -286,7 +549,7 @@ fn collect_attributes<R>(
         if key == "xmlns" || key.starts_with("xmlns:") {
             continue;
         }
-        let (resolved, local) = reader.resolver().resolve_attribute(attr.key);
+        let (resolved, local) = resolver.resolve_attribute(attr.key);
         let ns = match resolved {
             ResolveResult::Unbound => AttrNs::None,
             ResolveResult::Bound(ns) if ns.0 == XML_NS => AttrNs::Xml,
@@ -402,6 +665,51 @@ mod tests {
         );
         assert!(read("<a>&nbsp;</a>").1.unwrap().message.contains("nbsp"));
         assert!(read("").1.is_some());
+    }
+
+    #[test]
+    fn tokens_across_buffer_refills_read_the_same() {
+        // Far more than one buffer: elements, attributes, references and comments straddle
+        // the refills, and one text is longer than the whole buffer.
+        let mut xml = String::from("<?xml version=\"1.0\"?>\n<root>");
+        for i in 0..20_000 {
+            xml.push_str(&format!(
+                "<e n=\"{i}\" t='a&amp;b'>x &lt; {i}<!-- c --></e>\n"
+            ));
+        }
+        xml.push_str(&"y".repeat(300_000));
+        xml.push_str("</root>");
+        let (trace, result) = read(&xml);
+        assert_eq!(result, None);
+        let starts = trace.iter().filter(|t| t.starts_with("<e@")).count();
+        assert_eq!(starts, 20_000);
+        assert!(
+            trace.contains(&"<e@2:7 n=0,t=a&b>".to_owned()),
+            "{:?}",
+            &trace[..4]
+        );
+        assert!(trace.contains(&"<e@20001:1 n=19999,t=a&b>".to_owned()));
+        let text: String = trace
+            .iter()
+            .filter(|t| !t.starts_with('<') || *t == "<")
+            .cloned()
+            .collect();
+        assert!(text.contains("x < 19999"));
+        assert_eq!(text.matches('y').count(), 300_000);
+    }
+
+    #[test]
+    fn a_mismatched_end_tag_is_found_by_either_tokenizer() {
+        let (_, result) = read("<a>\n<b></c>\n</a>");
+        let m = result.unwrap();
+        assert_eq!((m.line, m.column), (2, 4));
+        assert_eq!(m.message, "Opening and ending tag mismatch: b and c");
+        let (_, result) = read("<a></a></a>");
+        assert_eq!(result.unwrap().message, "Unexpected end tag : a");
+        let (_, result) = read("<a x='1' x='2'/>");
+        assert!(result.unwrap().message.contains("Malformed attribute"));
+        let (_, result) = read("<a>&bogus;</a>");
+        assert_eq!(result.unwrap().message, "Entity 'bogus' not defined");
     }
 
     #[test]

@@ -6,7 +6,8 @@
 
 use std::io::{self, BufRead, Read};
 
-const BUFFER_SIZE: usize = 64 * 1024;
+/// Large enough that a refill is rare and almost every token lies whole in the buffer.
+const BUFFER_SIZE: usize = 256 * 1024;
 
 pub(crate) struct LineCounter<R> {
     inner: R,
@@ -38,6 +39,41 @@ impl<R: Read> LineCounter<R> {
     /// 1-based line and byte column of the next unread byte.
     pub(crate) fn position(&self) -> (u64, u64) {
         (self.line, self.offset - self.line_start + 1)
+    }
+
+    /// Bytes read from the input and not consumed yet.
+    pub(crate) fn available(&self) -> &[u8] {
+        &self.buf[self.pos..self.filled]
+    }
+
+    /// Offset of the next unread byte from the start of the input.
+    pub(crate) fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// Moves the unread bytes to the front of the buffer and reads more after them.
+    /// `Ok(false)` when nothing more could be read: the input is at its end, or the buffer
+    /// is full.
+    pub(crate) fn fill_more(&mut self) -> io::Result<bool> {
+        if self.pos > 0 {
+            self.buf.copy_within(self.pos..self.filled, 0);
+            self.filled -= self.pos;
+            self.pos = 0;
+        }
+        if self.filled == self.buf.len() {
+            return Ok(false);
+        }
+        loop {
+            match self.inner.read(&mut self.buf[self.filled..]) {
+                Ok(0) => return Ok(false),
+                Ok(n) => {
+                    self.filled += n;
+                    return Ok(true);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     fn count(&mut self, amount: usize) {

@@ -52,6 +52,10 @@ pub(crate) struct Tree<'n> {
     text_stack: Vec<String>,
     /// Sizes to truncate back to when an activity is done (the root stays).
     keep: (usize, usize, usize),
+    /// The children of one element (the activity the rules run on) sorted by name, then
+    /// document order, so that `child::name` from it is a binary search.
+    indexed: u32,
+    child_index: Vec<(NameId, u32)>,
 }
 
 impl<'n> Tree<'n> {
@@ -77,6 +81,8 @@ impl<'n> Tree<'n> {
             open: Vec::new(),
             text_stack: Vec::new(),
             keep: (1, 0, 0),
+            indexed: NONE,
+            child_index: Vec::new(),
         }
     }
 
@@ -187,8 +193,37 @@ impl<'n> Tree<'n> {
         self.keep = (self.nodes.len(), self.attrs.len(), self.strings.len());
     }
 
+    /// Indexes the children of `node` by name (see [`Tree::children_named`]).
+    pub(crate) fn index_children(&mut self, node: u32) {
+        self.child_index.clear();
+        let mut c = self
+            .nodes
+            .get(node as usize)
+            .map_or(NONE, |n| n.first_child);
+        while c != NONE {
+            let n = &self.nodes[c as usize];
+            self.child_index.push((n.name, c));
+            c = n.next_sibling;
+        }
+        self.child_index.sort_unstable();
+        self.indexed = node;
+    }
+
+    /// The children of `node` named `name`, in document order, when `node` is the indexed
+    /// element; `None` otherwise (walk the children then).
+    pub(crate) fn children_named(&self, node: u32, name: NameId) -> Option<&[(NameId, u32)]> {
+        if node != self.indexed {
+            return None;
+        }
+        let from = self.child_index.partition_point(|(n, _)| *n < name);
+        let to = self.child_index.partition_point(|(n, _)| *n <= name);
+        Some(&self.child_index[from..to])
+    }
+
     /// Drops the finished activity, keeping the root element.
     pub(crate) fn clear_unit(&mut self) {
+        self.indexed = NONE;
+        self.child_index.clear();
         let (nodes, attrs, strings) = self.keep;
         self.nodes.truncate(nodes);
         self.attrs.truncate(attrs);

@@ -231,6 +231,7 @@ impl<'s> Run<'s> {
         }
         self.check_codelists(node, true);
         if let Some(rules) = &mut self.rules {
+            self.tree.index_children(node);
             let mut issues = Vec::new();
             rules.run(&self.tree, &mut issues);
             for issue in issues {

@@ -425,6 +425,10 @@ fn axis(step: &Step, item: Item, tree: &Tree, out: &mut Vec<Item>) {
     match (step.axis, item) {
         (Axis::Child, Item::Node(n)) => match test {
             NodeTest::Bound(id) => {
+                if let Some(children) = tree.children_named(n, *id) {
+                    out.extend(children.iter().map(|(_, c)| Item::Node(*c)));
+                    return;
+                }
                 let mut c = tree.nodes[n as usize].first_child;
                 while c != NONE {
                     let node = &tree.nodes[c as usize];
