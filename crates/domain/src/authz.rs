@@ -253,6 +253,9 @@ pub enum Denied {
     },
     #[error("only headquarters staff may {action}")]
     HeadquartersOnly { action: &'static str },
+    /// A rule of the module refuses it: segregation of duties, delegated authority, …
+    #[error("{0}")]
+    Rule(String),
 }
 
 /// The one permission check: may `actor` take `action` on records of `target`?

@@ -12,6 +12,7 @@ pub mod audit;
 mod db;
 mod error;
 pub mod org;
+pub mod projects;
 pub mod sessions;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod auth;
 pub mod org;
+pub mod projects;
 pub mod users;
 
 use crate::state::AppState;
@@ -20,6 +21,11 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
         org::list_units, org::get_unit, org::search_units, org::get_country, org::reload,
         users::list, users::create, users::get, users::update, users::issue_token,
         audit::list,
+        projects::list, projects::totals, projects::export_csv, projects::create, projects::get,
+        projects::update, projects::transition, projects::history, projects::comment,
+        projects::transactions, projects::add_transaction, projects::review_queue,
+        projects::delegations, projects::create_delegation, projects::revoke_delegation,
+        projects::rates, projects::put_rates,
     ),
     modifiers(&Security),
     security(("bearer" = []), ("session" = [])),
@@ -28,6 +34,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
         (name = "organization", description = "Units, functions, regional coverage, focal points"),
         (name = "users", description = "Accounts, for administrators within their scope"),
         (name = "audit", description = "The append-only audit trail"),
+        (name = "projects", description = "Projects through their lifecycle, the portfolio, delegations of authority, exchange rates"),
     )
 )]
 pub struct ApiDoc;
@@ -70,4 +77,37 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/users/{id}", get(users::get).patch(users::update))
         .route("/api/v1/users/{id}/tokens", post(users::issue_token))
         .route("/api/v1/audit", get(audit::list))
+        .route(
+            "/api/v1/projects",
+            get(projects::list).post(projects::create),
+        )
+        .route("/api/v1/projects/totals", get(projects::totals))
+        .route("/api/v1/projects/export.csv", get(projects::export_csv))
+        .route(
+            "/api/v1/projects/{id}",
+            get(projects::get).patch(projects::update),
+        )
+        .route(
+            "/api/v1/projects/{id}/transitions",
+            post(projects::transition),
+        )
+        .route("/api/v1/projects/{id}/history", get(projects::history))
+        .route("/api/v1/projects/{id}/comments", post(projects::comment))
+        .route(
+            "/api/v1/projects/{id}/transactions",
+            get(projects::transactions).post(projects::add_transaction),
+        )
+        .route("/api/v1/review-queue", get(projects::review_queue))
+        .route(
+            "/api/v1/delegations",
+            get(projects::delegations).post(projects::create_delegation),
+        )
+        .route(
+            "/api/v1/delegations/{id}/revoke",
+            post(projects::revoke_delegation),
+        )
+        .route(
+            "/api/v1/exchange-rates",
+            get(projects::rates).post(projects::put_rates),
+        )
 }

@@ -7,3 +7,4 @@ mod audit;
 mod openapi;
 mod organization;
 mod pages;
+mod projects;
