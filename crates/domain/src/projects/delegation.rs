@@ -88,9 +88,11 @@ pub enum Delegatee {
 
 impl Delegatee {
     /// A person's delegation applies to that person. A position's applies to whoever holds the
-    /// role in a unit within the position's scope, for projects within that scope too: a
+    /// role in that unit (or a unit below it), for projects within the unit's scope: a
     /// regional office's scope is its region, a headquarters unit's is the whole organization.
-    /// A unit the organization no longer has gives no authority.
+    /// The holder must sit in the unit itself: an approver in a country office does not hold
+    /// a delegation issued to approvers of a headquarters unit. A unit the organization no
+    /// longer has gives no authority.
     pub fn applies_to(
         &self,
         actor: &UserActor,
@@ -103,8 +105,8 @@ impl Delegatee {
                 if !actor.roles.contains(role) || org.unit(unit.as_str()).is_none() {
                     return false;
                 }
-                let scope = org.scope_of(unit);
-                org.in_scope(&scope, &actor.unit) && org.in_scope(&scope, project_unit)
+                let holds_position = org.ancestors(&actor.unit).any(|u| &u.code == unit);
+                holds_position && org.in_scope(&org.scope_of(unit), project_unit)
             }
         }
     }

@@ -9,12 +9,14 @@ mod delegations;
 mod finance;
 mod lifecycle;
 mod portfolio;
+mod revisions;
 mod write;
 
 pub use delegations::{DelegationInput, DelegationView};
 pub use finance::{Transaction, TransactionInput, TransactionKind};
 pub use lifecycle::{Comment, HistoryEntry, ProjectHistory};
 pub use portfolio::{Page, PortfolioQuery, PortfolioRow, PortfolioTotals, SortKey, Totals};
+pub use revisions::{Revision, RevisionContent, RevisionInput};
 pub use write::{BudgetLineInput, ProjectInput};
 
 use crate::StoreError;

@@ -25,7 +25,8 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
         projects::update, projects::transition, projects::history, projects::comment,
         projects::transactions, projects::add_transaction, projects::review_queue,
         projects::delegations, projects::create_delegation, projects::revoke_delegation,
-        projects::rates, projects::put_rates,
+        projects::rates, projects::put_rates, projects::revisions, projects::create_revision,
+        projects::transition_revision,
     ),
     modifiers(&Security),
     security(("bearer" = []), ("session" = [])),
@@ -96,6 +97,14 @@ pub fn router() -> Router<AppState> {
         .route(
             "/api/v1/projects/{id}/transactions",
             get(projects::transactions).post(projects::add_transaction),
+        )
+        .route(
+            "/api/v1/projects/{id}/revisions",
+            get(projects::revisions).post(projects::create_revision),
+        )
+        .route(
+            "/api/v1/revisions/{id}/transitions",
+            post(projects::transition_revision),
         )
         .route("/api/v1/review-queue", get(projects::review_queue))
         .route(

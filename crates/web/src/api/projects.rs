@@ -511,3 +511,63 @@ fn rate_from_view(i: usize, r: &RateView) -> AppResult<ExchangeRate> {
         usd_per_unit,
     })
 }
+
+/// A project's revisions, each with the proposal and, once approved, the baseline it replaced.
+#[utoipa::path(get, path = "/api/v1/projects/{id}/revisions", tag = "projects", params(("id" = String, Path)),
+    responses((status = 200, body = [meridian_store::projects::Revision])))]
+pub async fn revisions(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> AppResult<Json<Vec<meridian_store::projects::Revision>>> {
+    Ok(Json(
+        state
+            .store
+            .revisions(&state.org().org, &caller.actor(), &id)
+            .await?,
+    ))
+}
+
+/// Drafts a revision of an active project: budget_revision, no_cost_extension or scope_change.
+#[utoipa::path(post, path = "/api/v1/projects/{id}/revisions", tag = "projects", params(("id" = String, Path)),
+    request_body = meridian_store::projects::RevisionInput,
+    responses((status = 201, body = meridian_store::projects::Revision), (status = 409, body = crate::error::ErrorBody)))]
+pub async fn create_revision(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(body): Json<meridian_store::projects::RevisionInput>,
+) -> AppResult<(StatusCode, Json<meridian_store::projects::Revision>)> {
+    let r = state
+        .store
+        .create_revision(&state.org().org, &caller.actor(), &id, &body)
+        .await?;
+    Ok((StatusCode::CREATED, Json(r)))
+}
+
+/// Submits, returns, resubmits, approves, rejects or withdraws a revision.
+#[utoipa::path(post, path = "/api/v1/revisions/{id}/transitions", tag = "projects", params(("id" = String, Path)),
+    request_body = TransitionRequest,
+    responses((status = 200, body = meridian_store::projects::Revision), (status = 403, body = crate::error::ErrorBody),
+        (status = 409, body = crate::error::ErrorBody)))]
+pub async fn transition_revision(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(body): Json<TransitionRequest>,
+) -> AppResult<Json<meridian_store::projects::Revision>> {
+    use meridian_domain::projects::lifecycle::RevisionTransition;
+    let action =
+        RevisionTransition::parse(&body.action).map_err(|m| AppError::invalid("action", m))?;
+    let r = state
+        .store
+        .transition_revision(
+            &state.org().org,
+            &caller.actor(),
+            &id,
+            action,
+            &body.comment,
+        )
+        .await?;
+    Ok(Json(r))
+}

@@ -598,3 +598,149 @@ async fn exchange_rates_are_maintained_at_headquarters_all_or_nothing() {
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
+
+/// Takes a fresh project all the way to active.
+async fn active_project(c: &Cast, amount_eur: &str) -> String {
+    let (_, p) = c
+        .drafter
+        .post_json("/api/v1/projects", draft(amount_eur))
+        .await;
+    let id = p["id"].as_str().unwrap().to_owned();
+    for (who, step) in [
+        (&c.drafter, "submit"),
+        (&c.reviewer, "start_review"),
+        (&c.reviewer, "endorse"),
+        (&c.drafter, "submit_to_donor"),
+        (&c.approver, "approve"),
+        (&c.drafter, "activate"),
+    ] {
+        let (status, body) = act(who, &id, step, "").await;
+        assert_eq!(status, StatusCode::OK, "{step}: {body}");
+    }
+    id
+}
+
+#[tokio::test]
+async fn a_budget_revision_is_reviewed_approved_and_keeps_the_baseline_beside_it() {
+    let c = cast().await;
+    let (status, _) = c
+        .hq_admin
+        .post_json(
+            "/api/v1/delegations",
+            json!({"authority": "approve_revision", "role": "approver", "unit": "DSPOP-PRIMA", "limit_amount": "5000000",
+                   "limit_currency": "USD", "valid_from": "2020-01-01"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, draft_project) = c.drafter.post_json("/api/v1/projects", draft("1000")).await;
+    let (status, err) = c
+        .drafter
+        .post_json(&format!("/api/v1/projects/{}/revisions", draft_project["id"].as_str().unwrap()),
+            json!({"kind": "no_cost_extension", "justification": "Delays", "end_date": "2028-06-30"}))
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "a draft is not revised: {err}"
+    );
+
+    let id = active_project(&c, "100000").await;
+    let (status, revision) = c
+        .drafter
+        .post_json(
+            &format!("/api/v1/projects/{id}/revisions"),
+            json!({"kind": "budget_revision", "justification": "A second county",
+                   "budget_lines": [{"category": "staff", "currency": "USD", "amount": "200000"}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{revision}");
+    let rid = revision["id"].as_str().unwrap();
+    let path = format!("/api/v1/revisions/{rid}/transitions");
+    async fn revise_as(who: &Session, path: &str, action: &str) -> (StatusCode, Value) {
+        who.post_json(path, json!({"action": action, "comment": ""}))
+            .await
+    }
+
+    assert_eq!(
+        revise_as(&c.drafter, &path, "submit").await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        revise_as(&c.reviewer, &path, "return").await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        revise_as(&c.drafter, &path, "resubmit").await.0,
+        StatusCode::OK
+    );
+    let (status, err) = revise_as(&c.drafter, &path, "approve").await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "a drafter does not approve: {err}"
+    );
+    let (status, approved) = revise_as(&c.approver, &path, "approve").await;
+    assert_eq!(status, StatusCode::OK, "{approved}");
+    assert_eq!(approved["status"], "approved");
+    assert_eq!(approved["baseline"]["budget_usd"], "117500");
+    assert_eq!(approved["proposed"]["budget_usd"], "200000");
+    assert!(!approved["delegation_chain"].as_array().unwrap().is_empty());
+
+    let (_, project) = c.drafter.get_json(&format!("/api/v1/projects/{id}")).await;
+    assert_eq!(project["budget_usd"], "200000");
+    assert_eq!(project["budget_lines"].as_array().unwrap().len(), 1);
+    let (_, all) = c
+        .drafter
+        .get_json(&format!("/api/v1/projects/{id}/revisions"))
+        .await;
+    assert_eq!(all.as_array().unwrap().len(), 1);
+    let (status, _) = revise_as(&c.reviewer, &path, "reject").await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "a decided revision stays decided"
+    );
+}
+
+#[tokio::test]
+async fn a_no_cost_extension_moves_the_end_date_only_later() {
+    let c = cast().await;
+    c.hq_admin
+        .post_json(
+            "/api/v1/delegations",
+            json!({"authority": "approve_revision", "role": "approver", "unit": "DSPOP-PRIMA", "limit_amount": "5000000",
+                   "limit_currency": "USD", "valid_from": "2020-01-01"}),
+        )
+        .await;
+    let id = active_project(&c, "1000").await;
+    let (status, err) = c
+        .drafter
+        .post_json(&format!("/api/v1/projects/{id}/revisions"),
+            json!({"kind": "no_cost_extension", "justification": "Delays", "end_date": "2027-01-01"}))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(err["error"]["field"], "end_date");
+    let (_, r) = c
+        .drafter
+        .post_json(&format!("/api/v1/projects/{id}/revisions"),
+            json!({"kind": "no_cost_extension", "justification": "Delays", "end_date": "2028-06-30"}))
+        .await;
+    let rid = r["id"].as_str().unwrap();
+    c.drafter
+        .post_json(
+            &format!("/api/v1/revisions/{rid}/transitions"),
+            json!({"action": "submit"}),
+        )
+        .await;
+    let (status, _) = c
+        .approver
+        .post_json(
+            &format!("/api/v1/revisions/{rid}/transitions"),
+            json!({"action": "approve"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, project) = c.drafter.get_json(&format!("/api/v1/projects/{id}")).await;
+    assert_eq!(project["end_date"], "2028-06-30");
+    assert_eq!(project["budget_usd"], "8600", "the budget is untouched");
+}

@@ -190,6 +190,25 @@ fn a_headquarters_delegation_applies_everywhere() {
 }
 
 #[test]
+fn a_headquarters_position_is_held_only_by_staff_of_that_unit() {
+    let mut d = delegation("D-1", money("5000000", "USD"));
+    d.delegatee = Delegatee::Role {
+        role: Role::Approver,
+        unit: code("DSP"),
+    };
+    let field_approver = user("kofi", "CO-KEN", &[Role::Approver]);
+    assert!(matches!(
+        endorse(
+            std::slice::from_ref(&d),
+            &field_approver,
+            "CO-KEN",
+            money("1", "USD")
+        ),
+        Err(DelegationRefusal::NotDelegated { .. })
+    ));
+}
+
+#[test]
 fn a_personal_delegation_follows_the_person() {
     let d = to_person(delegation("D-1", money("100000", "USD")), "li");
     let li = user("li", "CO-THA", &[]);
