@@ -102,6 +102,7 @@ pub(crate) fn read_document<R: BufRead, H: Handler>(
         attrs: Vec::with_capacity(16),
         open: OpenElements::default(),
         resolver: NamespaceResolver::default(),
+        no_bindings: BytesStart::new("x"),
         root_seen: false,
     };
     loop {
@@ -289,6 +290,8 @@ struct Reader {
     attrs: Vec<RawAttr>,
     open: OpenElements,
     resolver: NamespaceResolver,
+    /// A start tag without attributes.
+    no_bindings: BytesStart<'static>,
     root_seen: bool,
 }
 
@@ -347,7 +350,16 @@ impl Reader {
             Event::Start(ref e) | Event::Empty(ref e) => {
                 let empty = matches!(event, Event::Empty(_));
                 // What quick-xml's NsReader does before it returns a start tag.
-                if let Err(err) = self.resolver.push(e) {
+                // A tag that declares no namespace only opens a level (the resolver would
+                // walk its attributes to find none).
+                let declares =
+                    memchr::memmem::find(e.attributes_raw().as_bytes(), b"xmlns").is_some();
+                let pushed = if declares {
+                    self.resolver.push(e)
+                } else {
+                    self.resolver.push(&self.no_bindings)
+                };
+                if let Err(err) = pushed {
                     return malformed(xml_error_text(
                         &quick_xml::Error::Namespace(err),
                         &self.open,

@@ -23,6 +23,21 @@ pub(crate) fn expanded_key(namespace: Option<&str>, local: &str) -> String {
     }
 }
 
+/// [`expanded_key`] written into `out` (cleared first), without allocating.
+pub(crate) fn expanded_key_into(out: &mut String, namespace: Option<&str>, local: &str) {
+    out.clear();
+    match namespace {
+        None | Some("") => {}
+        Some(XML_NS) => out.push_str("xml:"),
+        Some(uri) => {
+            out.push('{');
+            out.push_str(uri);
+            out.push('}');
+        }
+    }
+    out.push_str(local);
+}
+
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Interner {
     ids: FxHashMap<Box<str>, NameId>,

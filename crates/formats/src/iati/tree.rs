@@ -9,7 +9,7 @@ use std::ops::Range;
 use rustc_hash::FxHashMap;
 
 use super::document::StartTag;
-use super::names::{Interner, NameId, expanded_key};
+use super::names::{Interner, NameId, expanded_key, expanded_key_into};
 use super::xsd::validator::AttrInfo;
 
 pub(crate) const NONE: u32 = u32::MAX;
@@ -38,6 +38,7 @@ pub(crate) struct Attr {
 }
 
 /// One activity under its root element; node 0 is the document node, node 1 the root.
+#[derive(Clone)]
 pub(crate) struct Tree<'n> {
     base: &'n Interner,
     /// Names the base interner does not know (extension elements, stray attributes), numbered
@@ -56,6 +57,8 @@ pub(crate) struct Tree<'n> {
     /// document order, so that `child::name` from it is a binary search.
     indexed: u32,
     child_index: Vec<(NameId, u32)>,
+    /// Scratch space for a namespaced name's key.
+    scratch: String,
 }
 
 impl<'n> Tree<'n> {
@@ -83,6 +86,7 @@ impl<'n> Tree<'n> {
             keep: (1, 0, 0),
             indexed: NONE,
             child_index: Vec::new(),
+            scratch: String::new(),
         }
     }
 
@@ -118,7 +122,13 @@ impl<'n> Tree<'n> {
     pub(crate) fn start(&mut self, tag: &StartTag, key: Option<NameId>, attrs: &[AttrInfo]) {
         let name = match key {
             Some(k) => k,
-            None => self.intern(&expanded_key(tag.namespace, tag.local)),
+            None => {
+                let mut scratch = std::mem::take(&mut self.scratch);
+                expanded_key_into(&mut scratch, tag.namespace, tag.local);
+                let id = self.intern(&scratch);
+                self.scratch = scratch;
+                id
+            }
         };
         let attrs_start = self.attrs.len() as u32;
         let index = self.nodes.len() as u32;

@@ -46,12 +46,58 @@ pub fn validate<R: BufRead>(input: R, opts: &ValidateOptions) -> Result<Report, 
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX)),
     };
-    let mut run = Run::new(schema, opts);
-    run.codelists = Some(codelists);
-    run.rules = Some(RuleRunner::new(ruleset, now, &opts.registered_publishers));
-    let malformed = read_document(input, &mut run)?;
-    Ok(run.finish(malformed))
+    let checker = Checker {
+        codelists: Some(codelists),
+        rules: Some(RuleRunner::new(ruleset, now, &opts.registered_publishers)),
+        seen_identifiers: std::collections::HashSet::new(),
+        sink: FindingSink::new(opts.max_findings),
+        max_pending: opts.max_findings,
+    };
+    // `MERIDIAN_VALIDATE_THREADS=1` keeps everything on the calling thread.
+    let two_threads = std::thread::available_parallelism().is_ok_and(|n| n.get() > 1)
+        && std::env::var("MERIDIAN_VALIDATE_THREADS").map_or(true, |v| v.trim() != "1");
+    if !two_threads {
+        let mut run = Run::new(schema, opts, Backend::Inline(Box::new(checker)));
+        run.codelists = Some(codelists);
+        let malformed = read_document(input, &mut run)?;
+        return run.finish(malformed);
+    }
+    // The document is read and schema-checked on this thread while another runs the
+    // codelist and rule checks on each finished activity, in order.
+    std::thread::scope(|scope| {
+        let (to_checker, inbox) = std::sync::mpsc::sync_channel::<Message>(IN_FLIGHT);
+        let (spare_trees, spares) = std::sync::mpsc::sync_channel::<Tree>(IN_FLIGHT);
+        let worker = scope.spawn(move || {
+            let mut checker = checker;
+            for message in inbox {
+                match message {
+                    Message::Finding(finding) => checker.sink.push(finding),
+                    Message::Unit(unit) => {
+                        if let Some(tree) = checker.unit(unit) {
+                            let _ = spare_trees.try_send(tree);
+                        }
+                    }
+                }
+            }
+            checker
+        });
+        let mut run = Run::new(
+            schema,
+            opts,
+            Backend::Worker {
+                to_checker,
+                spares,
+                checker: worker,
+            },
+        );
+        run.codelists = Some(codelists);
+        let malformed = read_document(input, &mut run)?;
+        run.finish(malformed)
+    })
 }
+
+/// Activities on their way to the checker thread, at most: keeps memory flat.
+const IN_FLIGHT: usize = 16;
 
 /// What the root element says the file is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,13 +109,53 @@ enum RootKind {
     Other,
 }
 
-struct Run<'s> {
+/// The checks on each finished activity (codelists, rules, duplicate identifiers), and the
+/// findings, collected in document order.
+struct Checker<'s> {
+    codelists: Option<&'s CodelistChecks>,
     rules: Option<RuleRunner<'s>>,
     /// Hashes of the activity identifiers seen so far (rule 1.1.2): 8 bytes an activity.
     seen_identifiers: std::collections::HashSet<u64>,
+    sink: FindingSink,
+    max_pending: usize,
+}
+
+/// A finished activity (or organisation) for the checker.
+struct Unit<'s> {
+    /// `None` when the XML broke inside it: only its findings so far are kept.
+    tree: Option<Tree<'s>>,
+    node: u32,
+    /// Its findings so far, held until its identifier is known.
+    pending: Vec<Finding>,
+    identifier: Option<String>,
+    organisations: bool,
+}
+
+enum Message<'s> {
+    /// A finding outside any activity.
+    Finding(Finding),
+    Unit(Unit<'s>),
+}
+
+/// Where finished activities go: checked on the spot, or by the checker thread.
+enum Backend<'s, 'scope> {
+    Inline(Box<Checker<'s>>),
+    Worker {
+        to_checker: std::sync::mpsc::SyncSender<Message<'s>>,
+        /// Trees the checker is done with, for the next activities.
+        spares: std::sync::mpsc::Receiver<Tree<'s>>,
+        checker: std::thread::ScopedJoinHandle<'scope, Checker<'s>>,
+    },
+}
+
+struct Run<'s, 'scope> {
+    backend: Backend<'s, 'scope>,
+    /// What the report says besides the findings, filled in at the end.
+    root: Option<String>,
+    version: Option<String>,
+    activities: u64,
     schema: &'s Schema,
     validator: SchemaValidator<'s>,
-    sink: FindingSink,
     issues: Vec<SchemaIssue>,
     depth: usize,
     /// `/iati-activities/iati-activity/...` of the current element.
@@ -85,17 +171,20 @@ struct Run<'s> {
     max_pending: usize,
     /// The activity being read, for the codelist and rule checks.
     tree: Tree<'s>,
+    /// The tree with only the root element in, to start the next activity from.
+    blank_tree: Option<Tree<'s>>,
     codelists: Option<&'s CodelistChecks>,
 }
 
-impl<'s> Run<'s> {
-    fn new(schema: &'s Schema, opts: &ValidateOptions) -> Self {
+impl<'s, 'scope> Run<'s, 'scope> {
+    fn new(schema: &'s Schema, opts: &ValidateOptions, backend: Backend<'s, 'scope>) -> Self {
         Run {
-            rules: None,
-            seen_identifiers: std::collections::HashSet::new(),
+            backend,
+            root: None,
+            version: None,
+            activities: 0,
             schema,
             validator: SchemaValidator::new(schema),
-            sink: FindingSink::new(opts.max_findings),
             issues: Vec::new(),
             depth: 0,
             path: String::with_capacity(256),
@@ -107,7 +196,54 @@ impl<'s> Run<'s> {
             capturing_identifier: false,
             max_pending: opts.max_findings,
             tree: Tree::new(&schema.names),
+            blank_tree: None,
             codelists: None,
+        }
+    }
+
+    /// A finding outside any activity, in order with the activities' findings.
+    fn report(&mut self, finding: Finding) {
+        match &mut self.backend {
+            Backend::Inline(checker) => checker.sink.push(finding),
+            Backend::Worker { to_checker, .. } => {
+                // The checker only stops early by panicking; `finish` reports that.
+                let _ = to_checker.send(Message::Finding(finding));
+            }
+        }
+    }
+
+    /// Hands a finished (or broken-off) activity to the checker.
+    fn unit_ended(&mut self, tree: Option<Tree<'s>>, node: u32) {
+        let unit = Unit {
+            tree,
+            node,
+            pending: std::mem::take(&mut self.pending),
+            identifier: self.identifier.take(),
+            organisations: self.root_kind == RootKind::Organisations,
+        };
+        self.unit_depth = None;
+        match &mut self.backend {
+            Backend::Inline(checker) => {
+                if let Some(tree) = checker.unit(unit) {
+                    self.tree = tree;
+                }
+            }
+            Backend::Worker { to_checker, .. } => {
+                let _ = to_checker.send(Message::Unit(unit));
+            }
+        }
+    }
+
+    /// A tree holding only the root element, for the next activity.
+    fn next_tree(&mut self) -> Tree<'s> {
+        if let Backend::Worker { spares, .. } = &self.backend
+            && let Ok(tree) = spares.try_recv()
+        {
+            return tree;
+        }
+        match &self.blank_tree {
+            Some(blank) => blank.clone(),
+            None => Tree::new(&self.schema.names),
         }
     }
 
@@ -115,7 +251,7 @@ impl<'s> Run<'s> {
         if self.unit_depth.is_some() && self.pending.len() < self.max_pending {
             self.pending.push(finding);
         } else {
-            self.sink.push(finding);
+            self.report(finding);
         }
     }
 
@@ -153,14 +289,13 @@ impl<'s> Run<'s> {
     }
 
     fn check_root(&mut self, tag: &StartTag) {
-        let report = self.sink.report_mut();
-        report.root = Some(tag.qname.to_owned());
+        self.root = Some(tag.qname.to_owned());
         let version = tag
             .attrs
             .iter()
             .find(|a| tag.attr_namespace(a).is_none() && tag.attr_local(a) == "version")
             .map(|a| tag.attr_value(a).trim().to_owned());
-        report.version.clone_from(&version);
+        self.version.clone_from(&version);
         self.root_kind = match (tag.namespace, tag.local) {
             (None, "iati-activities") => RootKind::Activities,
             (None, "iati-organisations") => RootKind::Organisations,
@@ -224,109 +359,51 @@ impl<'s> Run<'s> {
         }
     }
 
-    /// Codelist and rule checks on a finished activity.
-    fn check_unit(&mut self, node: u32) {
-        if node == super::tree::NONE {
-            return;
-        }
-        self.check_codelists(node, true);
-        if let Some(rules) = &mut self.rules {
-            self.tree.index_children(node);
-            let mut issues = Vec::new();
-            rules.run(&self.tree, &mut issues);
-            for issue in issues {
-                let n = &self.tree.nodes[issue.node as usize];
-                let (line, column) = (n.line, n.column);
-                self.emit(Finding {
-                    severity: issue.severity,
-                    layer: Layer::Ruleset,
-                    rule_id: issue.rule_id,
-                    line,
-                    column,
-                    activity_identifier: None,
-                    message: issue.message,
-                    path: issue.path,
-                });
-            }
-        }
-        self.check_duplicate_identifier(node);
-    }
-
-    /// Rule 1.1.2: an identifier used by an earlier activity of the file. Only a hash of each
-    /// identifier is kept, so memory stays small for any number of activities.
-    fn check_duplicate_identifier(&mut self, node: u32) {
-        use std::hash::{Hash, Hasher};
-        let identifier = match self.identifier.as_deref() {
-            Some(id) if !id.is_empty() => id.to_owned(),
-            _ => "noIdentifier".to_owned(),
-        };
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        identifier.hash(&mut hasher);
-        if self.seen_identifiers.insert(hasher.finish()) {
-            return;
-        }
-        let n = &self.tree.nodes[node as usize];
-        let (line, column) = (n.line, n.column);
-        let what = if self.root_kind == RootKind::Organisations {
-            "organisation"
-        } else {
-            "activity"
-        };
-        self.emit(Finding {
-            severity: Severity::Error,
-            layer: Layer::Ruleset,
-            rule_id: "1.1.2".into(),
-            line,
-            column,
-            activity_identifier: None,
-            message: format!(
-                "The {what} identifier must be unique for each {what}: '{}' is used more than once in this file.",
-                identifier.trim()
-            ),
-            path: self.tree.path(node),
-        });
-    }
-
-    fn check_codelists(&mut self, node: u32, subtree: bool) {
+    /// Codelist checks on the root element's own attributes.
+    fn check_root_codelists(&mut self) {
         let Some(checks) = self.codelists else {
             return;
         };
-        let mut issues = Vec::new();
-        checks.check(&self.tree, node, subtree, &mut issues);
-        for issue in issues {
-            let n = &self.tree.nodes[issue.node as usize];
-            let (line, column) = (n.line, n.column);
-            self.emit(Finding {
-                severity: issue.severity,
-                layer: Layer::Codelist,
-                rule_id: issue.rule_id,
-                line,
-                column,
-                activity_identifier: None,
-                message: issue.message,
-                path: issue.path,
-            });
+        let mut findings = Vec::new();
+        codelist_findings(checks, &self.tree, 1, false, &mut findings);
+        for finding in findings {
+            self.emit(finding);
         }
     }
 
-    fn unit_ended(&mut self) {
-        let identifier = self
-            .identifier
-            .take()
-            .map(|s| s.trim().to_owned())
-            .filter(|s| !s.is_empty());
-        for mut f in std::mem::take(&mut self.pending) {
-            f.activity_identifier.clone_from(&identifier);
-            self.sink.push(f);
+    fn finish(mut self, malformed: Option<Malformed>) -> Result<Report, ReadError> {
+        if malformed.is_some() {
+            self.unit_ended(None, super::tree::NONE);
         }
-        self.unit_depth = None;
-    }
-
-    fn finish(mut self, malformed: Option<Malformed>) -> Report {
+        let Run {
+            backend,
+            root,
+            version,
+            activities,
+            path,
+            ..
+        } = self;
+        let mut sink = match backend {
+            Backend::Inline(checker) => checker.sink,
+            Backend::Worker {
+                to_checker,
+                checker,
+                ..
+            } => {
+                drop(to_checker);
+                checker
+                    .join()
+                    .map_err(|_| ReadError::Internal("the activity checks stopped".into()))?
+                    .sink
+            }
+        };
+        let report = sink.report_mut();
+        report.root = root;
+        report.version = version;
+        report.activities = activities;
         if let Some(m) = malformed {
-            self.unit_ended();
-            self.sink.report_mut().well_formed = false;
-            self.sink.push(Finding {
+            sink.report_mut().well_formed = false;
+            sink.push(Finding {
                 severity: Severity::Error,
                 layer: Layer::Document,
                 rule_id: "0.1.1".into(),
@@ -334,14 +411,137 @@ impl<'s> Run<'s> {
                 column: m.column,
                 activity_identifier: None,
                 message: format!("The file is not well-formed XML: {}.", m.message),
-                path: self.path.clone(),
+                path,
             });
         }
-        self.sink.finish()
+        Ok(sink.finish())
     }
 }
 
-impl Handler for Run<'_> {
+/// The codelist findings on `node` (and below it, with `subtree`).
+fn codelist_findings(
+    checks: &CodelistChecks,
+    tree: &Tree,
+    node: u32,
+    subtree: bool,
+    out: &mut Vec<Finding>,
+) {
+    let mut issues = Vec::new();
+    checks.check(tree, node, subtree, &mut issues);
+    for issue in issues {
+        let n = &tree.nodes[issue.node as usize];
+        out.push(Finding {
+            severity: issue.severity,
+            layer: Layer::Codelist,
+            rule_id: issue.rule_id,
+            line: n.line,
+            column: n.column,
+            activity_identifier: None,
+            message: issue.message,
+            path: issue.path,
+        });
+    }
+}
+
+impl Checker<'_> {
+    /// Checks a finished activity, then files its findings under its identifier. Gives the
+    /// tree back, emptied down to the root element, for reuse.
+    fn unit<'s>(&mut self, mut unit: Unit<'s>) -> Option<Tree<'s>> {
+        if let Some(tree) = &mut unit.tree
+            && unit.node != super::tree::NONE
+        {
+            let mut found = Vec::new();
+            if let Some(checks) = self.codelists {
+                codelist_findings(checks, tree, unit.node, true, &mut found);
+            }
+            if let Some(rules) = &mut self.rules {
+                tree.index_children(unit.node);
+                let mut issues = Vec::new();
+                rules.run(tree, &mut issues);
+                for issue in issues {
+                    let n = &tree.nodes[issue.node as usize];
+                    found.push(Finding {
+                        severity: issue.severity,
+                        layer: Layer::Ruleset,
+                        rule_id: issue.rule_id,
+                        line: n.line,
+                        column: n.column,
+                        activity_identifier: None,
+                        message: issue.message,
+                        path: issue.path,
+                    });
+                }
+            }
+            found.extend(self.duplicate_identifier(
+                tree,
+                unit.node,
+                unit.identifier.as_deref(),
+                unit.organisations,
+            ));
+            for finding in found {
+                // As while the activity was read: held up to the cap, the rest filed now.
+                if unit.pending.len() < self.max_pending {
+                    unit.pending.push(finding);
+                } else {
+                    self.sink.push(finding);
+                }
+            }
+        }
+        let identifier = unit
+            .identifier
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty());
+        for mut f in unit.pending {
+            f.activity_identifier.clone_from(&identifier);
+            self.sink.push(f);
+        }
+        let mut tree = unit.tree?;
+        tree.clear_unit();
+        Some(tree)
+    }
+
+    /// Rule 1.1.2: an identifier used by an earlier activity of the file. Only a hash of each
+    /// identifier is kept, so memory stays small for any number of activities.
+    fn duplicate_identifier(
+        &mut self,
+        tree: &Tree,
+        node: u32,
+        identifier: Option<&str>,
+        organisations: bool,
+    ) -> Option<Finding> {
+        use std::hash::{Hash, Hasher};
+        let identifier = match identifier {
+            Some(id) if !id.is_empty() => id,
+            _ => "noIdentifier",
+        };
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        identifier.hash(&mut hasher);
+        if self.seen_identifiers.insert(hasher.finish()) {
+            return None;
+        }
+        let n = &tree.nodes[node as usize];
+        let what = if organisations {
+            "organisation"
+        } else {
+            "activity"
+        };
+        Some(Finding {
+            severity: Severity::Error,
+            layer: Layer::Ruleset,
+            rule_id: "1.1.2".into(),
+            line: n.line,
+            column: n.column,
+            activity_identifier: None,
+            message: format!(
+                "The {what} identifier must be unique for each {what}: '{}' is used more than once in this file.",
+                identifier.trim()
+            ),
+            path: tree.path(node),
+        })
+    }
+}
+
+impl Handler for Run<'_, '_> {
     fn start(&mut self, tag: &StartTag) {
         self.depth += 1;
         self.path_marks.push(self.path.len());
@@ -358,7 +558,7 @@ impl Handler for Run<'_> {
                 RootKind::Other => false,
             };
         if is_unit {
-            self.sink.report_mut().activities += 1;
+            self.activities += 1;
             self.unit_depth = Some(self.depth);
             self.identifier = None;
         }
@@ -399,7 +599,8 @@ impl Handler for Run<'_> {
         if self.depth == 1 {
             self.tree.start(tag, key, &attrs);
             self.tree.keep_root();
-            self.check_codelists(1, false);
+            self.blank_tree = Some(self.tree.clone());
+            self.check_root_codelists();
         } else if self.unit_depth.is_some() {
             self.tree.start(tag, key, &attrs);
         }
@@ -433,9 +634,13 @@ impl Handler for Run<'_> {
             super::tree::NONE
         };
         if self.unit_depth == Some(self.depth) {
-            self.check_unit(node);
-            self.unit_ended();
-            self.tree.clear_unit();
+            let next = match self.backend {
+                // The checker gives this tree back at once.
+                Backend::Inline(_) => Tree::new(&self.schema.names),
+                Backend::Worker { .. } => self.next_tree(),
+            };
+            let tree = std::mem::replace(&mut self.tree, next);
+            self.unit_ended(Some(tree), node);
         }
         if let Some(mark) = self.path_marks.pop() {
             self.path.truncate(mark);
@@ -470,7 +675,14 @@ fn attr_key(schema: &Schema, namespace: Option<&str>, local: &str) -> Option<Nam
 #[cfg(test)]
 pub(crate) fn validate_against(schema: &Schema, xml: &str) -> Report {
     let opts = ValidateOptions::default();
-    let mut run = Run::new(schema, &opts);
+    let checker = Checker {
+        codelists: None,
+        rules: None,
+        seen_identifiers: std::collections::HashSet::new(),
+        sink: FindingSink::new(opts.max_findings),
+        max_pending: opts.max_findings,
+    };
+    let mut run = Run::new(schema, &opts, Backend::Inline(Box::new(checker)));
     let malformed = read_document(xml.as_bytes(), &mut run).expect("in-memory input");
-    run.finish(malformed)
+    run.finish(malformed).expect("no checker thread")
 }

@@ -95,6 +95,8 @@ pub(crate) struct SchemaValidator<'s> {
     stack: Vec<Frame>,
     /// Character data of the innermost simple-content element.
     text: String,
+    /// Scratch space for a namespaced name's key.
+    key: String,
 }
 
 impl<'s> SchemaValidator<'s> {
@@ -103,17 +105,18 @@ impl<'s> SchemaValidator<'s> {
             schema,
             stack: Vec::with_capacity(32),
             text: String::new(),
+            key: String::new(),
         }
     }
 
     /// The interned key of a name, as the schema spells it.
-    pub(crate) fn key_of(&self, namespace: Option<&str>, local: &str) -> Option<NameId> {
+    pub(crate) fn key_of(&mut self, namespace: Option<&str>, local: &str) -> Option<NameId> {
         match namespace {
             None => self.schema.names.get(local),
-            Some(ns) => self
-                .schema
-                .names
-                .get(&crate::iati::names::expanded_key(Some(ns), local)),
+            Some(ns) => {
+                crate::iati::names::expanded_key_into(&mut self.key, Some(ns), local);
+                self.schema.names.get(&self.key)
+            }
         }
     }
 
