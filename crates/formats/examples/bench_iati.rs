@@ -22,14 +22,16 @@ use std::process::{Command, ExitCode};
 
 use meridian_formats::iati::{ValidateOptions, validate};
 
-/// Times one child command and reports its peak RSS, printing `wall_seconds maxrss_kb
-/// exit_code` as its last line; the child's own output goes to stderr.
+/// Times one child command and reports its peak RSS and CPU time, printing `wall_seconds
+/// maxrss_kb exit_code cpu_seconds` as its last line; the child's own output goes to stderr.
 const WRAPPER: &str = r#"
 import resource, subprocess, sys, time
 start = time.perf_counter()
 done = subprocess.run(sys.argv[1:], stdout=sys.stderr)
 wall = time.perf_counter() - start
-print(f"{wall:.6f} {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss} {done.returncode}")
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+cpu = usage.ru_utime + usage.ru_stime
+print(f"{wall:.6f} {usage.ru_maxrss} {done.returncode} {cpu:.6f}")
 "#;
 
 /// lxml's XSD validation: parse the schema, parse the document, validate.
@@ -120,6 +122,8 @@ struct Tool {
     name: String,
     command: Vec<String>,
     walls: Vec<f64>,
+    /// CPU time (user + system, all threads) of each run.
+    cpus: Vec<f64>,
     /// lxml only: its own parse + validate time, without the interpreter's start-up.
     inner: Vec<f64>,
     peak_kb: u64,
@@ -160,6 +164,7 @@ fn run(opts: Options) -> Result<(), String> {
             name: "Meridian (schema + codelists + ruleset)".into(),
             command: vec![path(&me), "--validate-one".into(), path(&file)],
             walls: Vec::new(),
+            cpus: Vec::new(),
             inner: Vec::new(),
             peak_kb: 0,
             note: String::new(),
@@ -168,6 +173,7 @@ fn run(opts: Options) -> Result<(), String> {
             name: "lxml XMLSchema (parse + validate, schema only)".into(),
             command: vec![path(&python), path(&lxml), path(&xsd), path(&file)],
             walls: Vec::new(),
+            cpus: Vec::new(),
             inner: Vec::new(),
             peak_kb: 0,
             note: String::new(),
@@ -185,6 +191,7 @@ fn run(opts: Options) -> Result<(), String> {
                 path(&file),
             ],
             walls: Vec::new(),
+            cpus: Vec::new(),
             inner: Vec::new(),
             peak_kb: 0,
             note: String::new(),
@@ -201,13 +208,14 @@ fn run(opts: Options) -> Result<(), String> {
     );
     for round in 1..=opts.runs {
         for tool in &mut tools {
-            let (wall, peak_kb, output) = measure(&python, &wrapper, &tool.command)?;
+            let (wall, cpu, peak_kb, output) = measure(&python, &wrapper, &tool.command)?;
             eprintln!(
                 "  run {round}: {:<48} {wall:>7.3} s {:>8.1} MB",
                 tool.name,
                 peak_kb as f64 / 1024.0
             );
             tool.walls.push(wall);
+            tool.cpus.push(cpu);
             if let Some(inner) = lxml_inner_seconds(&output) {
                 tool.inner.push(inner);
             }
@@ -227,6 +235,7 @@ fn run(opts: Options) -> Result<(), String> {
             name: "lxml, parse + validate only (timed inside the script)".into(),
             command: Vec::new(),
             walls: inner.clone(),
+            cpus: Vec::new(),
             inner: Vec::new(),
             peak_kb: tools
                 .iter()
@@ -244,16 +253,21 @@ fn run(opts: Options) -> Result<(), String> {
         opts.runs
     );
     println!(
-        "| tool | median s | min s | max s | MB/s | peak RSS MB | speed-up vs lxml parse + validate |"
+        "| tool | median s | min s | max s | MB/s | CPU s (median) | peak RSS MB | speed-up vs lxml parse + validate |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
     for tool in &tools {
         let med = median(&tool.walls);
         let min = tool.walls.iter().copied().fold(f64::INFINITY, f64::min);
         let max = tool.walls.iter().copied().fold(0.0, f64::max);
         let speedup = reference.map_or_else(|| "–".into(), |r| format!("{:.2}×", r / med));
+        let cpu = if tool.cpus.is_empty() {
+            "–".to_owned()
+        } else {
+            format!("{:.3}", median(&tool.cpus))
+        };
         println!(
-            "| {} | {med:.3} | {min:.3} | {max:.3} | {:.1} | {:.1} | {speedup} |",
+            "| {} | {med:.3} | {min:.3} | {max:.3} | {:.1} | {cpu} | {:.1} | {speedup} |",
             tool.name,
             size as f64 / 1e6 / med,
             tool.peak_kb as f64 / 1024.0
@@ -268,12 +282,13 @@ fn run(opts: Options) -> Result<(), String> {
     Ok(())
 }
 
-/// Runs `command` under the wrapper: (wall seconds, peak RSS in KiB, the child's last line).
+/// Runs `command` under the wrapper: (wall seconds, CPU seconds, peak RSS in KiB, the
+/// child's last line).
 fn measure(
     python: &Path,
     wrapper: &Path,
     command: &[String],
-) -> Result<(f64, u64, String), String> {
+) -> Result<(f64, f64, u64, String), String> {
     let out = Command::new(python)
         .arg(wrapper)
         .args(command)
@@ -287,7 +302,7 @@ fn measure(
         .unwrap_or_default()
         .split_whitespace()
         .collect();
-    let [wall, rss, code] = fields.as_slice() else {
+    let [wall, rss, code, cpu] = fields.as_slice() else {
         return Err(format!("{}: no measurement\n{stderr}", command.join(" ")));
     };
     // Meridian exits 0 with a report; lxml and xmllint exit 0 only when the file is valid.
@@ -305,6 +320,7 @@ fn measure(
         .to_owned();
     Ok((
         wall.parse().map_err(|_| format!("bad time '{wall}'"))?,
+        cpu.parse().map_err(|_| format!("bad CPU time '{cpu}'"))?,
         rss.parse().map_err(|_| format!("bad RSS '{rss}'"))?,
         note,
     ))

@@ -10,6 +10,7 @@ use quick_xml::Reader as QuickReader;
 use quick_xml::XmlVersion;
 use quick_xml::events::{BytesEnd, BytesRef, BytesStart, BytesText, Event};
 use quick_xml::name::{NamespaceResolver, ResolveResult};
+use smallvec::SmallVec;
 
 use super::names::XML_NS;
 use super::position::LineCounter;
@@ -555,29 +556,115 @@ fn collect_attributes(
 ) -> Result<(), String> {
     arena.clear();
     attrs.clear();
+    if let Some(spans) = plain_attributes(e.attributes_raw()) {
+        let raw = e.attributes_raw();
+        for (key, value) in spans {
+            let attr = quick_xml::events::attributes::Attribute {
+                key: quick_xml::name::QName(&raw[key]),
+                value: std::borrow::Cow::Borrowed(&raw[value]),
+            };
+            add_attribute(resolver, &attr, arena, attrs)?;
+        }
+        return Ok(());
+    }
     for attr in e.attributes() {
         let attr = attr.map_err(|err| format!("Malformed attribute: {err}"))?;
-        let key = attr.key.as_ref();
-        if key == "xmlns" || key.starts_with("xmlns:") {
-            continue;
-        }
-        let (resolved, local) = resolver.resolve_attribute(attr.key);
-        let ns = match resolved {
-            ResolveResult::Unbound => AttrNs::None,
-            ResolveResult::Bound(ns) if ns.0 == XML_NS => AttrNs::Xml,
-            ResolveResult::Bound(ns) => push(arena, ns.0).map_or(AttrNs::None, AttrNs::Other),
-            ResolveResult::Unknown(_) => {
-                AttrNs::Other(push(arena, "urn:meridian:undeclared-prefix").unwrap_or(0..0))
-            }
-        };
-        let local = push(arena, local.as_ref()).unwrap_or(0..0);
-        let value = attr
-            .normalized_value(XmlVersion::Implicit1_0)
-            .map_err(|err| format!("Bad value of attribute {key}: {err}"))?;
-        let value = push(arena, &value).unwrap_or(0..0);
-        attrs.push(RawAttr { ns, local, value });
+        add_attribute(resolver, &attr, arena, attrs)?;
     }
     Ok(())
+}
+
+fn add_attribute(
+    resolver: &NamespaceResolver,
+    attr: &quick_xml::events::attributes::Attribute,
+    arena: &mut String,
+    attrs: &mut Vec<RawAttr>,
+) -> Result<(), String> {
+    let key = attr.key.as_ref();
+    if key == "xmlns" || key.starts_with("xmlns:") {
+        return Ok(());
+    }
+    let (resolved, local) = resolver.resolve_attribute(attr.key);
+    let ns = match resolved {
+        ResolveResult::Unbound => AttrNs::None,
+        ResolveResult::Bound(ns) if ns.0 == XML_NS => AttrNs::Xml,
+        ResolveResult::Bound(ns) => push(arena, ns.0).map_or(AttrNs::None, AttrNs::Other),
+        ResolveResult::Unknown(_) => {
+            AttrNs::Other(push(arena, "urn:meridian:undeclared-prefix").unwrap_or(0..0))
+        }
+    };
+    let local = push(arena, local.as_ref()).unwrap_or(0..0);
+    let value = attr
+        .normalized_value(XmlVersion::Implicit1_0)
+        .map_err(|err| format!("Bad value of attribute {key}: {err}"))?;
+    let value = push(arena, &value).unwrap_or(0..0);
+    attrs.push(RawAttr { ns, local, value });
+    Ok(())
+}
+
+/// (name, raw value) spans of a tag's attributes.
+type AttrSpans = SmallVec<[(Range<usize>, Range<usize>); 16]>;
+
+/// The (name, raw value) spans of attributes written the plain way — whitespace, an ASCII
+/// name, `=`, a quoted value without `<`, whitespace or the end — with no name twice: what
+/// quick-xml's attribute iterator reads the same way without complaint. `None` for anything
+/// else, which is then left to quick-xml.
+fn plain_attributes(raw: &str) -> Option<AttrSpans> {
+    let bytes = raw.as_bytes();
+    let space = |b: u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
+    let mut out = AttrSpans::new();
+    let mut i = 0;
+    loop {
+        let before = i;
+        while i < bytes.len() && space(bytes[i]) {
+            i += 1;
+        }
+        if i == bytes.len() {
+            return Some(out);
+        }
+        // Attributes are separated by whitespace (quick-xml would not insist).
+        if i == before {
+            return None;
+        }
+        let key_start = i;
+        if !(bytes[i].is_ascii_alphabetic() || matches!(bytes[i], b'_' | b':')) {
+            return None;
+        }
+        while i < bytes.len()
+            && (bytes[i].is_ascii_alphanumeric() || matches!(bytes[i], b'_' | b':' | b'.' | b'-'))
+        {
+            i += 1;
+        }
+        let key = key_start..i;
+        while i < bytes.len() && space(bytes[i]) {
+            i += 1;
+        }
+        if bytes.get(i) != Some(&b'=') {
+            return None;
+        }
+        i += 1;
+        while i < bytes.len() && space(bytes[i]) {
+            i += 1;
+        }
+        let quote = *bytes.get(i)?;
+        if quote != b'"' && quote != b'\'' {
+            return None;
+        }
+        let value_start = i + 1;
+        let len = memchr::memchr2(quote, b'<', &bytes[value_start..])?;
+        if bytes[value_start + len] != quote {
+            return None;
+        }
+        let value = value_start..value_start + len;
+        i = value.end + 1;
+        if out
+            .iter()
+            .any(|(k, _)| bytes[k.clone()] == bytes[key.clone()])
+        {
+            return None;
+        }
+        out.push((key, value));
+    }
 }
 
 fn push(arena: &mut String, s: &str) -> Option<Range<usize>> {

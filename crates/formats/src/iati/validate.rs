@@ -65,11 +65,11 @@ pub fn validate<R: BufRead>(input: R, opts: &ValidateOptions) -> Result<Report, 
     // The document is read and schema-checked on this thread while another runs the
     // codelist and rule checks on each finished activity, in order.
     std::thread::scope(|scope| {
-        let (to_checker, inbox) = std::sync::mpsc::sync_channel::<Message>(IN_FLIGHT);
-        let (spare_trees, spares) = std::sync::mpsc::sync_channel::<Tree>(IN_FLIGHT);
+        let (to_checker, inbox) = std::sync::mpsc::sync_channel::<Vec<Message>>(BATCHES);
+        let (spare_trees, spares) = std::sync::mpsc::sync_channel::<Tree>(BATCHES * (BATCH + 1));
         let worker = scope.spawn(move || {
             let mut checker = checker;
-            for message in inbox {
+            for message in inbox.into_iter().flatten() {
                 match message {
                     Message::Finding(finding) => checker.sink.push(finding),
                     Message::Unit(unit) => {
@@ -86,6 +86,7 @@ pub fn validate<R: BufRead>(input: R, opts: &ValidateOptions) -> Result<Report, 
             opts,
             Backend::Worker {
                 to_checker,
+                batch: Vec::with_capacity(BATCH),
                 spares,
                 checker: worker,
             },
@@ -96,8 +97,10 @@ pub fn validate<R: BufRead>(input: R, opts: &ValidateOptions) -> Result<Report, 
     })
 }
 
-/// Activities on their way to the checker thread, at most: keeps memory flat.
-const IN_FLIGHT: usize = 16;
+/// Activities go to the checker thread in batches (fewer wake-ups), a few batches in
+/// flight at most: memory stays flat.
+const BATCH: usize = 8;
+const BATCHES: usize = 4;
 
 /// What the root element says the file is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -141,7 +144,9 @@ enum Message<'s> {
 enum Backend<'s, 'scope> {
     Inline(Box<Checker<'s>>),
     Worker {
-        to_checker: std::sync::mpsc::SyncSender<Message<'s>>,
+        to_checker: std::sync::mpsc::SyncSender<Vec<Message<'s>>>,
+        /// Messages not sent yet.
+        batch: Vec<Message<'s>>,
         /// Trees the checker is done with, for the next activities.
         spares: std::sync::mpsc::Receiver<Tree<'s>>,
         checker: std::thread::ScopedJoinHandle<'scope, Checker<'s>>,
@@ -205,10 +210,7 @@ impl<'s, 'scope> Run<'s, 'scope> {
     fn report(&mut self, finding: Finding) {
         match &mut self.backend {
             Backend::Inline(checker) => checker.sink.push(finding),
-            Backend::Worker { to_checker, .. } => {
-                // The checker only stops early by panicking; `finish` reports that.
-                let _ = to_checker.send(Message::Finding(finding));
-            }
+            Backend::Worker { batch, .. } => batch.push(Message::Finding(finding)),
         }
     }
 
@@ -228,8 +230,15 @@ impl<'s, 'scope> Run<'s, 'scope> {
                     self.tree = tree;
                 }
             }
-            Backend::Worker { to_checker, .. } => {
-                let _ = to_checker.send(Message::Unit(unit));
+            Backend::Worker {
+                to_checker, batch, ..
+            } => {
+                batch.push(Message::Unit(unit));
+                if batch.len() >= BATCH {
+                    let full = std::mem::replace(batch, Vec::with_capacity(BATCH));
+                    // The checker only stops early by panicking; `finish` reports that.
+                    let _ = to_checker.send(full);
+                }
             }
         }
     }
@@ -387,9 +396,13 @@ impl<'s, 'scope> Run<'s, 'scope> {
             Backend::Inline(checker) => checker.sink,
             Backend::Worker {
                 to_checker,
+                batch,
                 checker,
                 ..
             } => {
+                if !batch.is_empty() {
+                    let _ = to_checker.send(batch);
+                }
                 drop(to_checker);
                 checker
                     .join()
