@@ -26,6 +26,13 @@ pub struct ServeArgs {
     /// X-Forwarded-Proto: https does it per request).
     #[arg(long, env = "MERIDIAN_SECURE_COOKIES")]
     secure_cookies: bool,
+    /// Where uploaded documents are kept (created if missing).
+    #[arg(
+        long,
+        env = "MERIDIAN_DOCUMENTS_DIR",
+        default_value = "meridian-data/documents"
+    )]
+    documents_dir: std::path::PathBuf,
 }
 
 pub async fn run(database: &str, args: ServeArgs) -> anyhow::Result<()> {
@@ -56,6 +63,7 @@ pub async fn run(database: &str, args: ServeArgs) -> anyhow::Result<()> {
         Config {
             org_file: args.org.org_file.clone(),
             secure_cookies: args.secure_cookies,
+            documents_dir: args.documents_dir.clone(),
         },
     );
     meridian_web::serve(listener, state, shutdown_signal()).await?;

@@ -141,8 +141,14 @@ pub(crate) fn random_secret() -> String {
 }
 
 pub(crate) fn sha256_hex(secret: &str) -> String {
-    let digest = Sha256::digest(secret.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    sha256_hex_bytes(secret.as_bytes())
+}
+
+pub(crate) fn sha256_hex_bytes(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Argon2id with the crate's defaults (the OWASP recommendation), off the async threads.

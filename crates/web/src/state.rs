@@ -21,17 +21,30 @@ impl OrgSnapshot {
     }
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Config {
     /// The organization file reloads read; `None`: the one built into the binary.
     pub org_file: Option<PathBuf>,
     /// Mark cookies `Secure` even without `X-Forwarded-Proto: https` (when TLS ends here).
     pub secure_cookies: bool,
+    /// Where uploaded documents are kept.
+    pub documents_dir: PathBuf,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            org_file: None,
+            secure_cookies: false,
+            documents_dir: PathBuf::from("meridian-data/documents"),
+        }
+    }
 }
 
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
+    pub documents: meridian_store::projects::DocumentStorage,
     pub config: Arc<Config>,
     snapshot: Arc<RwLock<Arc<OrgSnapshot>>>,
 }
@@ -40,6 +53,7 @@ impl AppState {
     pub fn new(store: Store, snapshot: OrgSnapshot, config: Config) -> Self {
         Self {
             store,
+            documents: meridian_store::projects::DocumentStorage::new(config.documents_dir.clone()),
             config: Arc::new(config),
             snapshot: Arc::new(RwLock::new(Arc::new(snapshot))),
         }

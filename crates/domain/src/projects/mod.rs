@@ -2,6 +2,7 @@
 //! rates, and delegation of authority with segregation of duties.
 
 pub mod delegation;
+pub mod documents;
 pub mod lifecycle;
 pub mod money;
 

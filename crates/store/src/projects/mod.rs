@@ -1,11 +1,13 @@
 //! Projects: drafting and editing (`write.rs`), the lifecycle with review, endorsement and
 //! approval under delegated authority (`lifecycle.rs`), the portfolio (`portfolio.rs`),
-//! money: exchange rates and transactions (`finance.rs`), and delegations (`delegations.rs`).
+//! money: exchange rates and transactions (`finance.rs`), delegations (`delegations.rs`),
+//! revisions (`revisions.rs`) and documents (`documents.rs`).
 //!
 //! Amounts are stored as BIGINT ten-thousandths (`*_e4`) so that they are exact and sum
 //! exactly on both backends; [`e4`] and [`from_e4`] convert.
 
 mod delegations;
+mod documents;
 mod finance;
 mod lifecycle;
 mod portfolio;
@@ -13,6 +15,7 @@ mod revisions;
 mod write;
 
 pub use delegations::{DelegationInput, DelegationView};
+pub use documents::{Document, DocumentStorage};
 pub use finance::{Transaction, TransactionInput, TransactionKind};
 pub use lifecycle::{Comment, HistoryEntry, ProjectHistory};
 pub use portfolio::{Page, PortfolioQuery, PortfolioRow, PortfolioTotals, SortKey, Totals};

@@ -21,12 +21,13 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
         org::list_units, org::get_unit, org::search_units, org::get_country, org::reload,
         users::list, users::create, users::get, users::update, users::issue_token,
         audit::list,
-        projects::list, projects::totals, projects::export_csv, projects::create, projects::get,
+        projects::list, projects::totals, projects::export_csv, projects::export_xlsx, projects::create, projects::get,
         projects::update, projects::transition, projects::history, projects::comment,
         projects::transactions, projects::add_transaction, projects::review_queue,
         projects::delegations, projects::create_delegation, projects::revoke_delegation,
         projects::rates, projects::put_rates, projects::revisions, projects::create_revision,
-        projects::transition_revision,
+        projects::transition_revision, projects::documents, projects::upload_document,
+        projects::download_document,
     ),
     modifiers(&Security),
     security(("bearer" = []), ("session" = [])),
@@ -84,6 +85,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/v1/projects/totals", get(projects::totals))
         .route("/api/v1/projects/export.csv", get(projects::export_csv))
+        .route("/api/v1/projects/export.xlsx", get(projects::export_xlsx))
         .route(
             "/api/v1/projects/{id}",
             get(projects::get).patch(projects::update),
@@ -106,6 +108,15 @@ pub fn router() -> Router<AppState> {
             "/api/v1/revisions/{id}/transitions",
             post(projects::transition_revision),
         )
+        .route(
+            "/api/v1/projects/{id}/documents",
+            get(projects::documents)
+                .post(projects::upload_document)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    meridian_domain::projects::documents::MAX_DOCUMENT_BYTES + 64 * 1024,
+                )),
+        )
+        .route("/api/v1/documents/{id}", get(projects::download_document))
         .route("/api/v1/review-queue", get(projects::review_queue))
         .route(
             "/api/v1/delegations",

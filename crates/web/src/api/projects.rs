@@ -142,6 +142,97 @@ pub async fn export_csv(
         .into_response())
 }
 
+/// The portfolio as an Excel workbook (every matching project; same filters as the list).
+#[utoipa::path(get, path = "/api/v1/projects/export.xlsx", tag = "projects", params(PortfolioParams),
+    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>)))]
+pub async fn export_xlsx(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<PortfolioQuery>,
+) -> AppResult<Response> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let xlsx =
+        |e: rust_xlsxwriter::XlsxError| AppError::Internal(format!("writing the workbook: {e}"));
+    let mut workbook = Workbook::new();
+    // Rows are streamed to a temporary file, so memory stays flat however many projects.
+    let sheet = workbook
+        .add_worksheet_with_constant_memory()
+        .map_err(xlsx)?;
+    sheet.set_name("Portfolio").map_err(xlsx)?;
+    let bold = Format::new().set_bold();
+    let money = Format::new().set_num_format("#,##0.00");
+    let headers = [
+        "Code",
+        "Title",
+        "Status",
+        "Office",
+        "Region",
+        "Primary country",
+        "Thematic area",
+        "Start",
+        "End",
+        "Budget (USD)",
+        "Restricted",
+    ];
+    for (col, h) in headers.iter().enumerate() {
+        sheet
+            .write_string_with_format(0, col as u16, *h, &bold)
+            .map_err(xlsx)?;
+    }
+    let mut rows = Vec::new();
+    state
+        .store
+        .portfolio_all(&state.org().org, &caller.actor(), &q, |r| {
+            rows.push(r.clone())
+        })
+        .await?;
+    for (i, r) in rows.iter().enumerate() {
+        let row = i as u32 + 1;
+        for (col, text) in [
+            &r.code,
+            &r.title,
+            &r.status.as_str().to_owned(),
+            &r.unit,
+            &r.region,
+            &r.primary_country,
+            &r.thematic_area,
+            &r.start_date,
+            &r.end_date,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            sheet
+                .write_string(row, col as u16, text.as_str())
+                .map_err(xlsx)?;
+        }
+        if let Some(b) = r.budget_usd {
+            use rust_decimal::prelude::ToPrimitive;
+            sheet
+                .write_number_with_format(row, 9, b.to_f64().unwrap_or_default(), &money)
+                .map_err(xlsx)?;
+        }
+        sheet
+            .write_string(row, 10, if r.restricted { "yes" } else { "no" })
+            .map_err(xlsx)?;
+    }
+    let bytes = workbook.save_to_buffer().map_err(xlsx)?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"portfolio.xlsx\"",
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
 fn csv_writer() -> csv::Writer<Vec<u8>> {
     csv::Writer::from_writer(Vec::new())
 }
@@ -570,4 +661,99 @@ pub async fn transition_revision(
         )
         .await?;
     Ok(Json(r))
+}
+
+/// The documents of a project.
+#[utoipa::path(get, path = "/api/v1/projects/{id}/documents", tag = "projects", params(("id" = String, Path)),
+    responses((status = 200, body = [meridian_store::projects::Document])))]
+pub async fn documents(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> AppResult<Json<Vec<meridian_store::projects::Document>>> {
+    Ok(Json(
+        state
+            .store
+            .documents(&state.org().org, &caller.actor(), &id)
+            .await?,
+    ))
+}
+
+/// Uploads a document (multipart/form-data: `doc_type` and `file`; at most 20 MB; PDF, Office,
+/// OpenDocument, PNG, JPEG, CSV or text, checked by content).
+#[utoipa::path(post, path = "/api/v1/projects/{id}/documents", tag = "projects", params(("id" = String, Path)),
+    request_body(content_type = "multipart/form-data", content = String),
+    responses((status = 201, body = meridian_store::projects::Document), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn upload_document(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    mut multipart: axum::extract::Multipart,
+) -> AppResult<(StatusCode, Json<meridian_store::projects::Document>)> {
+    let bad = |e: axum::extract::multipart::MultipartError| {
+        AppError::invalid("file", format!("the upload could not be read: {e}"))
+    };
+    let mut doc_type = String::from("other");
+    let mut file: Option<(String, Vec<u8>)> = None;
+    while let Some(field) = multipart.next_field().await.map_err(bad)? {
+        match field.name() {
+            Some("doc_type") => doc_type = field.text().await.map_err(bad)?,
+            Some("file") => {
+                let name = field.file_name().unwrap_or("document").to_owned();
+                file = Some((name, field.bytes().await.map_err(bad)?.to_vec()));
+            }
+            _ => {}
+        }
+    }
+    let (name, bytes) =
+        file.ok_or_else(|| AppError::invalid("file", "attach the document as the field `file`"))?;
+    let doc = state
+        .store
+        .add_document(
+            &state.org().org,
+            &caller.actor(),
+            &state.documents,
+            &id,
+            &name,
+            doc_type.trim(),
+            bytes,
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(doc)))
+}
+
+/// Downloads a document.
+#[utoipa::path(get, path = "/api/v1/documents/{id}", tag = "projects", params(("id" = String, Path)),
+    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>)))]
+pub async fn download_document(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let (doc, bytes) = state
+        .store
+        .document(&state.org().org, &caller.actor(), &state.documents, &id)
+        .await?;
+    let safe_name: String = doc
+        .name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-_ ".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    Ok((
+        [
+            (header::CONTENT_TYPE, doc.content_type.clone()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{safe_name}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }

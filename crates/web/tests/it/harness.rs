@@ -17,6 +17,7 @@ pub struct TestApp {
     pub store: Store,
     pub state: AppState,
     _db: TestDb,
+    _documents: tempfile::TempDir,
     _server: tokio::task::JoinHandle<()>,
 }
 
@@ -31,7 +32,9 @@ impl TestApp {
         Self::spawn_with(Config::default()).await
     }
 
-    pub async fn spawn_with(config: Config) -> Self {
+    pub async fn spawn_with(mut config: Config) -> Self {
+        let documents = tempfile::tempdir().expect("a folder for documents");
+        config.documents_dir = documents.path().to_owned();
         let db = TestDb::new().await;
         let store = Store::connect(&db.url)
             .await
@@ -60,6 +63,7 @@ impl TestApp {
             store,
             state,
             _db: db,
+            _documents: documents,
             _server: server,
         }
     }

@@ -557,6 +557,21 @@ async fn the_portfolio_filters_sorts_pages_and_totals() {
     let text = csv.text().await.unwrap();
     assert_eq!(text.lines().count(), 4, "{text}");
     assert!(text.starts_with("code,title,status"));
+
+    let xlsx = c
+        .hq_admin
+        .get("/api/v1/projects/export.xlsx?sort=budget")
+        .await;
+    assert_eq!(xlsx.status(), StatusCode::OK);
+    let bytes = xlsx.bytes().await.unwrap();
+    use calamine::Reader;
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let sheet = book.worksheet_range("Portfolio").unwrap();
+    assert_eq!(sheet.height(), 4);
+    assert_eq!(sheet.get_value((0, 0)).unwrap().to_string(), "Code");
+    assert_eq!(sheet.get_value((1, 9)).unwrap().to_string(), "1000");
+    assert_eq!(sheet.get_value((3, 9)).unwrap().to_string(), "3000");
 }
 
 #[tokio::test]
@@ -743,4 +758,86 @@ async fn a_no_cost_extension_moves_the_end_date_only_later() {
     let (_, project) = c.drafter.get_json(&format!("/api/v1/projects/{id}")).await;
     assert_eq!(project["end_date"], "2028-06-30");
     assert_eq!(project["budget_usd"], "8600", "the budget is untouched");
+}
+
+#[tokio::test]
+async fn documents_are_checked_stored_and_shown_only_to_those_who_may_see_them() {
+    let c = cast().await;
+    let mut input = draft("1000");
+    input["restricted"] = json!(true);
+    let (_, p) = c.drafter.post_json("/api/v1/projects", input).await;
+    let id = p["id"].as_str().unwrap();
+    let upload = |name: &'static str, bytes: &'static [u8], doc_type: &'static str| {
+        let form = reqwest::multipart::Form::new()
+            .text("doc_type", doc_type)
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(bytes).file_name(name),
+            );
+        c.drafter
+            .client
+            .post(format!("{}/api/v1/projects/{id}/documents", c.app.url))
+            .header("x-csrf-token", &c.drafter.csrf)
+            .multipart(form)
+            .send()
+    };
+    let r = upload("proposal.pdf", b"%PDF-1.7 the proposal", "proposal")
+        .await
+        .unwrap();
+    let status = r.status();
+    let doc: Value = r.json().await.unwrap();
+    assert_eq!(status, StatusCode::CREATED, "{doc}");
+    assert_eq!(doc["content_type"], "application/pdf");
+    assert_eq!(doc["size_bytes"], 21);
+
+    let r = upload("proposal.pdf", b"<html>not a pdf</html>", "proposal")
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let err: Value = r.json().await.unwrap();
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("content is not pdf")
+    );
+    let r = upload("tool.exe", b"MZ", "other").await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    let (_, list) = c
+        .drafter
+        .get_json(&format!("/api/v1/projects/{id}/documents"))
+        .await;
+    assert_eq!(
+        list.as_array().unwrap().len(),
+        1,
+        "refused uploads left nothing"
+    );
+    let download = c
+        .drafter
+        .get(&format!(
+            "/api/v1/documents/{}",
+            doc["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(download.status(), StatusCode::OK);
+    assert_eq!(
+        download.bytes().await.unwrap().as_ref(),
+        b"%PDF-1.7 the proposal"
+    );
+
+    let viewer = c
+        .app
+        .as_user("viewer.ke@example.org", "CO-KEN", &[Role::Viewer])
+        .await;
+    assert_eq!(
+        viewer
+            .get(&format!(
+                "/api/v1/documents/{}",
+                doc["id"].as_str().unwrap()
+            ))
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
 }
