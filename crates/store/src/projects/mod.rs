@@ -164,6 +164,34 @@ pub(crate) fn redact(org: &Organization, actor: &Actor, mut p: Project) -> Proje
     p
 }
 
+/// A project's budget lines, in order, on any executor (the pool, or a transaction).
+pub(crate) async fn budget_lines<'e, E>(
+    executor: E,
+    project_id: &str,
+) -> Result<Vec<BudgetLine>, StoreError>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query(
+        "SELECT category, description, currency, amount_e4, amount_usd_e4 \
+         FROM project_budget_lines WHERE project_id = $1 ORDER BY position",
+    )
+    .bind(project_id)
+    .fetch_all(executor)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(BudgetLine {
+            category: r.try_get("category")?,
+            description: r.try_get("description")?,
+            currency: r.try_get("currency")?,
+            amount: from_e4(r.try_get("amount_e4")?),
+            amount_usd: from_e4(r.try_get("amount_usd_e4")?),
+        })
+    })
+    .collect()
+}
+
 pub(crate) fn unit_code(raw: &str) -> Result<UnitCode, StoreError> {
     UnitCode::parse(raw).map_err(StoreError::Corrupt)
 }
@@ -190,24 +218,7 @@ impl crate::Store {
             .await?
             .ok_or_else(|| StoreError::not_found("project", id))?;
         let project_id: String = row.try_get("id")?;
-        let lines = sqlx::query(
-            "SELECT category, description, currency, amount_e4, amount_usd_e4 \
-             FROM project_budget_lines WHERE project_id = $1 ORDER BY position",
-        )
-        .bind(&project_id)
-        .fetch_all(self.pool())
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(BudgetLine {
-                category: r.try_get("category")?,
-                description: r.try_get("description")?,
-                currency: r.try_get("currency")?,
-                amount: from_e4(r.try_get("amount_e4")?),
-                amount_usd: from_e4(r.try_get("amount_usd_e4")?),
-            })
-        })
-        .collect::<Result<Vec<_>, StoreError>>()?;
+        let lines = budget_lines(self.pool(), &project_id).await?;
         project_from_row(&row, lines)
     }
 }

@@ -489,24 +489,7 @@ impl Store {
             .bind(id)
             .fetch_one(&mut **tx)
             .await?;
-        let lines = sqlx::query(
-            "SELECT category, description, currency, amount_e4, amount_usd_e4 \
-             FROM project_budget_lines WHERE project_id = $1 ORDER BY position",
-        )
-        .bind(id)
-        .fetch_all(&mut **tx)
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(super::BudgetLine {
-                category: r.try_get("category")?,
-                description: r.try_get("description")?,
-                currency: r.try_get("currency")?,
-                amount: super::from_e4(r.try_get("amount_e4")?),
-                amount_usd: super::from_e4(r.try_get("amount_usd_e4")?),
-            })
-        })
-        .collect::<Result<Vec<_>, StoreError>>()?;
+        let lines = super::budget_lines(&mut **tx, id).await?;
         super::project_from_row(&row, lines)
     }
 }
