@@ -104,6 +104,7 @@ pub(crate) fn read_document<R: BufRead, H: Handler>(
         open: OpenElements::default(),
         resolver: NamespaceResolver::default(),
         no_bindings: BytesStart::new("x"),
+        xmlns: memchr::memmem::Finder::new(b"xmlns"),
         root_seen: false,
     };
     loop {
@@ -293,6 +294,7 @@ struct Reader {
     resolver: NamespaceResolver,
     /// A start tag without attributes.
     no_bindings: BytesStart<'static>,
+    xmlns: memchr::memmem::Finder<'static>,
     root_seen: bool,
 }
 
@@ -353,8 +355,7 @@ impl Reader {
                 // What quick-xml's NsReader does before it returns a start tag.
                 // A tag that declares no namespace only opens a level (the resolver would
                 // walk its attributes to find none).
-                let declares =
-                    memchr::memmem::find(e.attributes_raw().as_bytes(), b"xmlns").is_some();
+                let declares = self.xmlns.find(e.attributes_raw().as_bytes()).is_some();
                 let pushed = if declares {
                     self.resolver.push(e)
                 } else {

@@ -7,6 +7,8 @@
 use std::borrow::Cow;
 use std::collections::HashSet;
 
+use smallvec::SmallVec;
+
 use super::dates::{DAY_MS, parse_js_date};
 use super::ruleset::{Case, DateSource, IdCondition, Prefixes, RuleKind};
 use crate::iati::tree::Tree;
@@ -35,17 +37,17 @@ pub(crate) struct Environment<'a> {
 
 /// The matches of a case's `paths`, as the Validator collects them.
 struct Matches<'t> {
-    items: Vec<Option<Item>>,
+    items: SmallVec<[Option<Item>; 8]>,
     /// The text of each match (borrowed from the tree when it is one piece).
-    texts: Vec<Cow<'t, str>>,
-    per_path: Vec<usize>,
+    texts: SmallVec<[Cow<'t, str>; 8]>,
+    per_path: SmallVec<[usize; 4]>,
 }
 
 fn collect<'t>(case: &Case, tree: &'t Tree, context: Item, with_text: bool) -> Matches<'t> {
     let mut m = Matches {
-        items: Vec::new(),
-        texts: Vec::new(),
-        per_path: Vec::new(),
+        items: SmallVec::new(),
+        texts: SmallVec::new(),
+        per_path: SmallVec::new(),
     };
     for path in &case.paths {
         match evaluate(path, tree, context) {
