@@ -14,8 +14,10 @@ pub const DOCUMENT_TYPES: &[&str] = &[
     "other",
 ];
 
-/// Accepted formats: extension, content type, and a check of the content.
-const FORMATS: &[(&str, &str, fn(&[u8]) -> bool)] = &[
+/// An accepted format: its extension, its content type, and a check of the content.
+type Format = (&'static str, &'static str, fn(&[u8]) -> bool);
+
+const FORMATS: &[Format] = &[
     ("pdf", "application/pdf", |b| b.starts_with(b"%PDF-")),
     (
         "docx",
