@@ -26,6 +26,9 @@ pub(crate) struct Node {
     pub(crate) attrs: Range<u32>,
     /// Character data directly inside the element, pieces joined.
     pub(crate) text: Range<u32>,
+    /// The last node of its subtree, once the element is closed (nodes are numbered in
+    /// document order, so its descendants are the nodes after it up to this one).
+    last_descendant: u32,
     pub(crate) line: u64,
     pub(crate) column: u64,
 }
@@ -71,6 +74,7 @@ impl<'n> Tree<'n> {
             next_sibling: NONE,
             attrs: 0..0,
             text: 0..0,
+            last_descendant: NONE,
             line: 1,
             column: 1,
         };
@@ -160,6 +164,7 @@ impl<'n> Tree<'n> {
             next_sibling: NONE,
             attrs: attrs_start..self.attrs.len() as u32,
             text: 0..0,
+            last_descendant: NONE,
             line: tag.line,
             column: tag.column,
         });
@@ -194,8 +199,21 @@ impl<'n> Tree<'n> {
         let depth = self.open.len();
         let start = self.strings.len() as u32;
         self.strings.push_str(&self.text_stack[depth]);
-        self.nodes[index as usize].text = start..self.strings.len() as u32;
+        let last = self.nodes.len() as u32 - 1;
+        let node = &mut self.nodes[index as usize];
+        node.text = start..self.strings.len() as u32;
+        node.last_descendant = last;
         index
+    }
+
+    /// The nodes below `node`, in document order, as a range of node numbers. An element
+    /// still open (the root, the document) has every node after it below it.
+    pub(crate) fn descendant_range(&self, node: u32) -> std::ops::Range<u32> {
+        let last = match self.nodes.get(node as usize) {
+            Some(n) if n.last_descendant != NONE => n.last_descendant,
+            _ => self.nodes.len() as u32 - 1,
+        };
+        node + 1..last + 1
     }
 
     /// Called once the root element's start tag is in: everything up to here stays.

@@ -468,7 +468,15 @@ fn axis(step: &Step, item: Item, tree: &Tree, out: &mut Vec<Item>) {
             if step.axis == Axis::DescendantOrSelf && matches_element(test, n, tree) {
                 out.push(Item::Node(n));
             }
-            descendants(n, test, tree, out);
+            match test {
+                // Elements only: a scan of the subtree's node numbers.
+                NodeTest::Bound(id) => out.extend(
+                    tree.descendant_range(n)
+                        .filter(|d| tree.nodes[*d as usize].name == *id)
+                        .map(Item::Node),
+                ),
+                _ => descendants(n, test, tree, out),
+            }
         }
         (Axis::DescendantOrSelf | Axis::Itself, other) => {
             let ok = match other {
