@@ -4,6 +4,14 @@
 //! tree to a regional office, searches focal points (results load through htmx), switches the
 //! interface to French and signs out.
 //!
+//! A project goes from draft to approval through its pages with three people: a project
+//! developer in Kenya drafts it with the form and submits it, a reviewer of the Nairobi regional
+//! office finds it in her review queue, starts the review and endorses it, the drafter submits
+//! it to the donor, and an approver at headquarters approves it (with the keyboard). Each
+//! decision shows in the history with its delegation chain. With `MERIDIAN_TEST_SCREENSHOTS` set
+//! to a folder, the story ends by saving screenshots of the project and analytics pages there,
+//! at a desktop's and a phone's width.
+//!
 //! It runs when `MERIDIAN_TEST_CHROMEDRIVER` names chromedriver (Debian: `apt-get install
 //! chromium chromium-driver`, then `MERIDIAN_TEST_CHROMEDRIVER=/usr/bin/chromedriver`); the
 //! browser is `/usr/bin/chromium` unless `MERIDIAN_TEST_CHROMIUM` says otherwise. Without it the
@@ -11,19 +19,23 @@
 //! `MERIDIAN_TEST_POSTGRES_URL` is set, as for the other tests.
 
 use fantoccini::elements::Element;
+use fantoccini::key::Key;
 use fantoccini::wd::Capabilities;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use meridian_domain::authz::{Actor, Role};
 use meridian_domain::org::{Countries, UnitCode};
 use meridian_store::Store;
+use meridian_store::projects::DelegationInput;
 use meridian_store::testing::TestDb;
 use meridian_store::users::NewUser;
 use meridian_web::{AppState, Config, OrgSnapshot};
 use serde_json::json;
 use std::fs::File;
+use std::future::Future;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -33,6 +45,13 @@ const DEFAULT_CHROMIUM: &str = "/usr/bin/chromium";
 
 const EMAIL: &str = "viewer.bkk@example.org";
 const PASSWORD: &str = "correct horse battery staple";
+const SCREENSHOTS_ENV: &str = "MERIDIAN_TEST_SCREENSHOTS";
+
+const DRAFTER: &str = "amina@example.org";
+const REVIEWER: &str = "omar@example.org";
+const APPROVER: &str = "li@example.org";
+const PROJECT_TITLE: &str = "Safe migration information for young people";
+const PROJECT_CODE: &str = "CO-KEN-2026-0001";
 
 /// How long a page, an element or a search result may take to appear.
 const WAIT: Duration = Duration::from_secs(10);
@@ -40,6 +59,8 @@ const WAIT: Duration = Duration::from_secs(10);
 const POLL: Duration = Duration::from_millis(100);
 /// The whole story, so that a stuck browser fails the test instead of hanging it.
 const STORY_TIMEOUT: Duration = Duration::from_secs(120);
+/// The project's story signs in four times (Argon2 in a debug build is slow).
+const PROJECT_STORY_TIMEOUT: Duration = Duration::from_secs(300);
 
 const REGIONAL_OFFICES: [&str; 9] = [
     "Bangkok",
@@ -54,6 +75,9 @@ const REGIONAL_OFFICES: [&str; 9] = [
 ];
 
 type Outcome<T = ()> = Result<T, String>;
+
+/// A story a person follows in the browser, against the running application.
+type Story = for<'a> fn(&'a Client, &'a App) -> Pin<Box<dyn Future<Output = Outcome> + Send + 'a>>;
 
 /// Adds what was being done to a WebDriver error.
 trait Context<T> {
@@ -76,72 +100,122 @@ macro_rules! ensure {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_viewer_signs_in_browses_searches_switches_to_french_and_signs_out() {
-    let driver_path = match std::env::var(DRIVER_ENV) {
-        Ok(path) if !path.is_empty() => PathBuf::from(path),
-        _ => {
-            // Straight to the process's stderr, past the test harness's capture, so that the
-            // skip shows in an ordinary `cargo test` run.
-            let rule = "=".repeat(78);
-            let _ = writeln!(
-                std::io::stderr().lock(),
-                "\n{rule}\nSKIPPED browser test: set {DRIVER_ENV}=/usr/bin/chromedriver to run it \
-                 (Debian: apt-get install chromium chromium-driver).\n{rule}\n"
-            );
-            return;
-        }
+    let Some(browser) = Browser::from_env() else {
+        return;
     };
-    let chromium = std::env::var(CHROMIUM_ENV)
-        .ok()
-        .filter(|p| !p.is_empty())
-        .unwrap_or_else(|| DEFAULT_CHROMIUM.to_owned());
-    assert!(
-        driver_path.is_file(),
-        "{DRIVER_ENV}={} is not a file",
-        driver_path.display()
-    );
-    assert!(
-        Path::new(&chromium).is_file(),
-        "the browser {chromium} is not a file (install chromium or set {CHROMIUM_ENV})"
-    );
-
     let app = App::spawn().await;
-    let driver = Driver::start(&driver_path).await;
-    let profile = tempfile::tempdir().expect("a temporary folder for the browser profile");
+    app.user(EMAIL, "RO-BKK", Role::Viewer).await;
+    browser.run(&app, viewer_story, STORY_TIMEOUT).await;
+}
 
-    let client = tokio::time::timeout(
-        Duration::from_secs(60),
-        ClientBuilder::new(HttpConnector::new())
-            .capabilities(capabilities(&chromium, profile.path()))
-            .connect(&driver.url),
-    )
-    .await
-    .unwrap_or_else(|_| driver.fail("no WebDriver session after 60 s"))
-    .unwrap_or_else(|e| driver.fail(&format!("chromedriver opens no Chromium session: {e}")));
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_project_goes_from_draft_to_approval_through_its_pages() {
+    let Some(browser) = Browser::from_env() else {
+        return;
+    };
+    let app = App::spawn().await;
+    app.user(DRAFTER, "CO-KEN", Role::ProjectDeveloper).await;
+    app.user(REVIEWER, "RO-NBO", Role::RegionalReviewer).await;
+    app.user(APPROVER, "DSPOP-PRIMA", Role::Approver).await;
+    app.rates_and_delegations().await;
+    browser
+        .run(&app, project_story, PROJECT_STORY_TIMEOUT)
+        .await;
+}
 
-    let outcome = match tokio::time::timeout(STORY_TIMEOUT, story(&client, &app.url)).await {
-        Ok(outcome) => outcome,
-        Err(_) => Err(format!(
-            "the story did not finish within {} s",
-            STORY_TIMEOUT.as_secs()
-        )),
-    };
-    let page = match &outcome {
-        Ok(()) => String::new(),
-        Err(_) => describe_page(&client).await,
-    };
-    // Ending the session makes chromedriver close Chromium; the guard then stops chromedriver.
-    let closed = tokio::time::timeout(Duration::from_secs(20), client.close()).await;
-    if let Err(message) = outcome {
-        panic!("browser test failed: {message}\n{page}");
+fn viewer_story<'a>(
+    c: &'a Client,
+    app: &'a App,
+) -> Pin<Box<dyn Future<Output = Outcome> + Send + 'a>> {
+    Box::pin(story(c, &app.url))
+}
+
+fn project_story<'a>(
+    c: &'a Client,
+    app: &'a App,
+) -> Pin<Box<dyn Future<Output = Outcome> + Send + 'a>> {
+    Box::pin(project_lifecycle(c, &app.url))
+}
+
+/// chromedriver and Chromium, when the environment names them.
+struct Browser {
+    driver: PathBuf,
+    chromium: String,
+}
+
+impl Browser {
+    /// The browser to use, or `None` (said loudly) when the test is to be skipped.
+    fn from_env() -> Option<Self> {
+        let driver = match std::env::var(DRIVER_ENV) {
+            Ok(path) if !path.is_empty() => PathBuf::from(path),
+            _ => {
+                // Straight to the process's stderr, past the test harness's capture, so that the
+                // skip shows in an ordinary `cargo test` run.
+                let rule = "=".repeat(78);
+                let _ = writeln!(
+                    std::io::stderr().lock(),
+                    "\n{rule}\nSKIPPED browser test: set {DRIVER_ENV}=/usr/bin/chromedriver to run it \
+                     (Debian: apt-get install chromium chromium-driver).\n{rule}\n"
+                );
+                return None;
+            }
+        };
+        let chromium = std::env::var(CHROMIUM_ENV)
+            .ok()
+            .filter(|p| !p.is_empty())
+            .unwrap_or_else(|| DEFAULT_CHROMIUM.to_owned());
+        assert!(
+            driver.is_file(),
+            "{DRIVER_ENV}={} is not a file",
+            driver.display()
+        );
+        assert!(
+            Path::new(&chromium).is_file(),
+            "the browser {chromium} is not a file (install chromium or set {CHROMIUM_ENV})"
+        );
+        Some(Self { driver, chromium })
     }
-    match closed {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => panic!("the WebDriver session does not close: {e}"),
-        Err(_) => panic!("the WebDriver session does not close within 20 s"),
+
+    /// Runs a story in a fresh browser session and fails the test with what the browser showed
+    /// if the story fails.
+    async fn run(&self, app: &App, story: Story, timeout: Duration) {
+        let driver = Driver::start(&self.driver).await;
+        let profile = tempfile::tempdir().expect("a temporary folder for the browser profile");
+
+        let client = tokio::time::timeout(
+            Duration::from_secs(60),
+            ClientBuilder::new(HttpConnector::new())
+                .capabilities(capabilities(&self.chromium, profile.path()))
+                .connect(&driver.url),
+        )
+        .await
+        .unwrap_or_else(|_| driver.fail("no WebDriver session after 60 s"))
+        .unwrap_or_else(|e| driver.fail(&format!("chromedriver opens no Chromium session: {e}")));
+
+        let outcome = match tokio::time::timeout(timeout, story(&client, app)).await {
+            Ok(outcome) => outcome,
+            Err(_) => Err(format!(
+                "the story did not finish within {} s",
+                timeout.as_secs()
+            )),
+        };
+        let page = match &outcome {
+            Ok(()) => String::new(),
+            Err(_) => describe_page(&client).await,
+        };
+        // Ending the session makes chromedriver close Chromium; the guard then stops chromedriver.
+        let closed = tokio::time::timeout(Duration::from_secs(20), client.close()).await;
+        if let Err(message) = outcome {
+            panic!("browser test failed: {message}\n{page}");
+        }
+        match closed {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => panic!("the WebDriver session does not close: {e}"),
+            Err(_) => panic!("the WebDriver session does not close within 20 s"),
+        }
+        drop(driver);
+        drop(profile);
     }
-    drop(driver);
-    drop(profile);
-    drop(app);
 }
 
 /// What the browser was showing, for a failure message.
@@ -355,6 +429,354 @@ async fn story(c: &Client, base: &str) -> Outcome {
     Ok(())
 }
 
+/// A project from draft to approval, each step taken by the person whose step it is.
+async fn project_lifecycle(c: &Client, base: &str) -> Outcome {
+    let project = format!("{base}/projects/{PROJECT_CODE}");
+
+    // The project developer starts a project from the portfolio and fills in the draft form.
+    sign_in(c, base, DRAFTER).await?;
+    c.goto(&format!("{base}/projects"))
+        .await
+        .context("open /projects")?;
+    wait_for(c, Locator::LinkText("New project"))
+        .await
+        .context("the \"New project\" button on the portfolio")?
+        .click()
+        .await
+        .context("click \"New project\"")?;
+    let title = wait_for(c, Locator::Id("title"))
+        .await
+        .context("the draft form")?;
+    expect_path(c, "/projects/new").await?;
+    title
+        .send_keys(PROJECT_TITLE)
+        .await
+        .context("type the title")?;
+    type_into(
+        c,
+        "summary",
+        "Counselling and information on regular pathways.",
+    )
+    .await?;
+    c.find(Locator::Id("thematic_area"))
+        .await
+        .context("the thematic area")?
+        .select_by_value("migrant_protection")
+        .await
+        .context("choose the thematic area")?;
+    type_into(c, "primary_country", "KEN").await?;
+    // Date fields take typed dates in the browser's locale; setting the value is exact.
+    set_value(c, "start_date", "2026-01-01").await?;
+    set_value(c, "end_date", "2027-12-31").await?;
+    let currency = c
+        .find(Locator::Id("currency"))
+        .await
+        .context("the currency")?;
+    currency.clear().await.context("clear the currency")?;
+    currency
+        .send_keys("EUR")
+        .await
+        .context("type the currency")?;
+    let row = |name: &'static str| async move {
+        c.find_all(Locator::Css(&format!("input[name='{name}']")))
+            .await
+            .context(format!("the budget rows' {name} fields"))
+    };
+    let (categories, currencies, amounts) = (
+        row("line_category").await?,
+        row("line_currency").await?,
+        row("line_amount").await?,
+    );
+    ensure!(
+        categories.len() == 5 && amounts.len() == 5,
+        "a new draft offers {} budget rows, not 5",
+        categories.len()
+    );
+    for (i, (category, currency, amount)) in
+        [("staff", "", "200000"), ("activities", "KES", "1,000,000")]
+            .into_iter()
+            .enumerate()
+    {
+        categories[i]
+            .send_keys(category)
+            .await
+            .context("type a budget category")?;
+        if !currency.is_empty() {
+            currencies[i]
+                .send_keys(currency)
+                .await
+                .context("type a budget line's currency")?;
+        }
+        amounts[i]
+            .send_keys(amount)
+            .await
+            .context("type a budget amount")?;
+    }
+    type_into(c, "donors", "European Union").await?;
+    screenshot(c, "form", 1280, 2200).await?;
+    screenshot(c, "form-phone", 390, 2400).await?;
+    c.set_window_size(1280, 1024)
+        .await
+        .context("resize the window back")?;
+    c.find(Locator::Css("form.project-form button[type='submit']"))
+        .await
+        .context("the form's save button")?
+        .click()
+        .await
+        .context("save the draft")?;
+    wait_for(
+        c,
+        Locator::XPath(&format!("//h1[normalize-space(.)='{PROJECT_TITLE}']")),
+    )
+    .await
+    .context("the new project's page")?;
+    expect_path(c, &format!("/projects/{PROJECT_CODE}")).await?;
+    expect_status(c, "Draft").await?;
+    let facts = main_text(c).await?;
+    ensure!(
+        facts.contains("200,000.00 EUR") && facts.contains("227,500.00 USD"),
+        "the budget is not 200,000.00 EUR + 1,000,000.00 KES = 227,500.00 USD:\n{facts}"
+    );
+    press(c, "Submit for review").await?;
+    expect_status(c, "Submitted for review").await?;
+    sign_out(c).await?;
+
+    // The regional reviewer finds it in her queue, starts the review and endorses it.
+    sign_in(c, base, REVIEWER).await?;
+    c.goto(&format!("{base}/review"))
+        .await
+        .context("open /review")?;
+    wait_for(c, Locator::LinkText(PROJECT_CODE))
+        .await
+        .context("the project in the review queue")?
+        .click()
+        .await
+        .context("open the project from the queue")?;
+    expect_status(c, "Submitted for review").await?;
+    press(c, "Start the review").await?;
+    expect_status(c, "Under review").await?;
+    type_into(c, "comment", "Sound and well costed.").await?;
+    press(c, "Endorse").await?;
+    expect_status(c, "Endorsed").await?;
+    history_shows(
+        c,
+        &[
+            "Endorse",
+            REVIEWER,
+            "Sound and well costed.",
+            "Regional reviewer, RO-NBO",
+        ],
+    )
+    .await?;
+    sign_out(c).await?;
+
+    // The drafter sends it to the donor.
+    sign_in(c, base, DRAFTER).await?;
+    c.goto(&project).await.context("open the project")?;
+    press(c, "Submit to donor").await?;
+    expect_status(c, "Submitted to donor").await?;
+    sign_out(c).await?;
+
+    // The approver at headquarters approves it, with the keyboard.
+    sign_in(c, base, APPROVER).await?;
+    c.goto(&project).await.context("open the project")?;
+    let approve = button(c, "Approve").await?;
+    approve
+        .send_keys(&Key::Enter)
+        .await
+        .context("press Enter on \"Approve\"")?;
+    expect_status(c, "Approved").await?;
+    history_shows(c, &["Approve", APPROVER, "Approver, DSPOP-PRIMA"]).await?;
+    screenshots(c, base).await
+}
+
+async fn sign_in(c: &Client, base: &str, email: &str) -> Outcome {
+    c.goto(&format!("{base}/login"))
+        .await
+        .context("open /login")?;
+    wait_for(c, Locator::Css("form[action='/login'] input[name='email']"))
+        .await
+        .context("the sign-in form")?
+        .send_keys(email)
+        .await
+        .context("type the email")?;
+    c.find(Locator::Css("form[action='/login'] input[name='password']"))
+        .await
+        .context("the password field")?
+        .send_keys(PASSWORD)
+        .await
+        .context("type the password")?;
+    c.find(Locator::Css("form[action='/login'] button[type='submit']"))
+        .await
+        .context("the sign-in button")?
+        .click()
+        .await
+        .context("click the sign-in button")?;
+    wait_for(
+        c,
+        Locator::Css("header form[action='/logout'] button[type='submit']"),
+    )
+    .await
+    .context(format!("signed in as {email}"))?;
+    Ok(())
+}
+
+async fn sign_out(c: &Client) -> Outcome {
+    c.find(Locator::Css(
+        "header form[action='/logout'] button[type='submit']",
+    ))
+    .await
+    .context("the sign-out button")?
+    .click()
+    .await
+    .context("click the sign-out button")?;
+    wait_for(
+        c,
+        Locator::Css("form[action='/login'] input[name='password']"),
+    )
+    .await
+    .context("the sign-in form after signing out")?;
+    Ok(())
+}
+
+async fn type_into(c: &Client, id: &str, text: &str) -> Outcome {
+    c.find(Locator::Id(id))
+        .await
+        .context(format!("the field #{id}"))?
+        .send_keys(text)
+        .await
+        .context(format!("type into #{id}"))
+}
+
+async fn set_value(c: &Client, id: &str, value: &str) -> Outcome {
+    c.execute(
+        "document.getElementById(arguments[0]).value = arguments[1];",
+        vec![json!(id), json!(value)],
+    )
+    .await
+    .context(format!("set #{id} to {value}"))?;
+    Ok(())
+}
+
+/// A button of the page's main part, by its text.
+async fn button(c: &Client, label: &str) -> Outcome<Element> {
+    wait_for(
+        c,
+        Locator::XPath(&format!("//main//button[normalize-space(.)='{label}']")),
+    )
+    .await
+    .context(format!("the button \"{label}\""))
+}
+
+async fn press(c: &Client, label: &str) -> Outcome {
+    button(c, label)
+        .await?
+        .click()
+        .await
+        .context(format!("click \"{label}\""))
+}
+
+/// Waits until the status badge under the project's title reads `status`.
+async fn expect_status(c: &Client, status: &str) -> Outcome {
+    wait_for(
+        c,
+        Locator::XPath(&format!(
+            "//p[@class='subtitle']/span[contains(@class, 'badge') and normalize-space(.)='{status}']"
+        )),
+    )
+    .await
+    .context(format!("the status \"{status}\" under the project's title"))?;
+    Ok(())
+}
+
+async fn main_text(c: &Client) -> Outcome<String> {
+    c.find(Locator::Css("main"))
+        .await
+        .context("the page's main part")?
+        .text()
+        .await
+        .context("the page's text")
+}
+
+/// The history's last entry mentions each of `words`.
+async fn history_shows(c: &Client, words: &[&str]) -> Outcome {
+    let last = c
+        .find(Locator::Css("#history .timeline > li:last-child"))
+        .await
+        .context("the history's last entry")?
+        .text()
+        .await
+        .context("the history's text")?;
+    for word in words {
+        ensure!(
+            last.contains(word),
+            "the history's last entry does not mention {word:?}:\n{last}"
+        );
+    }
+    Ok(())
+}
+
+/// A screenshot of the page as it is, at a size, when `MERIDIAN_TEST_SCREENSHOTS` names a folder.
+async fn screenshot(c: &Client, name: &str, width: u32, height: u32) -> Outcome {
+    let Some(dir) = std::env::var_os(SCREENSHOTS_ENV).filter(|d| !d.is_empty()) else {
+        return Ok(());
+    };
+    let dir = PathBuf::from(dir);
+    std::fs::create_dir_all(&dir).context(format!("create {}", dir.display()))?;
+    c.set_window_size(width, height)
+        .await
+        .context("resize the window")?;
+    let png = c.screenshot().await.context("take a screenshot")?;
+    let file = dir.join(format!("{name}.png"));
+    std::fs::write(&file, png).context(format!("write {}", file.display()))
+}
+
+/// Screenshots of the project's pages, for a person to look at, when `MERIDIAN_TEST_SCREENSHOTS`
+/// names a folder: whole pages at a desktop's width, and a phone's screens one after another.
+async fn screenshots(c: &Client, base: &str) -> Outcome {
+    let Some(dir) = std::env::var_os(SCREENSHOTS_ENV).filter(|d| !d.is_empty()) else {
+        return Ok(());
+    };
+    let dir = PathBuf::from(dir);
+    std::fs::create_dir_all(&dir).context(format!("create {}", dir.display()))?;
+    let project = format!("/projects/{PROJECT_CODE}");
+    // (file name, page, width, height, how many screens)
+    for (name, path, width, height, screens) in [
+        ("portfolio", "/projects", 1280, 900, 1),
+        ("project", project.as_str(), 1280, 2600, 1),
+        ("analytics", "/projects/analytics", 1280, 3000, 1),
+        ("project-phone", project.as_str(), 390, 844, 4),
+        ("analytics-phone", "/projects/analytics", 390, 844, 4),
+        ("portfolio-phone", "/projects", 390, 844, 1),
+    ] {
+        c.set_window_size(width, height)
+            .await
+            .context("resize the window")?;
+        c.goto(&format!("{base}{path}"))
+            .await
+            .context(format!("open {path}"))?;
+        wait_for(c, Locator::Css("main h1"))
+            .await
+            .context(format!("the heading of {path}"))?;
+        for screen in 0..screens {
+            c.execute(
+                "window.scrollTo(0, arguments[0]);",
+                vec![json!(screen * (height - 80))],
+            )
+            .await
+            .context("scroll")?;
+            let png = c.screenshot().await.context("take a screenshot")?;
+            let file = if screens == 1 {
+                dir.join(format!("{name}.png"))
+            } else {
+                dir.join(format!("{name}-{}.png", screen + 1))
+            };
+            std::fs::write(&file, png).context(format!("write {}", file.display()))?;
+        }
+    }
+    Ok(())
+}
+
 async fn wait_for(c: &Client, locator: Locator<'_>) -> Outcome<Element> {
     c.wait()
         .at_most(WAIT)
@@ -430,19 +852,24 @@ async fn first_result_becomes(c: &Client, expected: &str) -> Outcome<String> {
     }
 }
 
-/// The application on a free port with a fresh database, the built-in organization and one
-/// viewer of the Bangkok office.
+/// The application on a free port with a fresh database and the built-in organization; each
+/// story adds the people it needs.
 struct App {
     url: String,
+    store: Store,
+    state: AppState,
     _db: TestDb,
     server: tokio::task::JoinHandle<()>,
 }
 
+fn operator() -> Actor {
+    Actor::Operator {
+        label: "browser test".into(),
+    }
+}
+
 impl App {
     async fn spawn() -> Self {
-        let operator = Actor::Operator {
-            label: "browser test".into(),
-        };
         let db = TestDb::new().await;
         let store = Store::connect(&db.url)
             .await
@@ -450,7 +877,7 @@ impl App {
         let countries = Countries::builtin();
         store
             .load_organization(
-                &operator,
+                &operator(),
                 None,
                 &meridian_domain::builtin::organization(),
                 &countries,
@@ -466,33 +893,80 @@ impl App {
             OrgSnapshot::new(stored, countries),
             Config::default(),
         );
-        store
-            .create_user(
-                &state.org().org,
-                &operator,
-                NewUser {
-                    email: EMAIL.into(),
-                    name: "Browser Test".into(),
-                    unit: UnitCode::parse("RO-BKK").expect("a unit code"),
-                    roles: vec![Role::Viewer],
-                    password: Some(PASSWORD.into()),
-                },
-            )
-            .await
-            .expect("the viewer is created");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("a port for the application");
         let url = format!("http://{}", listener.local_addr().expect("its address"));
+        let server_state = state.clone();
         let server = tokio::spawn(async move {
-            meridian_web::serve(listener, state, std::future::pending())
+            meridian_web::serve(listener, server_state, std::future::pending())
                 .await
                 .expect("the application serves");
         });
         Self {
             url,
+            store,
+            state,
             _db: db,
             server,
+        }
+    }
+
+    /// An account with the known password, which need not be changed.
+    async fn user(&self, email: &str, unit: &str, role: Role) {
+        self.store
+            .create_user(
+                &self.state.org().org,
+                &operator(),
+                NewUser {
+                    email: email.into(),
+                    name: "Browser Test".into(),
+                    unit: UnitCode::parse(unit).expect("a unit code"),
+                    roles: vec![role],
+                    password: Some(PASSWORD.into()),
+                },
+            )
+            .await
+            .unwrap_or_else(|e| panic!("the account {email} is not created: {e}"));
+    }
+
+    /// Euro and shilling rates, the Nairobi office's authority to endorse and headquarters'
+    /// authority to approve, as the head of the organization issues them.
+    async fn rates_and_delegations(&self) {
+        use meridian_domain::projects::money::RateTable;
+        let org = &self.state.org().org;
+        let rates = RateTable::parse_csv(
+            "rates",
+            "currency,date,usd_per_unit\nEUR,2020-01-01,1.10\nKES,2020-01-01,0.0075\n".as_bytes(),
+        )
+        .expect("the rates read");
+        self.store
+            .put_exchange_rates(org, &operator(), &rates)
+            .await
+            .expect("the rates are stored");
+        for (authority, role, unit, limit) in [
+            ("endorse_project", "regional_reviewer", "RO-NBO", "1000000"),
+            ("approve_project", "approver", "DSPOP-PRIMA", "5000000"),
+        ] {
+            self.store
+                .create_delegation(
+                    org,
+                    &operator(),
+                    &DelegationInput {
+                        authority: authority.into(),
+                        role: Some(role.into()),
+                        unit: Some(unit.into()),
+                        person: None,
+                        limit_amount: limit.into(),
+                        limit_currency: "USD".into(),
+                        valid_from: "2020-01-01".into(),
+                        valid_to: None,
+                        may_subdelegate: true,
+                        parent: None,
+                    },
+                )
+                .await
+                .unwrap_or_else(|e| panic!("the delegation to {role} at {unit} is refused: {e}"));
         }
     }
 }

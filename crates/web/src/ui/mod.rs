@@ -5,6 +5,7 @@
 mod account;
 mod admin;
 mod org;
+mod projects;
 
 use crate::auth::Caller;
 use crate::error::AppError;
@@ -21,8 +22,7 @@ use meridian_domain::authz::{Action, authorize};
 use meridian_store::audit::AuditEvent;
 
 /// Modules that have a place in the navigation but are not built yet.
-const UPCOMING: [&str; 8] = [
-    "nav.projects",
+const UPCOMING: [&str; 7] = [
     "nav.results",
     "nav.risk",
     "nav.compliance",
@@ -293,5 +293,35 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/admin/users/{id}/token", post(admin::issue_token))
         .route("/admin/audit", get(admin::audit))
         .route("/admin/org/reload", post(admin::reload_org))
+        .route("/projects", get(projects::portfolio))
+        .route("/projects/analytics", get(projects::analytics))
+        .route(
+            "/projects/new",
+            get(projects::new_page).post(projects::create),
+        )
+        .route(
+            "/projects/delegations",
+            get(projects::delegations).post(projects::create_delegation),
+        )
+        .route(
+            "/projects/delegations/{id}/revoke",
+            post(projects::revoke_delegation),
+        )
+        .route(
+            "/projects/exchange-rates",
+            get(projects::exchange_rates).post(projects::put_rates),
+        )
+        .route("/projects/{id}", get(projects::project))
+        .route(
+            "/projects/{id}/edit",
+            get(projects::edit_page).post(projects::edit),
+        )
+        .route("/projects/{id}/transition", post(projects::transition))
+        .route("/projects/{id}/comments", post(projects::comment))
+        .route(
+            "/projects/{id}/transactions",
+            post(projects::add_transaction),
+        )
+        .route("/review", get(projects::review_queue))
         .layer(middleware::from_fn_with_state(state, render_errors))
 }

@@ -7,4 +7,5 @@ mod audit;
 mod openapi;
 mod organization;
 mod pages;
+mod project_pages;
 mod projects;
