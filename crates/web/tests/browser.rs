@@ -555,6 +555,10 @@ async fn project_lifecycle(c: &Client, base: &str) -> Outcome {
     expect_status(c, "Submitted for review").await?;
     press(c, "Start the review").await?;
     expect_status(c, "Under review").await?;
+    screenshot(c, "reviewing", 1280, 2600).await?;
+    c.set_window_size(1280, 1024)
+        .await
+        .context("resize the window back")?;
     type_into(c, "comment", "Sound and well costed.").await?;
     press(c, "Endorse").await?;
     expect_status(c, "Endorsed").await?;
@@ -748,6 +752,9 @@ async fn screenshots(c: &Client, base: &str) -> Outcome {
         ("project-phone", project.as_str(), 390, 844, 4),
         ("analytics-phone", "/projects/analytics", 390, 844, 4),
         ("portfolio-phone", "/projects", 390, 844, 1),
+        ("delegations", "/projects/delegations", 1280, 1000, 1),
+        ("rates", "/projects/exchange-rates", 1280, 800, 1),
+        ("review", "/review", 1280, 700, 1),
     ] {
         c.set_window_size(width, height)
             .await

@@ -174,6 +174,24 @@ async fn the_portfolio_lists_a_new_project_and_its_filters_take_it_away() {
         .await
         .unwrap();
     assert!(!fragment.contains("<html") && fragment.contains(&code));
+    // Going back to a page htmx no longer holds asks for the whole page again.
+    let restored = c
+        .drafter
+        .client
+        .get(format!("{}/projects?theme=migrant_protection", c.app.url))
+        .header("hx-request", "true")
+        .header("hx-history-restore-request", "true")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(restored.headers()["vary"], "HX-Request");
+    assert!(
+        restored
+            .text()
+            .await
+            .unwrap()
+            .starts_with("<!doctype html>")
+    );
 
     // A filter that cannot be read is named, and the page says so with 422.
     let (status, bad) = page(&c.drafter, "/projects?year=soon").await;

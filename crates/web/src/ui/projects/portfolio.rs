@@ -9,7 +9,7 @@ use crate::state::{AppState, OrgSnapshot};
 use crate::ui::{Shell, is_htmx, render};
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, Uri};
+use axum::http::{HeaderMap, HeaderValue, Uri, header};
 use axum::response::Response;
 use meridian_domain::authz::Action;
 use meridian_store::projects::{PortfolioQuery, PortfolioRow};
@@ -229,7 +229,9 @@ pub async fn portfolio(
 ) -> AppResult<Response> {
     let (results, error) = results(&state, &caller, t, &filters).await;
     let shell = shell(t, &caller, &uri);
-    let page = if is_htmx(&headers) {
+    // A history restore after a cache miss wants the whole page, even from htmx.
+    let fragment = is_htmx(&headers) && !headers.contains_key("hx-history-restore-request");
+    let mut page = if fragment {
         render(&ResultsFragment { shell, results })?
     } else {
         let snap = state.org();
@@ -242,6 +244,9 @@ pub async fn portfolio(
             results,
         })?
     };
+    // The same address answers a page or a fragment.
+    page.headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("HX-Request"));
     Ok(match error {
         Some(e) if matches!(e, AppError::Invalid { .. }) => with_status(page, &e),
         Some(e) => return Err(e),
