@@ -1,6 +1,6 @@
 //! Administration pages: user accounts within the administrator's scope, and the audit trail.
 
-use super::{EventRow, Shell, render, urlencode};
+use super::{EventRow, Fields, Shell, render, urlencode};
 use crate::api::audit::AuditFilter;
 use crate::api::users::{parse_roles, parse_unit};
 use crate::auth::Caller;
@@ -16,31 +16,6 @@ use meridian_domain::authz::{Action, Role, authorize};
 use meridian_domain::org::Scope;
 use meridian_store::users::{NewUser, User, UserChanges};
 use serde::Deserialize;
-
-/// Form fields by name; repeated names (checkboxes) keep every value.
-struct FormFields(Vec<(String, String)>);
-
-impl FormFields {
-    fn parse(body: &Bytes) -> Self {
-        Self(form_urlencoded::parse(body).into_owned().collect())
-    }
-
-    fn get(&self, name: &str) -> String {
-        self.0
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.trim().to_owned())
-            .unwrap_or_default()
-    }
-
-    fn all(&self, name: &str) -> Vec<String> {
-        self.0
-            .iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .collect()
-    }
-}
 
 pub struct UserForm {
     email: String,
@@ -180,7 +155,7 @@ pub async fn create_user(
     caller: Caller,
     body: Bytes,
 ) -> AppResult<Response> {
-    let fields = FormFields::parse(&body);
+    let fields = Fields::parse(&body);
     let roles = fields.all("roles");
     let form = UserForm::new(
         fields.get("email"),
@@ -324,7 +299,7 @@ pub async fn update_user(
     Path(id): Path<String>,
     body: Bytes,
 ) -> AppResult<Response> {
-    let fields = FormFields::parse(&body);
+    let fields = Fields::parse(&body);
     let snap = state.org();
     let attempt = async {
         let changes = UserChanges {
@@ -398,7 +373,7 @@ pub async fn issue_token(
     Path(id): Path<String>,
     body: Bytes,
 ) -> AppResult<Response> {
-    let label = FormFields::parse(&body).get("label");
+    let label = Fields::parse(&body).get("label");
     let snap = state.org();
     let token = state
         .store

@@ -13,6 +13,7 @@ use crate::i18n::{Lang, Tr};
 use crate::state::AppState;
 use askama::Template;
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::middleware::{self, Next};
@@ -131,8 +132,45 @@ pub fn render(template: &impl Template) -> Result<Response, AppError> {
         .map_err(|e| AppError::Internal(format!("template: {e}")))
 }
 
+/// An htmx request that wants a fragment. A history restore (the back button after htmx's
+/// cache is gone) wants the whole page.
 pub fn is_htmx(headers: &HeaderMap) -> bool {
-    headers.contains_key("hx-request")
+    headers.contains_key("hx-request") && !headers.contains_key("hx-history-restore-request")
+}
+
+/// Form fields by name; repeated names (rows of a table, checkboxes) keep every value in order.
+pub struct Fields(Vec<(String, String)>);
+
+impl Fields {
+    pub fn parse(body: &Bytes) -> Self {
+        Self(form_urlencoded::parse(body).into_owned().collect())
+    }
+
+    /// The first value, trimmed; empty when absent.
+    pub fn get(&self, name: &str) -> String {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim().to_owned())
+            .unwrap_or_default()
+    }
+
+    /// The first value, untrimmed (for text areas).
+    pub fn text(&self, name: &str) -> String {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.replace("\r\n", "\n"))
+            .unwrap_or_default()
+    }
+
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.trim().to_owned())
+            .collect()
+    }
 }
 
 #[derive(Template)]

@@ -26,7 +26,6 @@ use crate::auth::Caller;
 use crate::error::AppError;
 use crate::i18n::Tr;
 use crate::state::AppState;
-use axum::body::Bytes;
 use axum::http::Uri;
 use axum::response::Response;
 use meridian_domain::authz::Action;
@@ -150,40 +149,7 @@ pub fn with_status(mut page: Response, e: &AppError) -> Response {
     page
 }
 
-/// Form fields by name; repeated names (rows of a table, checkboxes) keep every value in order.
-pub struct Fields(Vec<(String, String)>);
-
-impl Fields {
-    pub fn parse(body: &Bytes) -> Self {
-        Self(form_urlencoded::parse(body).into_owned().collect())
-    }
-
-    /// The first value, trimmed; empty when absent.
-    pub fn get(&self, name: &str) -> String {
-        self.0
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.trim().to_owned())
-            .unwrap_or_default()
-    }
-
-    /// The first value, untrimmed (for text areas).
-    pub fn text(&self, name: &str) -> String {
-        self.0
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.replace("\r\n", "\n"))
-            .unwrap_or_default()
-    }
-
-    pub fn all(&self, name: &str) -> Vec<String> {
-        self.0
-            .iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| v.trim().to_owned())
-            .collect()
-    }
-}
+pub use super::Fields;
 
 /// Non-empty lines of a text area.
 pub fn lines(text: &str) -> Vec<String> {

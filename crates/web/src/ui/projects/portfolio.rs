@@ -230,7 +230,7 @@ pub async fn portfolio(
     let (results, error) = results(&state, &caller, t, &filters).await;
     let shell = shell(t, &caller, &uri);
     // A history restore after a cache miss wants the whole page, even from htmx.
-    let fragment = is_htmx(&headers) && !headers.contains_key("hx-history-restore-request");
+    let fragment = is_htmx(&headers);
     let mut page = if fragment {
         render(&ResultsFragment { shell, results })?
     } else {
