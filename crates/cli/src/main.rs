@@ -1,6 +1,8 @@
 //! `meridian`: the one binary. `serve` runs the web UI and JSON API; the other commands
 //! administer the same database from the command line, acting as the operator.
 
+mod bench;
+mod demo;
 mod iati;
 mod org;
 mod serve;
@@ -46,6 +48,11 @@ enum Command {
     /// IATI 2.03 activity files.
     #[command(subcommand)]
     Iati(iati::IatiCommand),
+    /// Load a realistic demonstration portfolio, with an account per role.
+    Demo(demo::DemoArgs),
+    /// Measure the store against a loaded database.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
 }
 
 /// The organization file to use: the one given, or the one built into the binary.
@@ -73,6 +80,10 @@ pub async fn connect(url: &str) -> anyhow::Result<Store> {
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    if let Command::Bench(cmd) = cli.command {
+        // The benchmark sets up its own logging, with a statement counter.
+        return bench::run(&cli.database, cmd).await;
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("MERIDIAN_LOG")
@@ -90,7 +101,8 @@ async fn main() -> std::process::ExitCode {
         Command::Migrate => connect(&cli.database)
             .await
             .map(|_| println!("The database schema is up to date.")),
-        Command::Iati(_) => unreachable!("handled above"),
+        Command::Demo(args) => demo::run(&cli.database, args).await,
+        Command::Iati(_) | Command::Bench(_) => unreachable!("handled above"),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

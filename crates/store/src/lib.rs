@@ -10,6 +10,7 @@
 
 pub mod audit;
 mod db;
+pub mod demo;
 mod error;
 pub mod org;
 pub mod projects;
