@@ -88,6 +88,11 @@ impl Role {
             ReviewProject | EndorseProject => self == RegionalReviewer,
             ApproveProject | ApproveRevision => self == Approver,
             ManageExchangeRates => matches!(self, Administrator | DonorRelationsOfficer),
+            EditResultsFramework => matches!(self, ProjectDeveloper | MeOfficer),
+            ReportResults => matches!(self, ProjectDeveloper | MeOfficer | DataOfficer),
+            ApproveResults | LockReportingPeriods => matches!(self, MeOfficer | RbmOfficer),
+            ManageStrategicFramework => self == RbmOfficer,
+            ManageProgrammes => matches!(self, ProjectDeveloper | MeOfficer | RbmOfficer),
             ViewRestrictedProjectFields => matches!(
                 self,
                 Administrator
@@ -140,10 +145,22 @@ pub enum Action {
     ManageDelegations,
     /// Maintain the exchange-rate table.
     ManageExchangeRates,
+    /// Edit a project's results matrix: results, indicators, baselines, targets, periods.
+    EditResultsFramework,
+    /// Enter and submit actual values of indicators.
+    ReportResults,
+    /// Approve or return submitted values (never one's own).
+    ApproveResults,
+    /// Lock and unlock reporting periods.
+    LockReportingPeriods,
+    /// Edit the Strategic Results Framework (headquarters only).
+    ManageStrategicFramework,
+    /// Create programmes (groups of projects) and choose their members.
+    ManageProgrammes,
 }
 
 impl Action {
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 21] = [
         Action::ViewOrganization,
         Action::ViewUsers,
         Action::ManageUsers,
@@ -159,13 +176,22 @@ impl Action {
         Action::ApproveRevision,
         Action::ManageDelegations,
         Action::ManageExchangeRates,
+        Action::EditResultsFramework,
+        Action::ReportResults,
+        Action::ApproveResults,
+        Action::LockReportingPeriods,
+        Action::ManageStrategicFramework,
+        Action::ManageProgrammes,
     ];
 
     /// Actions that only headquarters may take, whatever the target.
     fn needs_global_scope(self) -> bool {
         matches!(
             self,
-            Action::ReloadOrganization | Action::ManageDelegations | Action::ManageExchangeRates
+            Action::ReloadOrganization
+                | Action::ManageDelegations
+                | Action::ManageExchangeRates
+                | Action::ManageStrategicFramework
         )
     }
 
@@ -186,6 +212,12 @@ impl Action {
             Action::ApproveRevision => "approve project revisions",
             Action::ManageDelegations => "manage delegations of authority",
             Action::ManageExchangeRates => "maintain exchange rates",
+            Action::EditResultsFramework => "edit results frameworks",
+            Action::ReportResults => "report indicator values",
+            Action::ApproveResults => "approve indicator values",
+            Action::LockReportingPeriods => "lock reporting periods",
+            Action::ManageStrategicFramework => "edit the Strategic Results Framework",
+            Action::ManageProgrammes => "manage programmes",
         }
     }
 }

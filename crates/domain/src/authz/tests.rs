@@ -35,6 +35,15 @@ fn the_role_matrix_grants_each_action_to_the_roles_that_do_that_work() {
                 Action::ManageExchangeRates => {
                     matches!(role, Administrator | DonorRelationsOfficer)
                 }
+                Action::EditResultsFramework => matches!(role, ProjectDeveloper | MeOfficer),
+                Action::ReportResults => matches!(role, ProjectDeveloper | MeOfficer | DataOfficer),
+                Action::ApproveResults | Action::LockReportingPeriods => {
+                    matches!(role, MeOfficer | RbmOfficer)
+                }
+                Action::ManageStrategicFramework => role == RbmOfficer,
+                Action::ManageProgrammes => {
+                    matches!(role, ProjectDeveloper | MeOfficer | RbmOfficer)
+                }
                 Action::ViewRestrictedProjectFields => {
                     matches!(
                         role,
@@ -186,4 +195,42 @@ fn delegations_and_exchange_rates_are_maintained_at_headquarters() {
     ));
     let hq = user("RMU", &[Role::DonorRelationsOfficer]);
     assert!(authorize(&org, &hq, Action::ManageExchangeRates, &code("EO")).is_ok());
+}
+
+#[test]
+fn results_are_reported_in_the_office_approved_within_scope_and_the_srf_kept_at_headquarters() {
+    let org = org();
+    let co_me = user("CO-KEN", &[Role::MeOfficer]);
+    assert!(authorize(&org, &co_me, Action::ReportResults, &code("CO-KEN")).is_ok());
+    assert!(authorize(&org, &co_me, Action::ApproveResults, &code("CO-KEN")).is_ok());
+    assert!(matches!(
+        authorize(&org, &co_me, Action::ApproveResults, &code("CO-UGA")),
+        Err(Denied::Scope { .. })
+    ));
+    let regional_rbm = user("RO-NBO", &[Role::RbmOfficer]);
+    assert!(
+        authorize(
+            &org,
+            &regional_rbm,
+            Action::LockReportingPeriods,
+            &code("CO-UGA")
+        )
+        .is_ok()
+    );
+    assert!(matches!(
+        authorize(
+            &org,
+            &regional_rbm,
+            Action::ManageStrategicFramework,
+            &code("RO-NBO")
+        ),
+        Err(Denied::HeadquartersOnly { .. })
+    ));
+    let hq_rbm = user("DSPOP-RBM", &[Role::RbmOfficer]);
+    assert!(authorize(&org, &hq_rbm, Action::ManageStrategicFramework, &code("EO")).is_ok());
+    let data = user("CO-KEN", &[Role::DataOfficer]);
+    assert!(matches!(
+        authorize(&org, &data, Action::ApproveResults, &code("CO-KEN")),
+        Err(Denied::Role { .. })
+    ));
 }
