@@ -3,12 +3,15 @@
 //! - [`org`]: the organization model (units, functions, coverage, processes) and the
 //!   focal-point search;
 //! - [`authz`]: roles, actions and the one permission check every module calls;
-//! - [`audit`]: the shape of an audit-trail entry.
+//! - [`audit`]: the shape of an audit-trail entry;
+//! - [`projects`]: the project lifecycle, money and delegation of authority;
+//! - [`results`]: results-based management: indicators, aggregation, the SRF.
 
 pub mod audit;
 pub mod authz;
 pub mod org;
 pub mod projects;
+pub mod results;
 
 /// Data files shipped inside the binary.
 pub mod builtin {
