@@ -3,6 +3,7 @@
 //! (`srf`, coming) and the reference lists of the Global Compact for Migration and the SDGs
 //! (`reference`, coming).
 
+pub mod aggregate;
 pub mod model;
 
 pub use model::*;
