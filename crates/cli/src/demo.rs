@@ -62,8 +62,31 @@ pub async fn run(database: &str, args: DemoArgs) -> anyhow::Result<()> {
             &mut |line: &str| eprintln!("  {line}"),
         )
         .await?;
+    if store
+        .load_srf_if_empty(&meridian_domain::builtin::srf())
+        .await?
+    {
+        eprintln!("Loaded the Strategic Results Framework.");
+    }
+    eprintln!("Writing results matrices and approved reports for the projects in implementation…");
+    let results = store
+        .demo_results(
+            &org,
+            &operator(),
+            time::OffsetDateTime::now_utc().date(),
+            |s| {
+                if s.frameworks % 20_000 < 2_000 {
+                    eprintln!("  {} matrices, {} reports", s.frameworks, s.reports);
+                }
+            },
+        )
+        .await?;
     let elapsed = started.elapsed().as_secs_f64();
     print!("{}", describe(&report, elapsed));
+    println!(
+        "Results: {} matrices with {} indicators, {} reports ({} figures), {} roll-up cells.\n",
+        results.frameworks, results.indicators, results.reports, results.values, results.cells
+    );
     print!("{}", accounts_table(&report));
     print_size(&store).await;
     Ok(())

@@ -40,6 +40,12 @@ pub async fn run(database: &str, args: ServeArgs) -> anyhow::Result<()> {
     let store = connect(database).await?;
     let summary = crate::org::load(&store, &org).await?;
     println!("{}", crate::org::describe(&summary));
+    if store
+        .load_srf_if_empty(&meridian_domain::builtin::srf())
+        .await?
+    {
+        println!("Loaded the Strategic Results Framework from data/srf.toml.");
+    }
     let stored = store.organization().await?;
     let first_admin = ensure_administrator(&store, &stored, &args.admin_email).await?;
 

@@ -20,6 +20,10 @@ pub mod builtin {
     /// ISO 3166 countries and territories with their names and UN membership.
     pub const COUNTRIES_CSV: &str = include_str!("../../../data/countries.csv");
 
+    pub fn srf() -> crate::results::srf::Srf {
+        crate::results::srf::shim()
+    }
+
     /// The default organization, parsed and checked.
     pub fn organization() -> crate::org::Organization {
         crate::org::parse_org_file(

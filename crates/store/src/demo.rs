@@ -240,7 +240,7 @@ impl DemoBatchSummary {
 }
 
 /// A bound value of a multi-row insert.
-enum V {
+pub(crate) enum V {
     T(String),
     OT(Option<String>),
     I(i64),
@@ -248,7 +248,7 @@ enum V {
 }
 
 /// Rows for one table, flattened, written in chunks of one multi-row `INSERT` each.
-struct Rows {
+pub(crate) struct Rows {
     table: &'static str,
     columns: &'static [&'static str],
     values: Vec<V>,
@@ -260,7 +260,7 @@ const MAX_BINDS: usize = 16_000;
 const MAX_ROWS_PER_STATEMENT: usize = 1_000;
 
 impl Rows {
-    fn new(table: &'static str, columns: &'static [&'static str]) -> Self {
+    pub(crate) fn new(table: &'static str, columns: &'static [&'static str]) -> Self {
         Self {
             table,
             columns,
@@ -268,20 +268,20 @@ impl Rows {
         }
     }
 
-    fn push(&mut self, row: impl IntoIterator<Item = V>) {
+    pub(crate) fn push(&mut self, row: impl IntoIterator<Item = V>) {
         let before = self.values.len();
         self.values.extend(row);
         debug_assert_eq!(self.values.len() - before, self.columns.len());
     }
 
-    fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.values.len() / self.columns.len()
     }
 
     /// Writes the rows. On SQLite the placeholders are anonymous (`?`): SQLite looks a
     /// numbered placeholder's name up by a linear scan when binding it, which makes binding a
     /// statement of thousands of `$N` quadratic.
-    async fn write(self, tx: &mut Tx, backend: crate::Backend) -> Result<(), StoreError> {
+    pub(crate) async fn write(self, tx: &mut Tx, backend: crate::Backend) -> Result<(), StoreError> {
         let width = self.columns.len();
         let per_statement = (MAX_BINDS / width).min(MAX_ROWS_PER_STATEMENT);
         let mut left = self.len();

@@ -14,6 +14,7 @@ pub mod demo;
 mod error;
 pub mod org;
 pub mod projects;
+pub mod results;
 pub mod sessions;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;

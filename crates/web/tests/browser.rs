@@ -891,6 +891,10 @@ impl App {
             )
             .await
             .expect("the built-in organization loads");
+        store
+            .load_srf_if_empty(&meridian_domain::builtin::srf())
+            .await
+            .expect("the built-in results framework loads");
         let stored = store
             .organization()
             .await

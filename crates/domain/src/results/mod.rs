@@ -5,6 +5,8 @@
 
 pub mod aggregate;
 pub mod model;
+pub mod reference;
+pub mod srf;
 
 pub use model::*;
 

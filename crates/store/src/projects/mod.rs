@@ -21,6 +21,7 @@ pub use lifecycle::{Comment, HistoryEntry, ProjectHistory};
 pub use portfolio::{Page, PortfolioQuery, PortfolioRow, PortfolioTotals, SortKey, Totals};
 pub use revisions::{Revision, RevisionContent, RevisionInput};
 pub use write::{BudgetLineInput, ProjectInput};
+pub(crate) use write::parse_date;
 
 use crate::StoreError;
 use meridian_domain::authz::{Action, Actor, authorize};

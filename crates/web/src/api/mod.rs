@@ -4,12 +4,13 @@ pub mod audit;
 pub mod auth;
 pub mod org;
 pub mod projects;
+pub mod results;
 pub mod users;
 
 use crate::state::AppState;
 use axum::Json;
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post, put};
 use utoipa::OpenApi;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 
@@ -28,6 +29,13 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
         projects::rates, projects::put_rates, projects::revisions, projects::create_revision,
         projects::transition_revision, projects::documents, projects::upload_document,
         projects::download_document,
+        results::framework, results::set_frequency, results::add_result, results::update_result,
+        results::delete_result, results::add_indicator, results::update_indicator,
+        results::delete_indicator, results::save_report, results::transition_report,
+        results::approve_reports, results::lock_period, results::unlock_period, results::missing,
+        results::srf, results::update_srf_node, results::update_srf_indicator, results::rollup,
+        results::programmes, results::create_programme, results::programme,
+        results::update_programme, results::reference,
     ),
     modifiers(&Security),
     security(("bearer" = []), ("session" = [])),
@@ -37,6 +45,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
         (name = "users", description = "Accounts, for administrators within their scope"),
         (name = "audit", description = "The append-only audit trail"),
         (name = "projects", description = "Projects through their lifecycle, the portfolio, delegations of authority, exchange rates"),
+        (name = "results", description = "Results matrices, indicator reporting and review, roll-ups to the Strategic Results Framework, programmes"),
     )
 )]
 pub struct ApiDoc;
@@ -118,6 +127,63 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/v1/documents/{id}", get(projects::download_document))
         .route("/api/v1/review-queue", get(projects::review_queue))
+        .route(
+            "/api/v1/projects/{id}/results",
+            get(results::framework).post(results::add_result),
+        )
+        .route(
+            "/api/v1/projects/{id}/results/frequency",
+            put(results::set_frequency),
+        )
+        .route(
+            "/api/v1/results/{id}",
+            patch(results::update_result).delete(results::delete_result),
+        )
+        .route(
+            "/api/v1/results/{id}/indicators",
+            post(results::add_indicator),
+        )
+        .route(
+            "/api/v1/indicators/{id}",
+            patch(results::update_indicator).delete(results::delete_indicator),
+        )
+        .route(
+            "/api/v1/indicators/{id}/reports/{period}",
+            put(results::save_report),
+        )
+        .route(
+            "/api/v1/indicators/{id}/reports/{period}/transitions",
+            post(results::transition_report),
+        )
+        .route(
+            "/api/v1/projects/{id}/reports/approve",
+            post(results::approve_reports),
+        )
+        .route(
+            "/api/v1/projects/{id}/periods/{period}/lock",
+            post(results::lock_period),
+        )
+        .route(
+            "/api/v1/projects/{id}/periods/{period}/unlock",
+            post(results::unlock_period),
+        )
+        .route("/api/v1/results/missing", get(results::missing))
+        .route("/api/v1/srf", get(results::srf))
+        .route("/api/v1/srf/rollup", get(results::rollup))
+        .route("/api/v1/srf/nodes/{code}", patch(results::update_srf_node))
+        .route(
+            "/api/v1/srf/indicators/{code}",
+            patch(results::update_srf_indicator),
+        )
+        .route(
+            "/api/v1/programmes",
+            get(results::programmes).post(results::create_programme),
+        )
+        .route(
+            "/api/v1/programmes/{id}",
+            get(results::programme).put(results::update_programme),
+        )
+        .route("/api/v1/reference/results", get(results::reference))
         .route(
             "/api/v1/delegations",
             get(projects::delegations).post(projects::create_delegation),

@@ -6,6 +6,7 @@ mod account;
 mod admin;
 mod org;
 mod projects;
+mod results;
 
 use crate::auth::Caller;
 use crate::error::AppError;
@@ -23,8 +24,7 @@ use meridian_domain::authz::{Action, authorize};
 use meridian_store::audit::AuditEvent;
 
 /// Modules that have a place in the navigation but are not built yet.
-const UPCOMING: [&str; 7] = [
-    "nav.results",
+const UPCOMING: [&str; 6] = [
     "nav.risk",
     "nav.compliance",
     "nav.donors",
@@ -361,5 +361,34 @@ pub fn router(state: AppState) -> Router<AppState> {
             post(projects::add_transaction),
         )
         .route("/review", get(projects::review_queue))
+        .route("/results", get(results::rollup))
+        .route("/results/missing", get(results::missing))
+        .route(
+            "/results/programmes",
+            get(results::programmes).post(results::create_programme),
+        )
+        .route("/results/programmes/{id}", get(results::programme))
+        .route("/results/srf/nodes/{code}", post(results::update_srf_node))
+        .route(
+            "/results/srf/indicators/{code}",
+            post(results::update_srf_indicator),
+        )
+        .route("/projects/{id}/results", get(results::project_results))
+        .route(
+            "/projects/{id}/results/frequency",
+            post(results::set_frequency),
+        )
+        .route("/projects/{id}/results/new", post(results::add_result))
+        .route(
+            "/projects/{id}/results/indicators",
+            post(results::add_indicator),
+        )
+        .route("/projects/{id}/results/report", post(results::report))
+        .route("/projects/{id}/results/review", post(results::review))
+        .route(
+            "/projects/{id}/results/approve-period",
+            post(results::approve_period),
+        )
+        .route("/projects/{id}/results/lock", post(results::lock_period))
         .layer(middleware::from_fn_with_state(state, render_errors))
 }

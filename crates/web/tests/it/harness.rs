@@ -45,6 +45,10 @@ impl TestApp {
             .load_organization(&operator(), None, &org, &countries)
             .await
             .expect("the built-in organization loads");
+        store
+            .load_srf_if_empty(&meridian_domain::builtin::srf())
+            .await
+            .expect("the built-in results framework loads");
         let stored = store
             .organization()
             .await

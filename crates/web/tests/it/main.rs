@@ -9,3 +9,4 @@ mod organization;
 mod pages;
 mod project_pages;
 mod projects;
+mod results;

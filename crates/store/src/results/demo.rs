@@ -1,0 +1,427 @@
+//! Demo results: a results matrix for every project that has started implementing, with
+//! approved reports for its past periods, written in bulk (multi-row INSERTs, one audit event
+//! per batch) and then rolled up into the SRF cells through the same code as every approval.
+
+use crate::audit::record;
+use crate::db::now_text;
+use crate::demo::{DemoRng, Rows, V};
+use crate::projects::e4;
+use crate::{Store, StoreError};
+use meridian_domain::audit::Change;
+use meridian_domain::authz::{Action, Actor, authorize};
+use meridian_domain::org::Organization;
+use meridian_domain::results::model::{Disaggregation, DisaggregationCategory, Frequency, Measure};
+use rust_decimal::Decimal;
+use sqlx::Row;
+
+/// What the results demo wrote.
+#[derive(Debug, Default, Clone)]
+pub struct DemoResultsSummary {
+    pub frameworks: usize,
+    pub indicators: usize,
+    pub reports: usize,
+    pub values: usize,
+    pub cells: usize,
+}
+
+const PAGE: i64 = 2_000;
+/// Statuses whose projects report on results.
+const REPORTING: &str = "'active', 'suspended', 'operationally_closed', 'financially_closed'";
+
+fn hash(s: &str) -> u64 {
+    // FNV-1a: a stable seed per project whatever the run.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in s.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+impl Store {
+    /// Writes demo results for every reporting project that has none yet. `today` bounds the
+    /// reported periods (only those ended by then are reported, and approved).
+    pub async fn demo_results(
+        &self,
+        org: &Organization,
+        actor: &Actor,
+        today: time::Date,
+        mut progress: impl FnMut(&DemoResultsSummary),
+    ) -> Result<DemoResultsSummary, StoreError> {
+        authorize(org, actor, Action::ReloadOrganization, &org.root().code)?;
+        let srf = self.srf_indicators().await?;
+        let numbers: Vec<_> = srf
+            .iter()
+            .filter(|i| i.measure == Measure::Number && i.aggregation.as_str() == "sum")
+            .collect();
+        let percents: Vec<_> = srf
+            .iter()
+            .filter(|i| i.measure == Measure::Percentage)
+            .collect();
+        if numbers.is_empty() || percents.is_empty() {
+            return Err(StoreError::invalid(
+                "srf",
+                "the framework needs a summed number indicator and a percentage indicator",
+            ));
+        }
+        let sex = vec![Disaggregation::default_for(DisaggregationCategory::Sex)];
+        let sex_json = serde_json::to_string(&sex).expect("json");
+        let mut summary = DemoResultsSummary::default();
+        let mut after = String::new();
+        loop {
+            let sql = format!(
+                "SELECT p.id, p.unit_code, p.start_date, p.end_date, p.budget_usd_e4 FROM projects p \
+                 WHERE p.status IN ({REPORTING}) AND p.id > $1 \
+                 AND NOT EXISTS (SELECT 1 FROM results_frameworks f WHERE f.project_id = p.id) \
+                 ORDER BY p.id LIMIT {PAGE}"
+            );
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(&after)
+                .fetch_all(self.pool())
+                .await?;
+            if rows.is_empty() {
+                break;
+            }
+            let now = now_text();
+            let mut frameworks = Rows::new(
+                "results_frameworks",
+                &["project_id", "frequency", "updated_at", "version"],
+            );
+            let mut periods = Rows::new(
+                "reporting_periods",
+                &[
+                    "project_id",
+                    "period_start",
+                    "period_end",
+                    "label",
+                    "locked",
+                ],
+            );
+            let mut results = Rows::new(
+                "results",
+                &[
+                    "id",
+                    "project_id",
+                    "level",
+                    "title",
+                    "position",
+                    "srf_codes",
+                    "gcm_objectives",
+                    "sdg_targets",
+                    "created_at",
+                    "updated_at",
+                    "version",
+                ],
+            );
+            let mut indicators = Rows::new(
+                "indicators",
+                &[
+                    "id",
+                    "result_id",
+                    "project_id",
+                    "title",
+                    "measure",
+                    "direction",
+                    "aggregation",
+                    "cumulative",
+                    "unit",
+                    "categories",
+                    "baseline_year",
+                    "baseline_e4",
+                    "baseline_num_e4",
+                    "baseline_den_e4",
+                    "target_e4",
+                    "target_num_e4",
+                    "target_den_e4",
+                    "srf_indicator_code",
+                    "means_of_verification",
+                    "position",
+                    "created_at",
+                    "updated_at",
+                    "version",
+                ],
+            );
+            let mut targets = Rows::new(
+                "indicator_targets",
+                &[
+                    "indicator_id",
+                    "period_start",
+                    "disaggregation",
+                    "value_e4",
+                    "num_e4",
+                    "den_e4",
+                ],
+            );
+            let mut reports = Rows::new(
+                "indicator_reports",
+                &[
+                    "indicator_id",
+                    "period_start",
+                    "project_id",
+                    "status",
+                    "narrative",
+                    "entered_by",
+                    "submitted_by",
+                    "submitted_at",
+                    "reviewed_by",
+                    "reviewed_at",
+                    "review_note",
+                    "updated_at",
+                    "version",
+                ],
+            );
+            let mut values = Rows::new(
+                "indicator_values",
+                &[
+                    "indicator_id",
+                    "period_start",
+                    "disaggregation",
+                    "value_e4",
+                    "num_e4",
+                    "den_e4",
+                ],
+            );
+            let mut batch = DemoResultsSummary::default();
+            for r in &rows {
+                let id: String = r.try_get("id")?;
+                after = id.clone();
+                let start = super::date(&r.try_get::<String, _>("start_date")?)?;
+                let end = super::date(&r.try_get::<String, _>("end_date")?)?;
+                let budget_usd = r.try_get::<i64, _>("budget_usd_e4")? / 10_000;
+                let mut rng = DemoRng::new(hash(&id));
+                let frequency = if (end - start).whole_days() > 800 {
+                    Frequency::Annual
+                } else {
+                    Frequency::Quarterly
+                };
+                let list = frequency.periods(start, end);
+                frameworks.push([
+                    V::T(id.clone()),
+                    V::T(frequency.as_str().into()),
+                    V::T(now.clone()),
+                    V::I(1),
+                ]);
+                for p in &list {
+                    periods.push([
+                        V::T(id.clone()),
+                        V::T(p.start.to_string()),
+                        V::T(p.end.to_string()),
+                        V::T(p.label(frequency)),
+                        // Periods that ended more than a year ago are closed.
+                        V::I(i64::from(p.end + time::Duration::days(365) < today)),
+                    ]);
+                }
+                let result_id = format!("{id}-r1");
+                let number = numbers[rng.below(numbers.len() as u64) as usize];
+                let percent = percents[rng.below(percents.len() as u64) as usize];
+                results.push([
+                    V::T(result_id.clone()),
+                    V::T(id.clone()),
+                    V::T("output".into()),
+                    V::T("People on the move are assisted and protected".into()),
+                    V::I(1),
+                    V::T(serde_json::to_string(&[&number.node_code]).expect("json")),
+                    V::T(serde_json::to_string(&[1 + rng.below(23)]).expect("json")),
+                    V::T("[\"10.7\"]".into()),
+                    V::T(now.clone()),
+                    V::T(now.clone()),
+                    V::I(1),
+                ]);
+                // People reached: about one person per 400 USD of budget, spread over periods.
+                let people_total = (budget_usd / 400).max(50);
+                let per_period = (people_total / list.len().max(1) as i64).max(1);
+                let number_id = format!("{id}-i1");
+                let percent_id = format!("{id}-i2");
+                for (ind, title, measure, srf, categories, target) in [
+                    (
+                        &number_id,
+                        number.title.as_str(),
+                        "number",
+                        &number.code,
+                        sex_json.as_str(),
+                        (Some(people_total), None, None),
+                    ),
+                    (
+                        &percent_id,
+                        percent.title.as_str(),
+                        "percentage",
+                        &percent.code,
+                        "[]",
+                        (None, Some(80), Some(100)),
+                    ),
+                ] {
+                    indicators.push([
+                        V::T(ind.clone()),
+                        V::T(result_id.clone()),
+                        V::T(id.clone()),
+                        V::T(title.to_owned()),
+                        V::T(measure.into()),
+                        V::T("ascending".into()),
+                        V::T("sum".into()),
+                        V::I(0),
+                        V::T(if measure == "number" {
+                            "people".into()
+                        } else {
+                            String::new()
+                        }),
+                        V::T(categories.to_owned()),
+                        V::OI(Some(i64::from(start.year()) - 1)),
+                        V::OI((measure == "number").then_some(0)),
+                        V::OI((measure != "number").then_some(0)),
+                        V::OI((measure != "number").then_some(100 * 10_000)),
+                        V::OI(target.0.map(|v| v * 10_000)),
+                        V::OI(target.1.map(|v| v * 10_000)),
+                        V::OI(target.2.map(|v| v * 10_000)),
+                        V::OT(Some(srf.clone())),
+                        V::T("Monitoring records".into()),
+                        V::I(if measure == "number" { 1 } else { 2 }),
+                        V::T(now.clone()),
+                        V::T(now.clone()),
+                        V::I(1),
+                    ]);
+                    batch.indicators += 1;
+                }
+                let last_ended = list.iter().rposition(|p| p.end < today);
+                for (n, p) in list.iter().enumerate() {
+                    let ps = p.start.to_string();
+                    // The latest report of some projects waits for its approver.
+                    let status = if Some(n) == last_ended && rng.chance(0.3) {
+                        "submitted"
+                    } else {
+                        "approved"
+                    };
+                    targets.push([
+                        V::T(number_id.clone()),
+                        V::T(ps.clone()),
+                        V::T(String::new()),
+                        V::OI(Some(per_period * 10_000)),
+                        V::OI(None),
+                        V::OI(None),
+                    ]);
+                    if p.end >= today {
+                        continue;
+                    }
+                    let at = format!("{}T09:00:00.000000Z", p.end);
+                    let reached = (per_period as f64 * (0.6 + rng.unit() * 0.7)) as i64;
+                    let female = reached * (45 + rng.below(15) as i64) / 100;
+                    let other = rng.below(3) as i64;
+                    let male = reached - female - other;
+                    let assessed = 20 + rng.below(100) as i64;
+                    let ok = assessed * (50 + rng.below(45) as i64) / 100;
+                    for ind in [&number_id, &percent_id] {
+                        reports.push([
+                            V::T(ind.clone()),
+                            V::T(ps.clone()),
+                            V::T(id.clone()),
+                            V::T(status.into()),
+                            V::T(String::new()),
+                            V::T("demo-reporter".into()),
+                            V::OT(Some("demo-reporter".into())),
+                            V::OT(Some(at.clone())),
+                            V::OT((status == "approved").then(|| "demo-approver".into())),
+                            V::OT((status == "approved").then(|| at.clone())),
+                            V::T(String::new()),
+                            V::T(at.clone()),
+                            V::I(3),
+                        ]);
+                        batch.reports += 1;
+                    }
+                    for (key, v) in [
+                        ("", reached),
+                        ("sex=female", female),
+                        ("sex=male", male.max(0)),
+                        ("sex=other_unknown", other),
+                    ] {
+                        values.push([
+                            V::T(number_id.clone()),
+                            V::T(ps.clone()),
+                            V::T(key.into()),
+                            V::OI(Some(e4(Decimal::from(v), "value")?)),
+                            V::OI(None),
+                            V::OI(None),
+                        ]);
+                        batch.values += 1;
+                    }
+                    values.push([
+                        V::T(percent_id.clone()),
+                        V::T(ps.clone()),
+                        V::T(String::new()),
+                        V::OI(None),
+                        V::OI(Some(ok * 10_000)),
+                        V::OI(Some(assessed * 10_000)),
+                    ]);
+                    batch.values += 1;
+                }
+                batch.frameworks += 1;
+            }
+            let mut tx = self.begin().await?;
+            for table in [
+                frameworks, periods, results, indicators, targets, reports, values,
+            ] {
+                table.write(&mut tx, self.backend()).await?;
+            }
+            record(
+                &mut tx,
+                actor,
+                Change::new("results", "demo_load", &after).after(serde_json::json!({
+                    "frameworks": batch.frameworks,
+                    "indicators": batch.indicators,
+                    "reports": batch.reports,
+                    "values": batch.values,
+                })),
+            )
+            .await?;
+            tx.commit().await?;
+            summary.frameworks += batch.frameworks;
+            summary.indicators += batch.indicators;
+            summary.reports += batch.reports;
+            summary.values += batch.values;
+            progress(&summary);
+        }
+        summary.cells = self.rebuild_all_cells().await?;
+        Ok(summary)
+    }
+
+    /// Rebuilds every unit cell from the approved values (after a bulk load), one transaction
+    /// per hundred (unit, SRF indicator) pairs. Returns the number of cells.
+    pub async fn rebuild_all_cells(&self) -> Result<usize, StoreError> {
+        let pairs: Vec<(String, String, String)> = sqlx::query(
+            "SELECT DISTINCT p.unit_code, p.region_code, i.srf_indicator_code FROM indicators i \
+             JOIN projects p ON p.id = i.project_id WHERE i.srf_indicator_code IS NOT NULL \
+             ORDER BY p.unit_code, i.srf_indicator_code",
+        )
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(|r| {
+            Ok((
+                r.try_get("unit_code")?,
+                r.try_get("region_code")?,
+                r.try_get("srf_indicator_code")?,
+            ))
+        })
+        .collect::<Result<_, StoreError>>()?;
+        for chunk in pairs.chunks(100) {
+            let mut tx = self.begin().await?;
+            for (unit, region, code) in chunk {
+                super::rollup::rebuild_scope(&mut tx, code, "unit", unit, region).await?;
+            }
+            tx.commit().await?;
+        }
+        let programmes: Vec<String> = sqlx::query("SELECT id FROM programmes")
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(|r| r.try_get("id"))
+            .collect::<Result<_, _>>()?;
+        for id in programmes {
+            let mut tx = self.begin().await?;
+            super::rollup::refresh_programme(&mut tx, &id).await?;
+            tx.commit().await?;
+        }
+        Ok(sqlx::query("SELECT COUNT(*) AS n FROM results_cells")
+            .fetch_one(self.pool())
+            .await?
+            .try_get::<i64, _>("n")? as usize)
+    }
+}

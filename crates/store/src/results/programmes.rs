@@ -1,0 +1,275 @@
+//! Programmes: groups of projects whose results are read together.
+
+use crate::audit::record;
+use crate::db::{new_id, now_text};
+use crate::projects::unit_code;
+use crate::{Store, StoreError};
+use meridian_domain::audit::Change;
+use meridian_domain::authz::{Action, Actor, authorize};
+use meridian_domain::org::Organization;
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct ProgrammeInput {
+    /// A short unique code, e.g. `MRP-HOA-2026`.
+    pub code: String,
+    pub title: String,
+    /// The unit that manages the programme; its projects may come from anywhere in that
+    /// unit's scope.
+    pub unit: String,
+    /// Project ids or codes.
+    #[serde(default)]
+    pub projects: Vec<String>,
+    #[serde(default)]
+    pub version: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Programme {
+    pub id: String,
+    pub code: String,
+    pub title: String,
+    pub unit: String,
+    pub member_count: i64,
+    /// The members (empty in lists).
+    pub projects: Vec<ProgrammeProject>,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct ProgrammeProject {
+    pub id: String,
+    pub code: String,
+    pub title: String,
+    pub unit: String,
+}
+
+impl Store {
+    /// Creates a programme or replaces one (`input.version` set) with its members. Every
+    /// member must be a project in the programme unit's scope; the programme's roll-up cells
+    /// are rebuilt in the same transaction.
+    pub async fn save_programme(
+        &self,
+        org: &Organization,
+        actor: &Actor,
+        id: Option<&str>,
+        input: &ProgrammeInput,
+    ) -> Result<Programme, StoreError> {
+        let unit = unit_code(input.unit.trim())
+            .map_err(|_| StoreError::invalid("unit", format!("unknown unit {:?}", input.unit)))?;
+        if org.unit(unit.as_str()).is_none() {
+            return Err(StoreError::invalid("unit", format!("unknown unit {unit}")));
+        }
+        authorize(org, actor, Action::ManageProgrammes, &unit)?;
+        let code = input.code.trim();
+        if code.is_empty() || code.len() > 40 || code.contains(char::is_whitespace) {
+            return Err(StoreError::invalid(
+                "code",
+                format!("expected a short code without spaces, found {code:?}"),
+            ));
+        }
+        let title = input.title.trim();
+        if title.is_empty() {
+            return Err(StoreError::invalid("title", "is required"));
+        }
+        let scope = org.scope_of(&unit);
+        let mut members = Vec::new();
+        for p in &input.projects {
+            let project = self
+                .project_unchecked(p.trim())
+                .await
+                .map_err(|_| StoreError::invalid("projects", format!("no project {p:?}")))?;
+            if !org.in_scope(&scope, &unit_code(&project.unit)?) {
+                return Err(StoreError::invalid(
+                    "projects",
+                    format!(
+                        "{} belongs to {}, outside {unit}'s scope",
+                        project.code, project.unit
+                    ),
+                ));
+            }
+            if !members
+                .iter()
+                .any(|m: &ProgrammeProject| m.id == project.id)
+            {
+                members.push(ProgrammeProject {
+                    id: project.id,
+                    code: project.code,
+                    title: project.title,
+                    unit: project.unit,
+                });
+            }
+        }
+        let mut tx = self.begin().await?;
+        let now = now_text();
+        let (id, before) = match id {
+            Some(id) => {
+                let before = self.programme(org, actor, id).await?;
+                let version = input
+                    .version
+                    .ok_or_else(|| StoreError::invalid("version", "give the version you read"))?;
+                if version != before.version {
+                    return Err(StoreError::Conflict(format!(
+                        "the programme was changed since you read it (you have version {version}, it is at {}); reload and apply your change again",
+                        before.version
+                    )));
+                }
+                sqlx::query(
+                    "UPDATE programmes SET code = $2, title = $3, unit_code = $4, updated_at = $5, \
+                     version = version + 1 WHERE id = $1",
+                )
+                .bind(&before.id)
+                .bind(code)
+                .bind(title)
+                .bind(unit.to_string())
+                .bind(&now)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query("DELETE FROM programme_projects WHERE programme_id = $1")
+                    .bind(&before.id)
+                    .execute(&mut *tx)
+                    .await?;
+                (before.id.clone(), Some(before))
+            }
+            None => {
+                let id = new_id();
+                sqlx::query(
+                    "INSERT INTO programmes (id, code, title, unit_code, created_at, updated_at, version) \
+                     VALUES ($1, $2, $3, $4, $5, $5, 1)",
+                )
+                .bind(&id)
+                .bind(code)
+                .bind(title)
+                .bind(unit.to_string())
+                .bind(&now)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| unique(e, code))?;
+                (id, None)
+            }
+        };
+        for m in &members {
+            sqlx::query(
+                "INSERT INTO programme_projects (programme_id, project_id) VALUES ($1, $2)",
+            )
+            .bind(&id)
+            .bind(&m.id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        super::rollup::refresh_programme(&mut tx, &id).await?;
+        let after = Programme {
+            id: id.clone(),
+            code: code.to_owned(),
+            title: title.to_owned(),
+            unit: unit.to_string(),
+            member_count: members.len() as i64,
+            projects: members,
+            version: before.as_ref().map_or(1, |b| b.version + 1),
+        };
+        record(
+            &mut tx,
+            actor,
+            Change::new(
+                "programme",
+                if before.is_some() { "update" } else { "create" },
+                &id,
+            )
+            .unit(&unit)
+            .before(&before)
+            .after(&after),
+        )
+        .await?;
+        tx.commit().await.map_err(|e| unique(e, code))?;
+        Ok(after)
+    }
+
+    /// One programme with its projects, if the reader's scope includes its unit.
+    pub async fn programme(
+        &self,
+        org: &Organization,
+        actor: &Actor,
+        id: &str,
+    ) -> Result<Programme, StoreError> {
+        let r = sqlx::query(
+            "SELECT id, code, title, unit_code, version FROM programmes WHERE id = $1 OR code = $1",
+        )
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or_else(|| StoreError::not_found("programme", id))?;
+        let unit: String = r.try_get("unit_code")?;
+        authorize(org, actor, Action::ViewProjects, &unit_code(&unit)?)?;
+        let pid: String = r.try_get("id")?;
+        let projects = sqlx::query(
+            "SELECT p.id, p.code, p.title, p.unit_code FROM programme_projects pp \
+             JOIN projects p ON p.id = pp.project_id WHERE pp.programme_id = $1 ORDER BY p.code",
+        )
+        .bind(&pid)
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(|p| {
+            Ok(ProgrammeProject {
+                id: p.try_get("id")?,
+                code: p.try_get("code")?,
+                title: p.try_get("title")?,
+                unit: p.try_get("unit_code")?,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(Programme {
+            id: pid,
+            code: r.try_get("code")?,
+            title: r.try_get("title")?,
+            unit,
+            member_count: projects.len() as i64,
+            projects,
+            version: r.try_get("version")?,
+        })
+    }
+
+    /// Programmes whose unit is in the reader's scope (without their member lists).
+    pub async fn programmes(
+        &self,
+        org: &Organization,
+        actor: &Actor,
+    ) -> Result<Vec<Programme>, StoreError> {
+        let scope = actor.scope(org);
+        let mut out = Vec::new();
+        for r in sqlx::query(
+            "SELECT g.id, g.code, g.title, g.unit_code, g.version, \
+             CAST(COUNT(pp.project_id) AS BIGINT) AS members FROM programmes g \
+             LEFT JOIN programme_projects pp ON pp.programme_id = g.id \
+             GROUP BY g.id, g.code, g.title, g.unit_code, g.version ORDER BY g.code",
+        )
+        .fetch_all(self.pool())
+        .await?
+        {
+            let unit: String = r.try_get("unit_code")?;
+            if !org.in_scope(&scope, &unit_code(&unit)?) {
+                continue;
+            }
+            out.push(Programme {
+                id: r.try_get("id")?,
+                code: r.try_get("code")?,
+                title: r.try_get("title")?,
+                unit,
+                member_count: r.try_get("members")?,
+                projects: Vec::new(),
+                version: r.try_get("version")?,
+            });
+        }
+        Ok(out)
+    }
+}
+
+fn unique(e: impl Into<StoreError>, code: &str) -> StoreError {
+    match e.into() {
+        StoreError::Database(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+            StoreError::Conflict(format!("a programme with code {code} exists already"))
+        }
+        other => other,
+    }
+}

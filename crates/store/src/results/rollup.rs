@@ -1,0 +1,687 @@
+//! Roll-ups: approved values carried from project indicators to the SRF indicators they
+//! contribute to, per unit and per programme, and merged into regions and the world on read.
+//!
+//! Each project indicator is a *leaf*. Its values over a window (the whole life, a calendar
+//! year, a quarter) are first aggregated across time by its own rules (the domain's
+//! [`Accumulator`]), then the leaves of a scope are merged across units by the SRF indicator's
+//! aggregation type. What is stored per (scope, SRF indicator, window, disaggregation) is a
+//! [`Partial`]: the number of leaves, the sums, the lowest and the highest, which merge
+//! exactly, so a region is the merge of its units' cells and the world the merge of all:
+//! a read of a few hundred rows instead of millions of values.
+
+use super::{Figure, corrupt};
+use crate::projects::{e4_rounded, from_e4, unit_code};
+use crate::{Store, StoreError, Tx};
+use meridian_domain::authz::{Action, Actor, authorize};
+use meridian_domain::org::{Organization, Scope, UnitCode};
+use meridian_domain::results::aggregate::{Accumulator, Figure as Fig, Rules};
+use meridian_domain::results::model::{
+    AggregationType, Direction, Frequency, Measure, UnitOperator,
+};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
+
+/// Mergeable statistics of leaf values: count, sums, extremes. Merging two partials and then
+/// finishing equals aggregating all their leaves at once, for every unit operator.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Partial {
+    pub leaves: i64,
+    pub n: Decimal,
+    pub d: Decimal,
+    pub fraction: bool,
+    pub min: Option<Fig>,
+    pub max: Option<Fig>,
+}
+
+fn rank(f: &Fig) -> Option<Decimal> {
+    match *f {
+        Fig::Number(n) => Some(n),
+        Fig::Fraction {
+            numerator,
+            denominator,
+        } => (!denominator.is_zero())
+            .then(|| numerator.checked_div(denominator))
+            .flatten(),
+    }
+}
+
+impl Partial {
+    pub fn add(&mut self, f: Fig) {
+        self.leaves += 1;
+        match f {
+            Fig::Number(n) => self.n += n,
+            Fig::Fraction {
+                numerator,
+                denominator,
+            } => {
+                self.fraction = true;
+                self.n += numerator;
+                self.d += denominator;
+            }
+        }
+        if let Some(r) = rank(&f) {
+            if self.min.and_then(|m| rank(&m)).is_none_or(|m| r < m) {
+                self.min = Some(f);
+            }
+            if self.max.and_then(|m| rank(&m)).is_none_or(|m| r > m) {
+                self.max = Some(f);
+            }
+        }
+    }
+
+    pub fn merge(&mut self, o: &Partial) {
+        if o.leaves == 0 {
+            return;
+        }
+        self.leaves += o.leaves;
+        self.n += o.n;
+        self.d += o.d;
+        self.fraction |= o.fraction;
+        for (mine, theirs, lower) in [(&mut self.min, o.min, true), (&mut self.max, o.max, false)] {
+            if let Some(t) = theirs {
+                let better = match (mine.and_then(|m| rank(&m)), rank(&t)) {
+                    (None, _) => true,
+                    (Some(m), Some(r)) => {
+                        if lower {
+                            r < m
+                        } else {
+                            r > m
+                        }
+                    }
+                    (Some(_), None) => false,
+                };
+                if better {
+                    *mine = Some(t);
+                }
+            }
+        }
+    }
+
+    /// The group's value under `op`; `None` when no leaf had a value.
+    pub fn finish(&self, op: UnitOperator) -> Option<Fig> {
+        if self.leaves == 0 {
+            return None;
+        }
+        let figure = |n: Decimal, d: Decimal| {
+            if self.fraction {
+                Fig::Fraction {
+                    numerator: n,
+                    denominator: d,
+                }
+            } else {
+                Fig::Number(n)
+            }
+        };
+        match op {
+            UnitOperator::Sum => Some(figure(self.n, self.d)),
+            UnitOperator::Average => {
+                let k = Decimal::from(self.leaves);
+                Some(figure(self.n / k, self.d / k))
+            }
+            UnitOperator::Min => self.min,
+            UnitOperator::Max => self.max,
+            UnitOperator::None => None,
+        }
+    }
+}
+
+/// A window of time as month indices (`year * 12 + month - 1`), with its stored name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct Window {
+    pub name: String,
+    pub months: Range<usize>,
+}
+
+fn month_index(date: time::Date) -> usize {
+    date.year() as usize * 12 + (u8::from(date.month()) as usize - 1)
+}
+
+/// The windows a leaf's values fall into: its whole life, each calendar year, and each
+/// quarter when it reports monthly or quarterly.
+fn windows(frequency: Frequency, first: usize, last: usize) -> Vec<Window> {
+    let mut out = vec![Window {
+        name: "all".into(),
+        months: first..last + 1,
+    }];
+    for year in first / 12..=last / 12 {
+        out.push(Window {
+            name: year.to_string(),
+            months: year * 12..year * 12 + 12,
+        });
+        if frequency != Frequency::Annual {
+            for q in 0..4 {
+                let start = year * 12 + q * 3;
+                if start + 3 > first && start <= last {
+                    out.push(Window {
+                        name: format!("{year}-Q{}", q + 1),
+                        months: start..start + 3,
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The cell statistics of one scope: per (window, disaggregation), actual, target, baseline.
+#[derive(Debug, Clone, Default)]
+struct Cell {
+    actual: Partial,
+    target: Partial,
+    baseline: Partial,
+}
+
+/// One leaf's rows, grouped by disaggregation: (month index of the period's end, figure).
+type Series = BTreeMap<String, Vec<(usize, Fig)>>;
+
+struct Leaf {
+    rules: Rules,
+    frequency: Frequency,
+    first: usize,
+    last: usize,
+    actual: Series,
+    target: Series,
+    baseline: Option<Fig>,
+}
+
+fn figure_of(value: Option<i64>, num: Option<i64>, den: Option<i64>) -> Option<Fig> {
+    match (value, num, den) {
+        (Some(v), ..) => Some(Fig::Number(from_e4(v))),
+        (None, Some(n), Some(d)) => Some(Fig::Fraction {
+            numerator: from_e4(n),
+            denominator: from_e4(d),
+        }),
+        _ => None,
+    }
+}
+
+/// Rebuilds the cells of every scope `project_id` belongs to (its unit, its programmes) for
+/// the given SRF indicators, from the approved values. Runs inside the caller's transaction.
+pub(crate) async fn refresh(
+    tx: &mut Tx,
+    _org: &Organization,
+    project_id: &str,
+    srf_codes: &[String],
+) -> Result<(), StoreError> {
+    if srf_codes.is_empty() {
+        return Ok(());
+    }
+    let row = sqlx::query("SELECT unit_code, region_code FROM projects WHERE id = $1")
+        .bind(project_id)
+        .fetch_one(&mut **tx)
+        .await?;
+    let unit: String = row.try_get("unit_code")?;
+    let region: String = row.try_get("region_code")?;
+    let programmes: Vec<String> =
+        sqlx::query("SELECT programme_id FROM programme_projects WHERE project_id = $1")
+            .bind(project_id)
+            .fetch_all(&mut **tx)
+            .await?
+            .iter()
+            .map(|r| r.try_get("programme_id"))
+            .collect::<Result<_, _>>()?;
+    for code in srf_codes {
+        rebuild_scope(tx, code, "unit", &unit, &region).await?;
+        for p in &programmes {
+            rebuild_scope(tx, code, "programme", p, "").await?;
+        }
+    }
+    Ok(())
+}
+
+/// Rebuilds every cell of a programme (after its membership changed).
+pub(crate) async fn refresh_programme(tx: &mut Tx, programme_id: &str) -> Result<(), StoreError> {
+    let codes: Vec<String> = sqlx::query(
+        "SELECT DISTINCT i.srf_indicator_code FROM indicators i \
+         JOIN programme_projects pp ON pp.project_id = i.project_id \
+         WHERE pp.programme_id = $1 AND i.srf_indicator_code IS NOT NULL \
+         UNION SELECT DISTINCT srf_indicator_code FROM results_cells \
+         WHERE scope_kind = 'programme' AND scope = $1",
+    )
+    .bind(programme_id)
+    .fetch_all(&mut **tx)
+    .await?
+    .iter()
+    .map(|r| r.try_get("srf_indicator_code"))
+    .collect::<Result<_, _>>()?;
+    for code in codes {
+        rebuild_scope(tx, &code, "programme", programme_id, "").await?;
+    }
+    Ok(())
+}
+
+/// Recomputes the cells of one (scope, SRF indicator) from the leaves in that scope.
+pub(crate) async fn rebuild_scope(
+    tx: &mut Tx,
+    srf_code: &str,
+    scope_kind: &str,
+    scope: &str,
+    region: &str,
+) -> Result<(), StoreError> {
+    let member = if scope_kind == "unit" {
+        "p.unit_code = $2"
+    } else {
+        "p.id IN (SELECT project_id FROM programme_projects WHERE programme_id = $2)"
+    };
+    // The leaves: each indicator with its rules and its project's periods.
+    let sql = format!(
+        "SELECT i.id, i.aggregation, i.measure, i.cumulative, i.baseline_e4, i.baseline_num_e4, \
+         i.baseline_den_e4, f.frequency, \
+         (SELECT MIN(period_end) FROM reporting_periods rp WHERE rp.project_id = p.id) AS first_end, \
+         (SELECT MAX(period_end) FROM reporting_periods rp WHERE rp.project_id = p.id) AS last_end \
+         FROM indicators i JOIN projects p ON p.id = i.project_id \
+         JOIN results_frameworks f ON f.project_id = p.id \
+         WHERE i.srf_indicator_code = $1 AND {member} ORDER BY i.id"
+    );
+    let mut leaves: BTreeMap<String, Leaf> = BTreeMap::new();
+    for r in sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(srf_code)
+        .bind(scope)
+        .fetch_all(&mut **tx)
+        .await?
+    {
+        let (Some(first), Some(last)) = (
+            r.try_get::<Option<String>, _>("first_end")?,
+            r.try_get::<Option<String>, _>("last_end")?,
+        ) else {
+            continue;
+        };
+        let rules = Rules {
+            aggregation: corrupt::<AggregationType>(&r.try_get::<String, _>("aggregation")?)?,
+            measure: corrupt::<Measure>(&r.try_get::<String, _>("measure")?)?,
+            cumulative: r.try_get::<i64, _>("cumulative")? == 1,
+        };
+        leaves.insert(
+            r.try_get("id")?,
+            Leaf {
+                rules,
+                frequency: corrupt(&r.try_get::<String, _>("frequency")?)?,
+                first: month_index(super::date(&first)?),
+                last: month_index(super::date(&last)?),
+                actual: Series::new(),
+                target: Series::new(),
+                baseline: figure_of(
+                    r.try_get("baseline_e4")?,
+                    r.try_get("baseline_num_e4")?,
+                    r.try_get("baseline_den_e4")?,
+                ),
+            },
+        );
+    }
+    // Approved values and all targets of those leaves, one query each.
+    for (table, approved_only) in [("indicator_values", true), ("indicator_targets", false)] {
+        let approved = if approved_only {
+            "JOIN indicator_reports r ON r.indicator_id = v.indicator_id \
+             AND r.period_start = v.period_start AND r.status = 'approved'"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT v.indicator_id, rp.period_end, v.disaggregation, v.value_e4, v.num_e4, v.den_e4 \
+             FROM {table} v JOIN indicators i ON i.id = v.indicator_id \
+             JOIN projects p ON p.id = i.project_id {approved} \
+             JOIN reporting_periods rp ON rp.project_id = i.project_id AND rp.period_start = v.period_start \
+             WHERE i.srf_indicator_code = $1 AND {member}"
+        );
+        for r in sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(srf_code)
+            .bind(scope)
+            .fetch_all(&mut **tx)
+            .await?
+        {
+            let id: String = r.try_get("indicator_id")?;
+            let Some(leaf) = leaves.get_mut(&id) else {
+                continue;
+            };
+            let Some(f) = figure_of(
+                r.try_get("value_e4")?,
+                r.try_get("num_e4")?,
+                r.try_get("den_e4")?,
+            ) else {
+                continue;
+            };
+            let end: String = r.try_get("period_end")?;
+            let series = if approved_only {
+                &mut leaf.actual
+            } else {
+                &mut leaf.target
+            };
+            series
+                .entry(r.try_get("disaggregation")?)
+                .or_default()
+                .push((month_index(super::date(&end)?), f));
+        }
+    }
+    // Time step per leaf and window, then merge into the scope's cells.
+    let mut cells: BTreeMap<(String, String), Cell> = BTreeMap::new();
+    let mut fraction = false;
+    for leaf in leaves.values() {
+        fraction |= leaf.rules.measure == Measure::Percentage;
+        for w in windows(leaf.frequency, leaf.first, leaf.last) {
+            for (series, pick) in [(&leaf.actual, 0u8), (&leaf.target, 1u8)] {
+                for (key, rows) in series {
+                    let mut acc: Accumulator<u8> = Accumulator::new(leaf.rules, w.months.clone());
+                    for (month, f) in rows {
+                        acc.push(&0, *month, *f).expect("one leaf");
+                    }
+                    if let Some(v) = acc.finish().overall {
+                        let cell = cells.entry((w.name.clone(), key.clone())).or_default();
+                        if pick == 0 {
+                            cell.actual.add(v);
+                        } else {
+                            cell.target.add(v);
+                        }
+                    }
+                }
+            }
+            if let Some(b) = leaf.baseline
+                && w.name == "all"
+            {
+                cells
+                    .entry((w.name.clone(), String::new()))
+                    .or_default()
+                    .baseline
+                    .add(b);
+            }
+        }
+    }
+    sqlx::query(
+        "DELETE FROM results_cells WHERE scope_kind = $1 AND scope = $2 AND srf_indicator_code = $3",
+    )
+    .bind(scope_kind)
+    .bind(scope)
+    .bind(srf_code)
+    .execute(&mut **tx)
+    .await?;
+    for ((window, key), cell) in &cells {
+        let ext = |f: Option<Fig>| -> Result<(Option<i64>, Option<i64>), StoreError> {
+            Ok(match f {
+                None => (None, None),
+                Some(Fig::Number(n)) => (Some(e4_rounded(n)?), None),
+                Some(Fig::Fraction {
+                    numerator,
+                    denominator,
+                }) => (Some(e4_rounded(numerator)?), Some(e4_rounded(denominator)?)),
+            })
+        };
+        let (min_n, min_d) = ext(cell.actual.min)?;
+        let (max_n, max_d) = ext(cell.actual.max)?;
+        sqlx::query(
+            "INSERT INTO results_cells (srf_indicator_code, scope_kind, scope, region_code, time_window, \
+             disaggregation, fraction, leaves, n_e4, d_e4, min_n_e4, min_d_e4, max_n_e4, max_d_e4, \
+             target_leaves, target_n_e4, target_d_e4, baseline_leaves, baseline_n_e4, baseline_d_e4) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
+        )
+        .bind(srf_code)
+        .bind(scope_kind)
+        .bind(scope)
+        .bind(region)
+        .bind(window)
+        .bind(key)
+        .bind(crate::db::flag(fraction))
+        .bind(cell.actual.leaves)
+        .bind(e4_rounded(cell.actual.n)?)
+        .bind(e4_rounded(cell.actual.d)?)
+        .bind(min_n)
+        .bind(min_d)
+        .bind(max_n)
+        .bind(max_d)
+        .bind(cell.target.leaves)
+        .bind(e4_rounded(cell.target.n)?)
+        .bind(e4_rounded(cell.target.d)?)
+        .bind(cell.baseline.leaves)
+        .bind(e4_rounded(cell.baseline.n)?)
+        .bind(e4_rounded(cell.baseline.d)?)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Where a roll-up is read: the reader's whole scope, a region, a unit, or a programme.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "code")]
+pub enum RollupScope {
+    Global,
+    Region(String),
+    Unit(String),
+    Programme(String),
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct RollupQuery {
+    /// `all`, a year (`2026`) or a quarter (`2026-Q1`).
+    #[serde(default = "all")]
+    pub window: String,
+    /// `''` for totals, or `category=option`.
+    #[serde(default)]
+    pub disaggregation: String,
+}
+
+fn all() -> String {
+    "all".into()
+}
+
+/// One SRF indicator's aggregate in a scope and window.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct RollupRow {
+    pub srf_indicator: String,
+    pub title: String,
+    pub node_code: String,
+    #[schema(value_type = String)]
+    pub measure: Measure,
+    #[schema(value_type = String)]
+    pub aggregation: AggregationType,
+    #[schema(value_type = String)]
+    pub direction: Direction,
+    pub unit: String,
+    pub window: String,
+    pub disaggregation: String,
+    /// Project indicators that reported an approved value.
+    pub contributors: i64,
+    pub actual: Option<Figure>,
+    pub target: Option<Figure>,
+    pub baseline: Option<Figure>,
+    /// Percent of the way from baseline to target (right for descending indicators).
+    pub achievement: Option<Decimal>,
+}
+
+pub(crate) fn view(f: Option<Fig>) -> Option<Figure> {
+    f.map(|f| match f {
+        Fig::Number(n) => Figure::number(n.round_dp(4)),
+        Fig::Fraction {
+            numerator,
+            denominator,
+        } => Figure::ratio(numerator.round_dp(4), denominator.round_dp(4)),
+    })
+}
+
+fn partial_from(
+    r: &sqlx::any::AnyRow,
+    prefix: &str,
+    with_extremes: bool,
+) -> Result<Partial, StoreError> {
+    let fraction = r.try_get::<i64, _>("fraction")? == 1;
+    let leaves: i64 = r.try_get(format!("{prefix}leaves").as_str())?;
+    let n: i64 = r.try_get(format!("{prefix}n_e4").as_str())?;
+    let d: i64 = r.try_get(format!("{prefix}d_e4").as_str())?;
+    let ext = |a: &str, b: &str| -> Result<Option<Fig>, StoreError> {
+        let n: Option<i64> = r.try_get(a)?;
+        let d: Option<i64> = r.try_get(b)?;
+        Ok(match (n, d, fraction) {
+            (Some(n), Some(d), true) => Some(Fig::Fraction {
+                numerator: from_e4(n),
+                denominator: from_e4(d),
+            }),
+            (Some(n), _, false) => Some(Fig::Number(from_e4(n))),
+            _ => None,
+        })
+    };
+    Ok(Partial {
+        leaves,
+        n: from_e4(n),
+        d: from_e4(d),
+        fraction,
+        min: if with_extremes {
+            ext("min_n_e4", "min_d_e4")?
+        } else {
+            None
+        },
+        max: if with_extremes {
+            ext("max_n_e4", "max_d_e4")?
+        } else {
+            None
+        },
+    })
+}
+
+impl Store {
+    /// The SRF indicators aggregated over a scope, one window and one disaggregation: the
+    /// cells of the units (or the programme) in scope, merged. Two queries whatever the size
+    /// of the portfolio.
+    pub async fn results_rollup(
+        &self,
+        org: &Organization,
+        actor: &Actor,
+        scope: &RollupScope,
+        query: &RollupQuery,
+    ) -> Result<Vec<RollupRow>, StoreError> {
+        let window = query.window.trim();
+        let valid_window = window == "all"
+            || (window.len() == 4 && window.bytes().all(|b| b.is_ascii_digit()))
+            || (window.len() == 7
+                && window[..4].bytes().all(|b| b.is_ascii_digit())
+                && matches!(&window[4..], "-Q1" | "-Q2" | "-Q3" | "-Q4"));
+        if !valid_window {
+            return Err(StoreError::invalid(
+                "window",
+                format!(
+                    "expected all, a year like 2026 or a quarter like 2026-Q1, found {window:?}"
+                ),
+            ));
+        }
+        let reader = actor.scope(org);
+        let mut sql = String::from(
+            "SELECT srf_indicator_code, fraction, leaves, n_e4, d_e4, min_n_e4, min_d_e4, max_n_e4, \
+             max_d_e4, target_leaves, target_n_e4, target_d_e4, baseline_leaves, baseline_n_e4, \
+             baseline_d_e4 FROM results_cells WHERE scope_kind = $1 AND time_window = $2 AND disaggregation = $3",
+        );
+        let mut binds: Vec<String> = vec![
+            if matches!(scope, RollupScope::Programme(_)) {
+                "programme"
+            } else {
+                "unit"
+            }
+            .into(),
+            window.to_owned(),
+            query.disaggregation.trim().to_owned(),
+        ];
+        let units_filter = |units: Vec<&UnitCode>, sql: &mut String, binds: &mut Vec<String>| {
+            let mut marks = Vec::new();
+            for u in units {
+                binds.push(u.to_string());
+                marks.push(format!("${}", binds.len()));
+            }
+            sql.push_str(&format!(" AND scope IN ({})", marks.join(", ")));
+        };
+        match scope {
+            RollupScope::Programme(id) => {
+                let p = self.programme(org, actor, id).await?;
+                binds.push(p.id);
+                sql.push_str(&format!(" AND scope = ${}", binds.len()));
+            }
+            RollupScope::Global => match &reader {
+                Scope::Global => {}
+                Scope::Region(ro) => {
+                    binds.push(ro.to_string());
+                    sql.push_str(&format!(" AND region_code = ${}", binds.len()));
+                }
+                Scope::Unit(u) => units_filter(
+                    org.units_in_scope(&Scope::Unit(u.clone())),
+                    &mut sql,
+                    &mut binds,
+                ),
+            },
+            RollupScope::Region(code) | RollupScope::Unit(code) => {
+                let code =
+                    UnitCode::parse(code.trim()).map_err(|e| StoreError::invalid("unit", e))?;
+                if org.unit(code.as_str()).is_none() {
+                    return Err(StoreError::not_found("unit", code.to_string()));
+                }
+                authorize(org, actor, Action::ViewProjects, &code)?;
+                let target = if matches!(scope, RollupScope::Region(_)) {
+                    org.scope_of(&code)
+                } else {
+                    Scope::Unit(code)
+                };
+                units_filter(org.units_in_scope(&target), &mut sql, &mut binds);
+            }
+        }
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for b in &binds {
+            q = q.bind(b);
+        }
+        let mut merged: HashMap<String, Cell> = HashMap::new();
+        for r in q.fetch_all(self.pool()).await? {
+            let code: String = r.try_get("srf_indicator_code")?;
+            let cell = merged.entry(code).or_default();
+            cell.actual.merge(&partial_from(&r, "", true)?);
+            cell.target.merge(&partial_from(&r, "target_", false)?);
+            cell.baseline.merge(&partial_from(&r, "baseline_", false)?);
+        }
+        let indicators = self.srf_indicators().await?;
+        let mut out = Vec::new();
+        for ind in indicators {
+            let cell = merged.remove(&ind.code).unwrap_or_default();
+            let op = ind.aggregation.across_units();
+            let actual = cell.actual.finish(op);
+            let target = cell.target.finish(op);
+            let baseline = cell.baseline.finish(op);
+            let achievement = match (
+                actual.and_then(|a| a.value()),
+                target.and_then(|t| t.value()),
+            ) {
+                (Some(a), Some(t)) => meridian_domain::results::aggregate::achievement(
+                    baseline.and_then(|b| b.value()),
+                    t,
+                    a,
+                    ind.direction,
+                )
+                .map(|x| x.round_dp(1)),
+                _ => None,
+            };
+            out.push(RollupRow {
+                srf_indicator: ind.code,
+                title: ind.title,
+                node_code: ind.node_code,
+                measure: ind.measure,
+                aggregation: ind.aggregation,
+                direction: ind.direction,
+                unit: ind.unit,
+                window: window.to_owned(),
+                disaggregation: query.disaggregation.trim().to_owned(),
+                contributors: cell.actual.leaves,
+                actual: view(actual),
+                target: view(target),
+                baseline: view(baseline),
+                achievement,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The unit's scope check for callers that show a unit's page.
+    pub fn check_unit_visible(
+        &self,
+        org: &Organization,
+        actor: &Actor,
+        unit: &str,
+    ) -> Result<UnitCode, StoreError> {
+        let code = unit_code(unit)?;
+        authorize(org, actor, Action::ViewProjects, &code)?;
+        Ok(code)
+    }
+}

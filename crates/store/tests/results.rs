@@ -1,0 +1,953 @@
+//! Results-based management in the store, on whichever backend the environment names: the
+//! matrix, reporting with its checks, review with segregation of duties, locks, optimistic
+//! versions, audit, and roll-ups that equal figures worked out by hand.
+
+use meridian_domain::authz::{Actor, Role};
+use meridian_domain::org::{Countries, Organization, UnitCode};
+use meridian_domain::results::model::Measure;
+use meridian_store::projects::{BudgetLineInput, ProjectInput};
+use meridian_store::results::{
+    BulkApproval, CategoryInput, IndicatorInput, ProgrammeInput, ReportInput,
+    ReportTransitionInput, ResultInput, RollupQuery, RollupRow, RollupScope, TargetInput,
+    ValueInput,
+};
+use meridian_store::testing::TestDb;
+use meridian_store::users::NewUser;
+use meridian_store::{Store, StoreError};
+use rust_decimal::Decimal;
+use std::str::FromStr;
+
+fn operator() -> Actor {
+    Actor::Operator {
+        label: "test".into(),
+    }
+}
+
+struct World {
+    _db: TestDb,
+    store: Store,
+    org: Organization,
+    developer_ken: Actor,
+    me_ken: Actor,
+    me_ken_2: Actor,
+    me_uga: Actor,
+    number_srf: String,
+    percent_srf: String,
+}
+
+async fn person(store: &Store, org: &Organization, email: &str, unit: &str, role: Role) -> Actor {
+    store
+        .create_user(
+            org,
+            &operator(),
+            NewUser {
+                email: email.into(),
+                name: String::new(),
+                unit: UnitCode::parse(unit).unwrap(),
+                roles: vec![role],
+                password: Some("correct horse battery staple".into()),
+            },
+        )
+        .await
+        .unwrap()
+        .user
+        .actor()
+}
+
+async fn world() -> World {
+    let db = TestDb::new().await;
+    let store = Store::connect(&db.url).await.unwrap();
+    let org = meridian_domain::builtin::organization();
+    store
+        .load_organization(&operator(), None, &org, &Countries::builtin())
+        .await
+        .unwrap();
+    assert!(
+        store
+            .load_srf_if_empty(&meridian_domain::builtin::srf())
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .load_srf_if_empty(&meridian_domain::builtin::srf())
+            .await
+            .unwrap(),
+        "a store that has a framework keeps it"
+    );
+    let indicators = store.srf_indicators().await.unwrap();
+    let pick = |m: Measure| {
+        indicators
+            .iter()
+            .find(|i| i.measure == m && i.aggregation.as_str() == "sum")
+            .unwrap_or_else(|| panic!("the shipped SRF has a {m} indicator summed"))
+            .code
+            .clone()
+    };
+    World {
+        developer_ken: person(
+            &store,
+            &org,
+            "dev@ken.example",
+            "CO-KEN",
+            Role::ProjectDeveloper,
+        )
+        .await,
+        me_ken: person(&store, &org, "me@ken.example", "CO-KEN", Role::MeOfficer).await,
+        me_ken_2: person(&store, &org, "me2@ken.example", "CO-KEN", Role::MeOfficer).await,
+        me_uga: person(&store, &org, "me@uga.example", "CO-UGA", Role::MeOfficer).await,
+        number_srf: pick(Measure::Number),
+        percent_srf: pick(Measure::Percentage),
+        _db: db,
+        store,
+        org,
+    }
+}
+
+fn project(unit: &str, country: &str) -> ProjectInput {
+    ProjectInput {
+        title: format!("Community stabilization in {country}"),
+        summary: String::new(),
+        thematic_area: "migrant_protection".into(),
+        unit: unit.into(),
+        primary_country: country.into(),
+        countries: vec![],
+        admin_areas: vec![],
+        start_date: "2026-01-01".into(),
+        end_date: "2026-12-31".into(),
+        currency: "USD".into(),
+        budget_lines: vec![BudgetLineInput {
+            category: "staff".into(),
+            description: String::new(),
+            currency: "USD".into(),
+            amount: "100000".into(),
+        }],
+        donors: vec![],
+        partners: vec![],
+        restricted: false,
+    }
+}
+
+fn number_indicator(srf: &str) -> IndicatorInput {
+    IndicatorInput {
+        title: "People who received return and reintegration assistance".into(),
+        measure: "number".into(),
+        direction: None,
+        aggregation: Some("sum".into()),
+        cumulative: false,
+        unit: "people".into(),
+        categories: vec![CategoryInput {
+            category: "sex".into(),
+            options: None,
+            exhaustive: None,
+        }],
+        baseline_year: Some(2025),
+        baseline: Some("0".into()),
+        target: Some("400".into()),
+        srf_indicator: Some(srf.into()),
+        means_of_verification: "Case management records".into(),
+        targets: vec![
+            TargetInput {
+                period: "2026-Q1".into(),
+                disaggregation: String::new(),
+                value: "100".into(),
+            },
+            TargetInput {
+                period: "2026-04-01".into(),
+                disaggregation: String::new(),
+                value: "100".into(),
+            },
+        ],
+        version: None,
+    }
+}
+
+fn values(total: &str, parts: &[(&str, &str)]) -> ReportInput {
+    let mut v = vec![ValueInput {
+        disaggregation: String::new(),
+        value: total.into(),
+    }];
+    v.extend(parts.iter().map(|(k, x)| ValueInput {
+        disaggregation: (*k).into(),
+        value: (*x).into(),
+    }));
+    ReportInput {
+        values: v,
+        narrative: "Figures from the case management system.".into(),
+        version: None,
+    }
+}
+
+fn action(a: &str, note: &str) -> ReportTransitionInput {
+    ReportTransitionInput {
+        action: a.into(),
+        note: note.into(),
+        version: None,
+    }
+}
+
+/// A project in `unit` with a quarterly matrix: one output, one indicator.
+async fn with_indicator(
+    w: &World,
+    unit: &str,
+    country: &str,
+    developer: &Actor,
+    indicator: IndicatorInput,
+) -> (String, String) {
+    let p = w
+        .store
+        .create_project(&w.org, developer, &project(unit, country))
+        .await
+        .unwrap();
+    w.store
+        .set_results_frequency(&w.org, developer, &p.id, "quarterly")
+        .await
+        .unwrap();
+    let r = w
+        .store
+        .add_result(
+            &w.org,
+            developer,
+            &p.id,
+            &ResultInput {
+                level: "output".into(),
+                title: "Returnees are assisted to reintegrate".into(),
+                srf_codes: vec![],
+                gcm_objectives: vec![21],
+                sdg_targets: vec!["10.7".into()],
+                version: None,
+            },
+        )
+        .await
+        .unwrap();
+    let i = w
+        .store
+        .add_indicator(&w.org, developer, &r.id, &indicator)
+        .await
+        .unwrap();
+    (p.id, i.id)
+}
+
+fn decimal(s: &str) -> Decimal {
+    Decimal::from_str(s).unwrap()
+}
+
+fn row<'a>(rows: &'a [RollupRow], code: &str) -> &'a RollupRow {
+    rows.iter().find(|r| r.srf_indicator == code).unwrap()
+}
+
+async fn rollup(
+    w: &World,
+    actor: &Actor,
+    scope: RollupScope,
+    window: &str,
+    key: &str,
+) -> Vec<RollupRow> {
+    w.store
+        .results_rollup(
+            &w.org,
+            actor,
+            &scope,
+            &RollupQuery {
+                window: window.into(),
+                disaggregation: key.into(),
+            },
+        )
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_report_goes_from_draft_to_approved_and_reaches_the_srf() {
+    let w = world().await;
+    let (project, ind) = with_indicator(
+        &w,
+        "CO-KEN",
+        "KEN",
+        &w.developer_ken,
+        number_indicator(&w.number_srf),
+    )
+    .await;
+    let f = w
+        .store
+        .results_framework(&w.org, &w.me_ken, &project)
+        .await
+        .unwrap();
+    assert_eq!(f.periods.len(), 4, "quarterly over 2026");
+    assert_eq!(f.periods[0].label, "2026-Q1");
+    let indicator = f.indicator(&ind).unwrap();
+    assert_eq!(indicator.targets.len(), 2);
+    assert_eq!(
+        indicator.disaggregation_keys(),
+        ["sex=female", "sex=male", "sex=other_unknown"]
+    );
+
+    // Free text in a quantitative indicator is refused, with what was expected and found.
+    let err = w
+        .store
+        .save_report(&w.org, &w.me_ken, &ind, "2026-Q1", &values("N/A", &[]))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Invalid { message, .. } if message.contains("expected a number") && message.contains("\"N/A\"")),
+        "{err}"
+    );
+    // Sex is exhaustive: its parts must add up to the total.
+    let err = w
+        .store
+        .save_report(
+            &w.org,
+            &w.me_ken,
+            &ind,
+            "2026-Q1",
+            &values(
+                "120",
+                &[
+                    ("sex=female", "70"),
+                    ("sex=male", "40"),
+                    ("sex=other_unknown", "0"),
+                ],
+            ),
+        )
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("add up to 110"), "{err}");
+    let nothing: i64 = count(&w.store, "SELECT COUNT(*) AS n FROM indicator_reports").await;
+    assert_eq!(nothing, 0, "refused reports change nothing");
+
+    let saved = w
+        .store
+        .save_report(
+            &w.org,
+            &w.me_ken,
+            &ind,
+            "2026-Q1",
+            &values(
+                "120",
+                &[
+                    ("sex=female", "70"),
+                    ("sex=male", "48"),
+                    ("sex=other_unknown", "2"),
+                ],
+            ),
+        )
+        .await
+        .unwrap();
+    assert_eq!(saved.status.as_str(), "draft");
+    // Saving again needs the version read.
+    let stale = w
+        .store
+        .save_report(
+            &w.org,
+            &w.me_ken_2,
+            &ind,
+            "2026-Q1",
+            &ReportInput {
+                version: Some(saved.version + 7),
+                ..values("121", &[])
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(stale, StoreError::Conflict(_)), "{stale}");
+
+    let submitted = w
+        .store
+        .transition_report(&w.org, &w.me_ken, &ind, "2026-Q1", &action("submit", ""))
+        .await
+        .unwrap();
+    assert_eq!(submitted.submitted_by.as_deref(), Some("me@ken.example"));
+    // Nobody approves their own submission.
+    let own = w
+        .store
+        .transition_report(&w.org, &w.me_ken, &ind, "2026-Q1", &action("approve", ""))
+        .await
+        .unwrap_err();
+    assert!(own.to_string().contains("segregation of duties"), "{own}");
+    // A project developer may report but not approve.
+    let role = w
+        .store
+        .transition_report(
+            &w.org,
+            &w.developer_ken,
+            &ind,
+            "2026-Q1",
+            &action("approve", ""),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(role, StoreError::Denied(_)), "{role}");
+    // Another office's officer is out of scope.
+    let scope = w
+        .store
+        .transition_report(&w.org, &w.me_uga, &ind, "2026-Q1", &action("approve", ""))
+        .await
+        .unwrap_err();
+    assert!(matches!(scope, StoreError::Denied(_)), "{scope}");
+    // Not yet approved: the SRF shows nothing.
+    let before = rollup(&w, &operator(), RollupScope::Global, "all", "").await;
+    assert_eq!(row(&before, &w.number_srf).contributors, 0);
+    assert!(row(&before, &w.number_srf).actual.is_none());
+
+    let approved = w
+        .store
+        .transition_report(&w.org, &w.me_ken_2, &ind, "2026-Q1", &action("approve", ""))
+        .await
+        .unwrap();
+    assert_eq!(approved.status.as_str(), "approved");
+    assert_eq!(approved.reviewed_by.as_deref(), Some("me2@ken.example"));
+
+    let global = rollup(&w, &operator(), RollupScope::Global, "all", "").await;
+    let r = row(&global, &w.number_srf);
+    assert_eq!(r.contributors, 1);
+    assert_eq!(r.actual.as_ref().unwrap().value, Some(decimal("120")));
+    assert_eq!(
+        r.target.as_ref().unwrap().value,
+        Some(decimal("200")),
+        "targets of the periods, summed"
+    );
+    let female = rollup(&w, &operator(), RollupScope::Global, "2026", "sex=female").await;
+    assert_eq!(
+        row(&female, &w.number_srf).actual.as_ref().unwrap().value,
+        Some(decimal("70"))
+    );
+    let q2 = rollup(&w, &operator(), RollupScope::Global, "2026-Q2", "").await;
+    assert!(
+        row(&q2, &w.number_srf).actual.is_none(),
+        "missing is not zero"
+    );
+    // The region sees it; another region does not.
+    let nbo = rollup(
+        &w,
+        &operator(),
+        RollupScope::Region("RO-NBO".into()),
+        "all",
+        "",
+    )
+    .await;
+    assert_eq!(row(&nbo, &w.number_srf).contributors, 1);
+    let bkk = rollup(
+        &w,
+        &operator(),
+        RollupScope::Region("RO-BKK".into()),
+        "all",
+        "",
+    )
+    .await;
+    assert_eq!(row(&bkk, &w.number_srf).contributors, 0);
+    // A country office reading "global" sees only its own scope.
+    let uga_view = rollup(&w, &w.me_uga, RollupScope::Global, "all", "").await;
+    assert_eq!(row(&uga_view, &w.number_srf).contributors, 0);
+
+    // Locked: no change at all, until unlocked.
+    w.store
+        .set_period_lock(&w.org, &w.me_ken_2, &project, "2026-Q1", true)
+        .await
+        .unwrap();
+    let locked = w
+        .store
+        .transition_report(
+            &w.org,
+            &w.me_ken_2,
+            &ind,
+            "2026-Q1",
+            &action("return", "Recount the men"),
+        )
+        .await
+        .unwrap_err();
+    assert!(locked.to_string().contains("locked"), "{locked}");
+    w.store
+        .set_period_lock(&w.org, &w.me_ken_2, &project, "2026-Q1", false)
+        .await
+        .unwrap();
+    // Returned, the value leaves the roll-up.
+    let returned = w
+        .store
+        .transition_report(
+            &w.org,
+            &w.me_ken_2,
+            &ind,
+            "2026-Q1",
+            &action("return", "Recount the men"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(returned.review_note, "Recount the men");
+    let after = rollup(&w, &operator(), RollupScope::Global, "all", "").await;
+    assert_eq!(row(&after, &w.number_srf).contributors, 0);
+
+    // Every step is in the audit trail.
+    let actions: Vec<String> = sqlx::query_scalar::<_, String>(
+        "SELECT action FROM audit_events WHERE entity = 'indicator_report' ORDER BY at",
+    )
+    .fetch_all(w.store.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        actions,
+        [
+            "indicator_report.save",
+            "indicator_report.submit",
+            "indicator_report.approve",
+            "indicator_report.return"
+        ]
+    );
+    let locks = count(
+        &w.store,
+        "SELECT COUNT(*) AS n FROM audit_events WHERE entity = 'reporting_period'",
+    )
+    .await;
+    assert_eq!(locks, 2);
+}
+
+async fn count(store: &Store, sql: &'static str) -> i64 {
+    use sqlx::Row;
+    sqlx::query(sql)
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+        .try_get("n")
+        .unwrap()
+}
+
+async fn report_and_approve(
+    w: &World,
+    reporter: &Actor,
+    approver: &Actor,
+    ind: &str,
+    period: &str,
+    total: &str,
+) {
+    w.store
+        .save_report(&w.org, reporter, ind, period, &values(total, &[]))
+        .await
+        .unwrap();
+    w.store
+        .transition_report(&w.org, reporter, ind, period, &action("submit", ""))
+        .await
+        .unwrap();
+    w.store
+        .transition_report(&w.org, approver, ind, period, &action("approve", ""))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn percentages_aggregate_from_numerators_and_denominators_and_cumulative_takes_the_latest() {
+    let w = world().await;
+    let percent = |srf: &str| IndicatorInput {
+        title: "Share of returnees with sustainable reintegration scores".into(),
+        measure: "percentage".into(),
+        categories: vec![],
+        baseline: None,
+        target: Some("80/100".into()),
+        targets: vec![],
+        ..number_indicator(srf)
+    };
+    let dev_uga = person(
+        &w.store,
+        &w.org,
+        "dev@uga.example",
+        "CO-UGA",
+        Role::ProjectDeveloper,
+    )
+    .await;
+    let me_uga_2 = person(
+        &w.store,
+        &w.org,
+        "me2@uga.example",
+        "CO-UGA",
+        Role::MeOfficer,
+    )
+    .await;
+    let (_, ken) = with_indicator(
+        &w,
+        "CO-KEN",
+        "KEN",
+        &w.developer_ken,
+        percent(&w.percent_srf),
+    )
+    .await;
+    let (_, uga) = with_indicator(&w, "CO-UGA", "UGA", &dev_uga, percent(&w.percent_srf)).await;
+    report_and_approve(&w, &w.me_ken, &w.me_ken_2, &ken, "2026-Q1", "9/10").await;
+    report_and_approve(&w, &w.me_uga, &me_uga_2, &uga, "2026-Q1", "10/90").await;
+    let global = rollup(&w, &operator(), RollupScope::Global, "2026", "").await;
+    let r = row(&global, &w.percent_srf);
+    let actual = r.actual.as_ref().unwrap();
+    // (9 + 10) / (10 + 90) = 19 %, not the average of 90 % and 11.1 %.
+    assert_eq!(actual.numerator, Some(decimal("19")));
+    assert_eq!(actual.denominator, Some(decimal("100")));
+    assert_eq!(actual.percent, Some(decimal("19")));
+
+    // A cumulative number: each quarter is the running total; a year is its latest, not the sum.
+    let cumulative = IndicatorInput {
+        cumulative: true,
+        categories: vec![],
+        targets: vec![],
+        ..number_indicator(&w.number_srf)
+    };
+    let (_, c) = with_indicator(&w, "CO-KEN", "KEN", &w.developer_ken, cumulative).await;
+    report_and_approve(&w, &w.me_ken, &w.me_ken_2, &c, "2026-Q1", "100").await;
+    report_and_approve(&w, &w.me_ken, &w.me_ken_2, &c, "2026-Q2", "250").await;
+    let year = rollup(
+        &w,
+        &operator(),
+        RollupScope::Unit("CO-KEN".into()),
+        "2026",
+        "",
+    )
+    .await;
+    assert_eq!(
+        row(&year, &w.number_srf).actual.as_ref().unwrap().value,
+        Some(decimal("250"))
+    );
+    let q1 = rollup(
+        &w,
+        &operator(),
+        RollupScope::Unit("CO-KEN".into()),
+        "2026-Q1",
+        "",
+    )
+    .await;
+    assert_eq!(
+        row(&q1, &w.number_srf).actual.as_ref().unwrap().value,
+        Some(decimal("100"))
+    );
+    // Achievement against the overall target of 400 from a baseline of 0.
+    let all = rollup(
+        &w,
+        &operator(),
+        RollupScope::Unit("CO-KEN".into()),
+        "all",
+        "",
+    )
+    .await;
+    let r = row(&all, &w.number_srf);
+    assert_eq!(r.actual.as_ref().unwrap().value, Some(decimal("250")));
+}
+
+#[tokio::test]
+async fn bulk_approval_is_all_or_nothing_and_programmes_roll_up_their_members() {
+    let w = world().await;
+    let (p1, i1) = with_indicator(
+        &w,
+        "CO-KEN",
+        "KEN",
+        &w.developer_ken,
+        number_indicator(&w.number_srf),
+    )
+    .await;
+    let second = IndicatorInput {
+        categories: vec![],
+        ..number_indicator(&w.number_srf)
+    };
+    let r = w
+        .store
+        .results_framework(&w.org, &w.me_ken, &p1)
+        .await
+        .unwrap()
+        .results[0]
+        .id
+        .clone();
+    let i2 = w
+        .store
+        .add_indicator(&w.org, &w.developer_ken, &r, &second)
+        .await
+        .unwrap()
+        .id;
+    for (ind, total, by) in [(&i1, "10", &w.me_ken), (&i2, "5", &w.me_ken_2)] {
+        w.store
+            .save_report(&w.org, by, ind, "2026-Q1", &values(total, &[]))
+            .await
+            .unwrap();
+        w.store
+            .transition_report(&w.org, by, ind, "2026-Q1", &action("submit", ""))
+            .await
+            .unwrap();
+    }
+    // me_ken submitted one of the two: approving the period as me_ken is refused whole.
+    let refused = w
+        .store
+        .approve_reports(
+            &w.org,
+            &w.me_ken,
+            &p1,
+            &BulkApproval {
+                period: Some("2026-Q1".into()),
+                reports: vec![],
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        refused.to_string().contains("segregation of duties"),
+        "{refused}"
+    );
+    let approved = count(
+        &w.store,
+        "SELECT COUNT(*) AS n FROM indicator_reports WHERE status = 'approved'",
+    )
+    .await;
+    assert_eq!(approved, 0, "nothing was approved");
+    let rbm = person(
+        &w.store,
+        &w.org,
+        "rbm@nbo.example",
+        "RO-NBO",
+        Role::RbmOfficer,
+    )
+    .await;
+    let done = w
+        .store
+        .approve_reports(
+            &w.org,
+            &rbm,
+            &p1,
+            &BulkApproval {
+                period: Some("2026-Q1".into()),
+                reports: vec![],
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(done.len(), 2);
+
+    let (_p2, i3) = with_indicator(
+        &w,
+        "CO-KEN",
+        "KEN",
+        &w.developer_ken,
+        IndicatorInput {
+            categories: vec![],
+            ..number_indicator(&w.number_srf)
+        },
+    )
+    .await;
+    report_and_approve(&w, &w.me_ken, &w.me_ken_2, &i3, "2026-Q1", "7").await;
+    let programme = w
+        .store
+        .save_programme(
+            &w.org,
+            &w.developer_ken,
+            None,
+            &ProgrammeInput {
+                code: "RRP-KEN".into(),
+                title: "Return and reintegration in Kenya".into(),
+                unit: "CO-KEN".into(),
+                projects: vec![p1.clone()],
+                version: None,
+            },
+        )
+        .await
+        .unwrap();
+    let rows = rollup(
+        &w,
+        &operator(),
+        RollupScope::Programme(programme.code.clone()),
+        "all",
+        "",
+    )
+    .await;
+    assert_eq!(
+        row(&rows, &w.number_srf).actual.as_ref().unwrap().value,
+        Some(decimal("15"))
+    );
+    assert_eq!(row(&rows, &w.number_srf).contributors, 2);
+    let unit = rollup(
+        &w,
+        &operator(),
+        RollupScope::Unit("CO-KEN".into()),
+        "all",
+        "",
+    )
+    .await;
+    assert_eq!(
+        row(&unit, &w.number_srf).actual.as_ref().unwrap().value,
+        Some(decimal("22"))
+    );
+    // A project of another office cannot join a Kenyan programme.
+    let (p_uga, _) = with_indicator(
+        &w,
+        "CO-UGA",
+        "UGA",
+        &person(
+            &w.store,
+            &w.org,
+            "dev@uga.example",
+            "CO-UGA",
+            Role::ProjectDeveloper,
+        )
+        .await,
+        IndicatorInput {
+            categories: vec![],
+            ..number_indicator(&w.number_srf)
+        },
+    )
+    .await;
+    let outside = w
+        .store
+        .save_programme(
+            &w.org,
+            &w.developer_ken,
+            Some(&programme.id),
+            &ProgrammeInput {
+                code: "RRP-KEN".into(),
+                title: "Return and reintegration in Kenya".into(),
+                unit: "CO-KEN".into(),
+                projects: vec![p1.clone(), p_uga],
+                version: Some(programme.version),
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(outside.to_string().contains("outside CO-KEN"), "{outside}");
+
+    // Who has not reported in Q1: the second project's matrix is complete; Uganda's is not.
+    let missing = w
+        .store
+        .missing_reports(&w.org, &operator(), "2026-02-15", None)
+        .await
+        .unwrap();
+    let uga = missing.iter().find(|m| m.unit == "CO-UGA").unwrap();
+    assert_eq!((uga.indicators, uga.not_reported), (1, 1));
+    let ken: Vec<_> = missing.iter().filter(|m| m.unit == "CO-KEN").collect();
+    assert!(
+        ken.iter()
+            .all(|m| m.not_reported == 0 && m.approved == m.indicators)
+    );
+}
+
+#[tokio::test]
+async fn a_matrix_refuses_what_does_not_fit_and_keeps_reported_history() {
+    let w = world().await;
+    let (project, ind) = with_indicator(
+        &w,
+        "CO-KEN",
+        "KEN",
+        &w.developer_ken,
+        number_indicator(&w.number_srf),
+    )
+    .await;
+    // A percentage indicator cannot contribute to a number SRF indicator.
+    let r = w
+        .store
+        .results_framework(&w.org, &w.me_ken, &project)
+        .await
+        .unwrap()
+        .results[0]
+        .id
+        .clone();
+    let wrong = w
+        .store
+        .add_indicator(
+            &w.org,
+            &w.developer_ken,
+            &r,
+            &IndicatorInput {
+                measure: "percentage".into(),
+                target: None,
+                baseline: None,
+                targets: vec![],
+                categories: vec![],
+                ..number_indicator(&w.number_srf)
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            &wrong,
+            StoreError::Invalid {
+                field: "srf_indicator",
+                ..
+            }
+        ),
+        "{wrong}"
+    );
+    let bad_period = w
+        .store
+        .add_indicator(
+            &w.org,
+            &w.developer_ken,
+            &r,
+            &IndicatorInput {
+                targets: vec![TargetInput {
+                    period: "2031-Q1".into(),
+                    disaggregation: String::new(),
+                    value: "5".into(),
+                }],
+                ..number_indicator(&w.number_srf)
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(bad_period.to_string().contains("2026-Q1"), "{bad_period}");
+    let bad_gcm = w
+        .store
+        .add_result(
+            &w.org,
+            &w.developer_ken,
+            &project,
+            &ResultInput {
+                level: "outcome".into(),
+                title: "x".into(),
+                srf_codes: vec![],
+                gcm_objectives: vec![24],
+                sdg_targets: vec![],
+                version: None,
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(bad_gcm.to_string().contains("1 to 23"), "{bad_gcm}");
+    // Once reported, the frequency and the indicator's measure stay.
+    w.store
+        .save_report(&w.org, &w.me_ken, &ind, "2026-Q1", &values("3", &[]))
+        .await
+        .unwrap();
+    let freq = w
+        .store
+        .set_results_frequency(&w.org, &w.developer_ken, &project, "monthly")
+        .await
+        .unwrap_err();
+    assert!(matches!(freq, StoreError::Conflict(_)), "{freq}");
+    let delete = w
+        .store
+        .delete_indicator(&w.org, &w.developer_ken, &ind)
+        .await
+        .unwrap_err();
+    assert!(matches!(delete, StoreError::Conflict(_)), "{delete}");
+    // A stale edit of the indicator is refused.
+    let stale = w
+        .store
+        .update_indicator(
+            &w.org,
+            &w.developer_ken,
+            &ind,
+            &IndicatorInput {
+                version: Some(99),
+                ..number_indicator(&w.number_srf)
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(stale, StoreError::Conflict(_)), "{stale}");
+    let fresh = w
+        .store
+        .update_indicator(
+            &w.org,
+            &w.developer_ken,
+            &ind,
+            &IndicatorInput {
+                version: Some(1),
+                title: "People assisted".into(),
+                ..number_indicator(&w.number_srf)
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (fresh.title.as_str(), fresh.version),
+        ("People assisted", 2)
+    );
+}

@@ -1,0 +1,489 @@
+//! Results-based management: project results matrices, reporting and review, period locks,
+//! roll-ups to the Strategic Results Framework, programmes, and the reference lists.
+
+use crate::auth::Caller;
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use meridian_store::results::{
+    BulkApproval, IndicatorInput, IndicatorView, MissingReport, PeriodView, Programme,
+    ProgrammeInput, ReportInput, ReportTransitionInput, ReportView, ResultInput, ResultView,
+    ResultsFramework, RollupQuery, RollupRow, RollupScope, SrfIndicatorInput, SrfIndicatorRow,
+    SrfNodeInput, SrfNodeRow, SrfTree,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+/// A project's results matrix: results, indicators, periods, targets and every report.
+#[utoipa::path(get, path = "/api/v1/projects/{id}/results", tag = "results", params(("id" = String, Path, description = "Project id or code")),
+    responses((status = 200, body = ResultsFramework), (status = 403, body = crate::error::ErrorBody)))]
+pub async fn framework(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> AppResult<Json<ResultsFramework>> {
+    Ok(Json(
+        state
+            .store
+            .results_framework(&state.org().org, &caller.actor(), &id)
+            .await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct FrequencyRequest {
+    /// `monthly`, `quarterly` or `annual`.
+    pub frequency: String,
+}
+
+/// Sets how often the project reports; creates its reporting periods from its dates.
+#[utoipa::path(put, path = "/api/v1/projects/{id}/results/frequency", tag = "results", params(("id" = String, Path)),
+    request_body = FrequencyRequest,
+    responses((status = 200, body = ResultsFramework), (status = 409, body = crate::error::ErrorBody)))]
+pub async fn set_frequency(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(body): Json<FrequencyRequest>,
+) -> AppResult<Json<ResultsFramework>> {
+    Ok(Json(
+        state
+            .store
+            .set_results_frequency(&state.org().org, &caller.actor(), &id, &body.frequency)
+            .await?,
+    ))
+}
+
+/// Adds a result (impact, outcome or output) to the project's matrix.
+#[utoipa::path(post, path = "/api/v1/projects/{id}/results", tag = "results", params(("id" = String, Path)),
+    request_body = ResultInput,
+    responses((status = 201, body = ResultView), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn add_result(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(input): Json<ResultInput>,
+) -> AppResult<(StatusCode, Json<ResultView>)> {
+    let r = state
+        .store
+        .add_result(&state.org().org, &caller.actor(), &id, &input)
+        .await?;
+    Ok((StatusCode::CREATED, Json(r)))
+}
+
+/// Replaces a result's level, title and links (with the version read).
+#[utoipa::path(patch, path = "/api/v1/results/{id}", tag = "results", params(("id" = String, Path)),
+    request_body = ResultInput,
+    responses((status = 200, body = ResultView), (status = 409, body = crate::error::ErrorBody)))]
+pub async fn update_result(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(input): Json<ResultInput>,
+) -> AppResult<Json<ResultView>> {
+    Ok(Json(
+        state
+            .store
+            .update_result(&state.org().org, &caller.actor(), &id, &input)
+            .await?,
+    ))
+}
+
+/// Deletes a result and its indicators, unless values were reported.
+#[utoipa::path(delete, path = "/api/v1/results/{id}", tag = "results", params(("id" = String, Path)),
+    responses((status = 204), (status = 409, body = crate::error::ErrorBody)))]
+pub async fn delete_result(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> AppResult<StatusCode> {
+    state
+        .store
+        .delete_result(&state.org().org, &caller.actor(), &id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Adds an indicator to a result.
+#[utoipa::path(post, path = "/api/v1/results/{id}/indicators", tag = "results", params(("id" = String, Path)),
+    request_body = IndicatorInput,
+    responses((status = 201, body = IndicatorView), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn add_indicator(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(input): Json<IndicatorInput>,
+) -> AppResult<(StatusCode, Json<IndicatorView>)> {
+    let i = state
+        .store
+        .add_indicator(&state.org().org, &caller.actor(), &id, &input)
+        .await?;
+    Ok((StatusCode::CREATED, Json(i)))
+}
+
+/// Replaces an indicator's definition and targets (with the version read).
+#[utoipa::path(patch, path = "/api/v1/indicators/{id}", tag = "results", params(("id" = String, Path)),
+    request_body = IndicatorInput,
+    responses((status = 200, body = IndicatorView), (status = 409, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)))]
+pub async fn update_indicator(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(input): Json<IndicatorInput>,
+) -> AppResult<Json<IndicatorView>> {
+    Ok(Json(
+        state
+            .store
+            .update_indicator(&state.org().org, &caller.actor(), &id, &input)
+            .await?,
+    ))
+}
+
+/// Deletes an indicator, unless values were reported.
+#[utoipa::path(delete, path = "/api/v1/indicators/{id}", tag = "results", params(("id" = String, Path)),
+    responses((status = 204), (status = 409, body = crate::error::ErrorBody)))]
+pub async fn delete_indicator(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> AppResult<StatusCode> {
+    state
+        .store
+        .delete_indicator(&state.org().org, &caller.actor(), &id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Saves the figures of one indicator for one period, as a draft.
+#[utoipa::path(put, path = "/api/v1/indicators/{id}/reports/{period}", tag = "results",
+    params(("id" = String, Path), ("period" = String, Path, description = "Period start (2026-01-01) or label (2026-Q1)")),
+    request_body = ReportInput,
+    responses((status = 200, body = ReportView), (status = 409, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)))]
+pub async fn save_report(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, period)): Path<(String, String)>,
+    Json(input): Json<ReportInput>,
+) -> AppResult<Json<ReportView>> {
+    Ok(Json(
+        state
+            .store
+            .save_report(&state.org().org, &caller.actor(), &id, &period, &input)
+            .await?,
+    ))
+}
+
+/// Submits, approves or returns a report. Approvers never approve their own submissions.
+#[utoipa::path(post, path = "/api/v1/indicators/{id}/reports/{period}/transitions", tag = "results",
+    params(("id" = String, Path), ("period" = String, Path)),
+    request_body = ReportTransitionInput,
+    responses((status = 200, body = ReportView), (status = 403, body = crate::error::ErrorBody),
+        (status = 409, body = crate::error::ErrorBody)))]
+pub async fn transition_report(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, period)): Path<(String, String)>,
+    Json(input): Json<ReportTransitionInput>,
+) -> AppResult<Json<ReportView>> {
+    Ok(Json(
+        state
+            .store
+            .transition_report(&state.org().org, &caller.actor(), &id, &period, &input)
+            .await?,
+    ))
+}
+
+/// Approves many submitted reports of a project at once, all or nothing.
+#[utoipa::path(post, path = "/api/v1/projects/{id}/reports/approve", tag = "results", params(("id" = String, Path)),
+    request_body = BulkApproval,
+    responses((status = 200, body = Vec<ReportView>), (status = 403, body = crate::error::ErrorBody),
+        (status = 409, body = crate::error::ErrorBody)))]
+pub async fn approve_reports(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(input): Json<BulkApproval>,
+) -> AppResult<Json<Vec<ReportView>>> {
+    Ok(Json(
+        state
+            .store
+            .approve_reports(&state.org().org, &caller.actor(), &id, &input)
+            .await?,
+    ))
+}
+
+/// Locks a reporting period: its values can no longer change.
+#[utoipa::path(post, path = "/api/v1/projects/{id}/periods/{period}/lock", tag = "results",
+    params(("id" = String, Path), ("period" = String, Path)),
+    responses((status = 200, body = PeriodView), (status = 409, body = crate::error::ErrorBody)))]
+pub async fn lock_period(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, period)): Path<(String, String)>,
+) -> AppResult<Json<PeriodView>> {
+    Ok(Json(
+        state
+            .store
+            .set_period_lock(&state.org().org, &caller.actor(), &id, &period, true)
+            .await?,
+    ))
+}
+
+/// Unlocks a reporting period.
+#[utoipa::path(post, path = "/api/v1/projects/{id}/periods/{period}/unlock", tag = "results",
+    params(("id" = String, Path), ("period" = String, Path)),
+    responses((status = 200, body = PeriodView), (status = 409, body = crate::error::ErrorBody)))]
+pub async fn unlock_period(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, period)): Path<(String, String)>,
+) -> AppResult<Json<PeriodView>> {
+    Ok(Json(
+        state
+            .store
+            .set_period_lock(&state.org().org, &caller.actor(), &id, &period, false)
+            .await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct MissingParams {
+    /// A date inside the period (default: today).
+    pub on: Option<String>,
+    /// Only this unit and its scope.
+    pub unit: Option<String>,
+}
+
+/// Who has not reported: projects in the caller's scope with their indicators by state for
+/// the period containing `on`.
+#[utoipa::path(get, path = "/api/v1/results/missing", tag = "results", params(MissingParams),
+    responses((status = 200, body = Vec<MissingReport>)))]
+pub async fn missing(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<MissingParams>,
+) -> AppResult<Json<Vec<MissingReport>>> {
+    let on = q.on.unwrap_or_else(today);
+    Ok(Json(
+        state
+            .store
+            .missing_reports(&state.org().org, &caller.actor(), &on, q.unit.as_deref())
+            .await?,
+    ))
+}
+
+pub fn today() -> String {
+    time::OffsetDateTime::now_utc().date().to_string()
+}
+
+/// The Strategic Results Framework: objectives, outcomes, outputs and their indicators.
+#[utoipa::path(get, path = "/api/v1/srf", tag = "results", responses((status = 200, body = SrfTree)))]
+pub async fn srf(State(state): State<AppState>, _caller: Caller) -> AppResult<Json<SrfTree>> {
+    Ok(Json(state.store.srf_tree().await?))
+}
+
+/// Renames a node of the SRF (RBM officers at headquarters).
+#[utoipa::path(patch, path = "/api/v1/srf/nodes/{code}", tag = "results", params(("code" = String, Path)),
+    request_body = SrfNodeInput,
+    responses((status = 200, body = SrfNodeRow), (status = 403, body = crate::error::ErrorBody),
+        (status = 409, body = crate::error::ErrorBody)))]
+pub async fn update_srf_node(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+    Json(input): Json<SrfNodeInput>,
+) -> AppResult<Json<SrfNodeRow>> {
+    Ok(Json(
+        state
+            .store
+            .update_srf_node(&state.org().org, &caller.actor(), &code, &input)
+            .await?,
+    ))
+}
+
+/// Edits an SRF indicator (RBM officers at headquarters).
+#[utoipa::path(patch, path = "/api/v1/srf/indicators/{code}", tag = "results", params(("code" = String, Path)),
+    request_body = SrfIndicatorInput,
+    responses((status = 200, body = SrfIndicatorRow), (status = 403, body = crate::error::ErrorBody),
+        (status = 409, body = crate::error::ErrorBody)))]
+pub async fn update_srf_indicator(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+    Json(input): Json<SrfIndicatorInput>,
+) -> AppResult<Json<SrfIndicatorRow>> {
+    Ok(Json(
+        state
+            .store
+            .update_srf_indicator(&state.org().org, &caller.actor(), &code, &input)
+            .await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct RollupParams {
+    /// `global` (the caller's whole scope, the default), `region`, `unit` or `programme`.
+    pub scope: Option<String>,
+    /// The region or unit code, or the programme id or code.
+    pub code: Option<String>,
+    /// `all` (default), a year (`2026`) or a quarter (`2026-Q1`).
+    pub window: Option<String>,
+    /// Empty for totals, or `category=option` (`sex=female`).
+    pub disaggregation: Option<String>,
+}
+
+pub fn rollup_scope(scope: Option<&str>, code: Option<&str>) -> Result<RollupScope, AppError> {
+    let code = || {
+        code.filter(|c| !c.trim().is_empty())
+            .map(|c| c.trim().to_owned())
+            .ok_or_else(|| {
+                AppError::invalid("code", "give the code of the region, unit or programme")
+            })
+    };
+    Ok(match scope.unwrap_or("global").trim() {
+        "" | "global" => RollupScope::Global,
+        "region" => RollupScope::Region(code()?),
+        "unit" => RollupScope::Unit(code()?),
+        "programme" => RollupScope::Programme(code()?),
+        other => {
+            return Err(AppError::invalid(
+                "scope",
+                format!("expected global, region, unit or programme, found {other:?}"),
+            ));
+        }
+    })
+}
+
+/// SRF indicators aggregated from approved project values over a scope and a window:
+/// actual, target, baseline, achievement, number of contributing indicators.
+#[utoipa::path(get, path = "/api/v1/srf/rollup", tag = "results", params(RollupParams),
+    responses((status = 200, body = Vec<RollupRow>), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn rollup(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<RollupParams>,
+) -> AppResult<Json<Vec<RollupRow>>> {
+    let scope = rollup_scope(q.scope.as_deref(), q.code.as_deref())?;
+    let query = RollupQuery {
+        window: q.window.unwrap_or_else(|| "all".into()),
+        disaggregation: q.disaggregation.unwrap_or_default(),
+    };
+    Ok(Json(
+        state
+            .store
+            .results_rollup(&state.org().org, &caller.actor(), &scope, &query)
+            .await?,
+    ))
+}
+
+/// Programmes in the caller's scope.
+#[utoipa::path(get, path = "/api/v1/programmes", tag = "results", responses((status = 200, body = Vec<Programme>)))]
+pub async fn programmes(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> AppResult<Json<Vec<Programme>>> {
+    Ok(Json(
+        state
+            .store
+            .programmes(&state.org().org, &caller.actor())
+            .await?,
+    ))
+}
+
+/// Creates a programme with its member projects.
+#[utoipa::path(post, path = "/api/v1/programmes", tag = "results", request_body = ProgrammeInput,
+    responses((status = 201, body = Programme), (status = 409, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)))]
+pub async fn create_programme(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(input): Json<ProgrammeInput>,
+) -> AppResult<(StatusCode, Json<Programme>)> {
+    let p = state
+        .store
+        .save_programme(&state.org().org, &caller.actor(), None, &input)
+        .await?;
+    Ok((StatusCode::CREATED, Json(p)))
+}
+
+/// One programme with its projects.
+#[utoipa::path(get, path = "/api/v1/programmes/{id}", tag = "results", params(("id" = String, Path)),
+    responses((status = 200, body = Programme), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn programme(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> AppResult<Json<Programme>> {
+    Ok(Json(
+        state
+            .store
+            .programme(&state.org().org, &caller.actor(), &id)
+            .await?,
+    ))
+}
+
+/// Replaces a programme's title, unit and members (with the version read).
+#[utoipa::path(put, path = "/api/v1/programmes/{id}", tag = "results", params(("id" = String, Path)),
+    request_body = ProgrammeInput,
+    responses((status = 200, body = Programme), (status = 409, body = crate::error::ErrorBody)))]
+pub async fn update_programme(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(input): Json<ProgrammeInput>,
+) -> AppResult<Json<Programme>> {
+    Ok(Json(
+        state
+            .store
+            .save_programme(&state.org().org, &caller.actor(), Some(&id), &input)
+            .await?,
+    ))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GcmObjective {
+    pub number: u8,
+    pub short_label: String,
+    pub title: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SdgTarget {
+    pub target: String,
+    pub theme: String,
+    pub title: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReferenceLists {
+    pub gcm_objectives: Vec<GcmObjective>,
+    pub sdg_targets: Vec<SdgTarget>,
+}
+
+/// The 23 objectives of the Global Compact for Migration and the migration-related SDG targets.
+#[utoipa::path(get, path = "/api/v1/reference/results", tag = "results", responses((status = 200, body = ReferenceLists)))]
+pub async fn reference(_caller: Caller) -> Json<ReferenceLists> {
+    use meridian_domain::results::reference;
+    Json(ReferenceLists {
+        gcm_objectives: reference::gcm_objectives()
+            .iter()
+            .map(|g| GcmObjective {
+                number: g.number,
+                short_label: g.short_label.clone(),
+                title: g.title.clone(),
+            })
+            .collect(),
+        sdg_targets: reference::sdg_targets()
+            .iter()
+            .map(|s| SdgTarget {
+                target: s.target.clone(),
+                theme: s.theme.clone(),
+                title: s.title.clone(),
+            })
+            .collect(),
+    })
+}
