@@ -17,10 +17,15 @@ use tracing_subscriber::Layer;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
+mod results;
+
 #[derive(Subcommand)]
 pub enum BenchCommand {
     /// The portfolio list with its totals, its analytics and the project page.
     Portfolio(PortfolioArgs),
+    /// Results: a programme's roll-up (generated on first run), the SRF roll-ups, one
+    /// project's matrix, through the store and through HTTP.
+    Results(results::ResultsArgs),
 }
 
 #[derive(clap::Args)]
@@ -77,6 +82,7 @@ pub async fn run(database: &str, cmd: BenchCommand) -> std::process::ExitCode {
         .init();
     let result = match cmd {
         BenchCommand::Portfolio(args) => portfolio(database, args).await,
+        BenchCommand::Results(args) => results::run(database, args).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

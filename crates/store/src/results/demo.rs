@@ -425,3 +425,313 @@ impl Store {
             .try_get::<i64, _>("n")? as usize)
     }
 }
+
+/// The shape of a generated programme for benchmarks.
+#[derive(Debug, Clone)]
+pub struct DemoProgrammeShape {
+    pub code: String,
+    pub unit: String,
+    pub country: String,
+    pub projects: usize,
+    pub indicators_per_project: usize,
+    /// Monthly periods, from January 2026.
+    pub months: usize,
+}
+
+impl Store {
+    /// Generates a programme of projects whose indicators are disaggregated by sex, age group
+    /// and displacement status, reporting monthly, every value approved (the benchmark's
+    /// programme). Bulk-written like the demo, then rolled up. Returns the programme id.
+    pub async fn demo_programme(
+        &self,
+        org: &Organization,
+        actor: &Actor,
+        shape: &DemoProgrammeShape,
+    ) -> Result<String, StoreError> {
+        authorize(org, actor, Action::ReloadOrganization, &org.root().code)?;
+        let numbers: Vec<_> = self
+            .srf_indicators()
+            .await?
+            .into_iter()
+            .filter(|i| i.measure == Measure::Number)
+            .collect();
+        if numbers.is_empty() {
+            return Err(StoreError::invalid(
+                "srf",
+                "the framework has no number indicator",
+            ));
+        }
+        let categories = vec![
+            Disaggregation::default_for(DisaggregationCategory::Sex),
+            Disaggregation::default_for(DisaggregationCategory::AgeGroup),
+            Disaggregation::default_for(DisaggregationCategory::DisplacementStatus),
+        ];
+        let keys = super::disaggregation_keys(&categories);
+        let categories_json = serde_json::to_string(&categories).expect("json");
+        let start = time::Date::from_calendar_date(2026, time::Month::January, 1).expect("date");
+        let last_month = start
+            .checked_add(time::Duration::days(31 * shape.months as i64 - 20))
+            .expect("date");
+        let end = Frequency::Monthly.calendar_period(last_month).end;
+        let periods = Frequency::Monthly.periods(start, end);
+        let input = crate::projects::ProjectInput {
+            title: String::new(),
+            summary: "Generated for the results benchmark.".into(),
+            thematic_area: "migrant_protection".into(),
+            unit: shape.unit.clone(),
+            primary_country: shape.country.clone(),
+            countries: vec![],
+            admin_areas: vec![],
+            start_date: start.to_string(),
+            end_date: end.to_string(),
+            currency: "USD".into(),
+            budget_lines: vec![],
+            donors: vec![],
+            partners: vec![],
+            restricted: false,
+        };
+        let mut project_ids = Vec::with_capacity(shape.projects);
+        for n in 0..shape.projects {
+            let p = self
+                .create_project(
+                    org,
+                    actor,
+                    &crate::projects::ProjectInput {
+                        title: format!("{} project {}", shape.code, n + 1),
+                        ..input.clone()
+                    },
+                )
+                .await?;
+            project_ids.push(p.id);
+        }
+        let now = now_text();
+        let mut rng = DemoRng::new(hash(&shape.code));
+        for chunk in project_ids.chunks(50) {
+            let mut frameworks = Rows::new(
+                "results_frameworks",
+                &["project_id", "frequency", "updated_at", "version"],
+            );
+            let mut rp = Rows::new(
+                "reporting_periods",
+                &[
+                    "project_id",
+                    "period_start",
+                    "period_end",
+                    "label",
+                    "locked",
+                ],
+            );
+            let mut results = Rows::new(
+                "results",
+                &[
+                    "id",
+                    "project_id",
+                    "level",
+                    "title",
+                    "position",
+                    "srf_codes",
+                    "gcm_objectives",
+                    "sdg_targets",
+                    "created_at",
+                    "updated_at",
+                    "version",
+                ],
+            );
+            let mut indicators = Rows::new(
+                "indicators",
+                &[
+                    "id",
+                    "result_id",
+                    "project_id",
+                    "title",
+                    "measure",
+                    "direction",
+                    "aggregation",
+                    "cumulative",
+                    "unit",
+                    "categories",
+                    "srf_indicator_code",
+                    "means_of_verification",
+                    "position",
+                    "created_at",
+                    "updated_at",
+                    "version",
+                ],
+            );
+            let mut targets = Rows::new(
+                "indicator_targets",
+                &[
+                    "indicator_id",
+                    "period_start",
+                    "disaggregation",
+                    "value_e4",
+                    "num_e4",
+                    "den_e4",
+                ],
+            );
+            let mut reports = Rows::new(
+                "indicator_reports",
+                &[
+                    "indicator_id",
+                    "period_start",
+                    "project_id",
+                    "status",
+                    "narrative",
+                    "entered_by",
+                    "submitted_by",
+                    "submitted_at",
+                    "reviewed_by",
+                    "reviewed_at",
+                    "review_note",
+                    "updated_at",
+                    "version",
+                ],
+            );
+            let mut values = Rows::new(
+                "indicator_values",
+                &[
+                    "indicator_id",
+                    "period_start",
+                    "disaggregation",
+                    "value_e4",
+                    "num_e4",
+                    "den_e4",
+                ],
+            );
+            for id in chunk {
+                frameworks.push([
+                    V::T(id.clone()),
+                    V::T("monthly".into()),
+                    V::T(now.clone()),
+                    V::I(1),
+                ]);
+                for p in &periods {
+                    rp.push([
+                        V::T(id.clone()),
+                        V::T(p.start.to_string()),
+                        V::T(p.end.to_string()),
+                        V::T(p.label(Frequency::Monthly)),
+                        V::I(0),
+                    ]);
+                }
+                let result_id = format!("{id}-r1");
+                results.push([
+                    V::T(result_id.clone()),
+                    V::T(id.clone()),
+                    V::T("output".into()),
+                    V::T("Migrants and displaced people are assisted".into()),
+                    V::I(1),
+                    V::T("[]".into()),
+                    V::T("[]".into()),
+                    V::T("[]".into()),
+                    V::T(now.clone()),
+                    V::T(now.clone()),
+                    V::I(1),
+                ]);
+                for k in 0..shape.indicators_per_project {
+                    let srf = &numbers[k % numbers.len()];
+                    let ind = format!("{id}-i{k}");
+                    indicators.push([
+                        V::T(ind.clone()),
+                        V::T(result_id.clone()),
+                        V::T(id.clone()),
+                        V::T(srf.title.clone()),
+                        V::T("number".into()),
+                        V::T("ascending".into()),
+                        V::T("sum".into()),
+                        V::I(0),
+                        V::T("people".into()),
+                        V::T(categories_json.clone()),
+                        V::T(srf.code.clone()),
+                        V::T("Monitoring records".into()),
+                        V::I(k as i64 + 1),
+                        V::T(now.clone()),
+                        V::T(now.clone()),
+                        V::I(1),
+                    ]);
+                    for p in &periods {
+                        let ps = p.start.to_string();
+                        let at = format!("{}T09:00:00.000000Z", p.end);
+                        targets.push([
+                            V::T(ind.clone()),
+                            V::T(ps.clone()),
+                            V::T(String::new()),
+                            V::OI(Some(100 * 10_000)),
+                            V::OI(None),
+                            V::OI(None),
+                        ]);
+                        reports.push([
+                            V::T(ind.clone()),
+                            V::T(ps.clone()),
+                            V::T(id.clone()),
+                            V::T("approved".into()),
+                            V::T(String::new()),
+                            V::T("bench-reporter".into()),
+                            V::OT(Some("bench-reporter".into())),
+                            V::OT(Some(at.clone())),
+                            V::OT(Some("bench-approver".into())),
+                            V::OT(Some(at.clone())),
+                            V::T(String::new()),
+                            V::T(at),
+                            V::I(3),
+                        ]);
+                        let total = 60 + rng.below(80) as i64;
+                        values.push([
+                            V::T(ind.clone()),
+                            V::T(ps.clone()),
+                            V::T(String::new()),
+                            V::OI(Some(total * 10_000)),
+                            V::OI(None),
+                            V::OI(None),
+                        ]);
+                        // Each category's options share the total.
+                        for d in &categories {
+                            let mut left = total;
+                            let n = d.options.len();
+                            for (j, o) in d.options.iter().enumerate() {
+                                let v = if j + 1 == n {
+                                    left
+                                } else {
+                                    left * (30 + rng.below(40) as i64) / 100
+                                };
+                                left -= v;
+                                values.push([
+                                    V::T(ind.clone()),
+                                    V::T(ps.clone()),
+                                    V::T(format!("{}={}", d.category.as_str(), o.code)),
+                                    V::OI(Some(v * 10_000)),
+                                    V::OI(None),
+                                    V::OI(None),
+                                ]);
+                            }
+                        }
+                    }
+                }
+            }
+            debug_assert!(keys.len() == 11);
+            let mut tx = self.begin().await?;
+            for table in [
+                frameworks, rp, results, indicators, targets, reports, values,
+            ] {
+                table.write(&mut tx, self.backend()).await?;
+            }
+            tx.commit().await?;
+        }
+        let programme = self
+            .save_programme(
+                org,
+                actor,
+                None,
+                &super::ProgrammeInput {
+                    code: shape.code.clone(),
+                    title: format!("Benchmark programme of {} projects", shape.projects),
+                    unit: shape.unit.clone(),
+                    projects: project_ids,
+                    version: None,
+                },
+            )
+            .await?;
+        self.rebuild_all_cells().await?;
+        Ok(programme.id)
+    }
+}

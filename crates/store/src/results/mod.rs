@@ -14,7 +14,7 @@ mod reporting;
 mod rollup;
 mod srf;
 
-pub use demo::DemoResultsSummary;
+pub use demo::{DemoProgrammeShape, DemoResultsSummary};
 pub use framework::{
     CategoryInput, FigureInput, IndicatorInput, OptionInput, ResultInput, TargetInput,
 };

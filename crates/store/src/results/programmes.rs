@@ -230,6 +230,18 @@ impl Store {
         })
     }
 
+    /// How many reported figures (totals and disaggregations) the programme's projects hold.
+    pub async fn programme_figure_count(&self, programme_id: &str) -> Result<i64, StoreError> {
+        Ok(sqlx::query(
+            "SELECT COUNT(*) AS n FROM indicator_values v JOIN indicators i ON i.id = v.indicator_id \
+             JOIN programme_projects pp ON pp.project_id = i.project_id WHERE pp.programme_id = $1",
+        )
+        .bind(programme_id)
+        .fetch_one(self.pool())
+        .await?
+        .try_get("n")?)
+    }
+
     /// Programmes whose unit is in the reader's scope (without their member lists).
     pub async fn programmes(
         &self,

@@ -1,0 +1,277 @@
+//! `meridian bench results`: the results-framework read of a programme (500 projects × 20
+//! indicators × 12 months × 3 disaggregation categories by default, generated on first run),
+//! through the store and through the HTTP endpoint and page, with the statements each runs;
+//! adding one project to that programme; and the global SRF roll-up over the whole portfolio.
+
+use super::{Timings, counted, user};
+use crate::connect;
+use anyhow::{Context, anyhow};
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use meridian_domain::authz::{Actor, Role};
+use meridian_domain::org::Countries;
+use meridian_store::results::{DemoProgrammeShape, ProgrammeInput, RollupQuery, RollupScope};
+use meridian_store::users::NewUser;
+use std::time::Instant;
+use tower::ServiceExt;
+
+#[derive(clap::Args)]
+pub struct ResultsArgs {
+    /// Timed runs of each read (after one warm-up run).
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub iterations: u32,
+    /// Projects of the generated programme.
+    #[arg(long, default_value_t = 500)]
+    pub projects: usize,
+    /// Indicators per project.
+    #[arg(long, default_value_t = 20)]
+    pub indicators: usize,
+    /// Monthly periods.
+    #[arg(long, default_value_t = 12)]
+    pub months: usize,
+    /// The region of the regional roll-up.
+    #[arg(long, default_value = "RO-NBO")]
+    pub region: String,
+}
+
+const PROGRAMME: &str = "BENCH-PRG";
+
+pub async fn run(database: &str, args: ResultsArgs) -> anyhow::Result<()> {
+    let store = connect(database).await?;
+    let org = store
+        .organization()
+        .await
+        .map_err(|_| anyhow!("no organization is loaded: run `meridian demo` first"))?;
+    let operator = Actor::Operator {
+        label: "bench".into(),
+    };
+    store
+        .load_srf_if_empty(&meridian_domain::builtin::srf())
+        .await?;
+    let hq = user("hq-rbm", &org.root().code, Role::RbmOfficer);
+    let backend = match store.backend() {
+        meridian_store::Backend::Sqlite => "SQLite",
+        meridian_store::Backend::Postgres => "PostgreSQL",
+    };
+    let exists = store.programme(&org, &hq, PROGRAMME).await.is_ok();
+    if !exists {
+        eprintln!(
+            "Generating the benchmark programme: {} projects × {} indicators × {} months × 3 categories…",
+            args.projects, args.indicators, args.months
+        );
+        let started = Instant::now();
+        store
+            .demo_programme(
+                &org,
+                &operator,
+                &DemoProgrammeShape {
+                    code: PROGRAMME.into(),
+                    unit: "CO-KEN".into(),
+                    country: "KEN".into(),
+                    projects: args.projects,
+                    indicators_per_project: args.indicators,
+                    months: args.months,
+                },
+            )
+            .await
+            .context("generating the programme")?;
+        eprintln!("  done in {:.1} s", started.elapsed().as_secs_f64());
+    }
+    let programme = store.programme(&org, &hq, PROGRAMME).await?;
+    let figures = store.programme_figure_count(&programme.id).await?;
+    let projects = store.project_count().await?;
+    println!(
+        "## Results benchmark: {backend}, {projects} projects in the database; programme {PROGRAMME} of {} projects, {figures} approved figures; {} iterations\n",
+        programme.member_count, args.iterations
+    );
+    println!("| read | p50 ms | p95 ms | max ms | statements |\n|---|---:|---:|---:|---:|");
+
+    let scopes = [
+        (
+            "programme roll-up (store)",
+            RollupScope::Programme(programme.id.clone()),
+        ),
+        ("global SRF roll-up, all time (store)", RollupScope::Global),
+        (
+            "regional SRF roll-up (store)",
+            RollupScope::Region(args.region.clone()),
+        ),
+        (
+            "country office SRF roll-up (store)",
+            RollupScope::Unit("CO-KEN".into()),
+        ),
+    ];
+    for (name, scope) in &scopes {
+        for window in ["all", "2026"] {
+            let q = RollupQuery {
+                window: window.into(),
+                disaggregation: String::new(),
+            };
+            store.results_rollup(&org, &hq, scope, &q).await?;
+            let mut t = Timings(Vec::new());
+            let mut statements = 0;
+            for _ in 0..args.iterations {
+                let started = Instant::now();
+                let (n, r) = counted(store.results_rollup(&org, &hq, scope, &q)).await;
+                t.0.push(started.elapsed());
+                r?;
+                statements = n;
+            }
+            println!("| {name}, window {window} | {} | {statements} |", t.row());
+        }
+    }
+
+    // One project's matrix, with every report.
+    let one = &programme.projects[0].id;
+    let mut t = Timings(Vec::new());
+    let mut statements = 0;
+    for _ in 0..args.iterations {
+        let started = Instant::now();
+        let (n, r) = counted(store.results_framework(&org, &hq, one)).await;
+        t.0.push(started.elapsed());
+        r?;
+        statements = n;
+    }
+    println!(
+        "| one project's results matrix ({} indicators × {} periods, store) | {} | {statements} |",
+        args.indicators,
+        args.months,
+        t.row()
+    );
+
+    // Through HTTP, in process: the JSON endpoint and the programme page.
+    let email = "bench-rbm@meridian.local";
+    let account = match store.find_user_by_email(email).await? {
+        Some(u) => u,
+        None => {
+            store
+                .create_user(
+                    &org,
+                    &operator,
+                    NewUser {
+                        email: email.into(),
+                        name: "Benchmark".into(),
+                        unit: org.root().code.clone(),
+                        roles: vec![Role::RbmOfficer],
+                        password: Some("benchmark account, not for people".into()),
+                    },
+                )
+                .await?
+                .user
+        }
+    };
+    let token = store
+        .issue_token(&org, &operator, &account.id, "bench")
+        .await?;
+    let state = meridian_web::state::AppState::new(
+        store.clone(),
+        meridian_web::state::OrgSnapshot::new(org.clone(), Countries::builtin()),
+        meridian_web::state::Config::default(),
+    );
+    let app = meridian_web::app(state);
+    for (name, path) in [
+        (
+            "programme roll-up, JSON endpoint",
+            format!("/api/v1/srf/rollup?scope=programme&code={PROGRAMME}"),
+        ),
+        (
+            "programme page (HTML)",
+            format!("/results/programmes/{PROGRAMME}"),
+        ),
+        ("global SRF page (HTML)", "/results".to_owned()),
+    ] {
+        let mut t = Timings(Vec::new());
+        let mut statements = 0;
+        let mut bytes = 0;
+        for i in 0..=args.iterations {
+            let request = Request::get(&path)
+                .header("authorization", format!("Bearer {token}"))
+                .body(Body::empty())?;
+            let started = Instant::now();
+            let (n, response) = counted(app.clone().oneshot(request)).await;
+            let response = response?;
+            let status = response.status();
+            let body = axum::body::to_bytes(response.into_body(), usize::MAX).await?;
+            let elapsed = started.elapsed();
+            if status != StatusCode::OK {
+                return Err(anyhow!(
+                    "{path}: {status}: {}",
+                    String::from_utf8_lossy(&body)
+                ));
+            }
+            if i > 0 {
+                t.0.push(elapsed);
+                statements = n;
+                bytes = body.len();
+            }
+        }
+        println!(
+            "| {name} ({} KB, uncompressed) | {} | {statements} |",
+            bytes / 1024,
+            t.row()
+        );
+    }
+
+    // Adding one project to the programme rebuilds its cells.
+    let extra = store
+        .create_project(
+            &org,
+            &operator,
+            &meridian_store::projects::ProjectInput {
+                title: "One more project".into(),
+                summary: String::new(),
+                thematic_area: "migrant_protection".into(),
+                unit: "CO-KEN".into(),
+                primary_country: "KEN".into(),
+                countries: vec![],
+                admin_areas: vec![],
+                start_date: "2026-01-01".into(),
+                end_date: "2026-12-31".into(),
+                currency: "USD".into(),
+                budget_lines: vec![],
+                donors: vec![],
+                partners: vec![],
+                restricted: false,
+            },
+        )
+        .await?;
+    let mut members: Vec<String> = programme.projects.iter().map(|p| p.id.clone()).collect();
+    members.push(extra.id.clone());
+    let started = Instant::now();
+    let (n, saved) = counted(store.save_programme(
+        &org,
+        &operator,
+        Some(&programme.id),
+        &ProgrammeInput {
+            code: programme.code.clone(),
+            title: programme.title.clone(),
+            unit: programme.unit.clone(),
+            projects: members,
+            version: Some(programme.version),
+        },
+    ))
+    .await;
+    let elapsed = started.elapsed();
+    let saved = saved?;
+    println!(
+        "| adding one project to the programme (rebuilds its roll-up) | {:.1} | — | — | {n} |",
+        elapsed.as_secs_f64() * 1000.0
+    );
+    // Put the programme back as it was, so that runs compare.
+    let members: Vec<String> = programme.projects.iter().map(|p| p.id.clone()).collect();
+    store
+        .save_programme(
+            &org,
+            &operator,
+            Some(&saved.id),
+            &ProgrammeInput {
+                code: saved.code.clone(),
+                title: saved.title.clone(),
+                unit: saved.unit.clone(),
+                projects: members,
+                version: Some(saved.version),
+            },
+        )
+        .await?;
+    Ok(())
+}
