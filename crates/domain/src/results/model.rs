@@ -40,11 +40,11 @@ macro_rules! text_enum {
         }
 
         impl FromStr for $name {
-            type Err = UnknownName;
-            fn from_str(raw: &str) -> Result<Self, UnknownName> {
+            type Err = $crate::results::model::UnknownName;
+            fn from_str(raw: &str) -> Result<Self, $crate::results::model::UnknownName> {
                 let raw_trimmed = raw.trim();
                 Self::ALL.iter().copied().find(|v| v.as_str() == raw_trimmed).ok_or_else(|| {
-                    UnknownName { kind: $kind, found: raw.to_owned(), expected: Self::NAMES }
+                    $crate::results::model::UnknownName { kind: $kind, found: raw.to_owned(), expected: Self::NAMES }
                 })
             }
         }
@@ -56,6 +56,8 @@ macro_rules! text_enum {
         }
     };
 }
+
+pub(crate) use text_enum;
 
 // ---------------------------------------------------------------------------------------------
 // Result levels, measures, directions
@@ -823,7 +825,7 @@ fn quoted(text: &str) -> String {
 /// signs, thousands separators (`1,234` is 1.234 in half the world), exponents, percent signs
 /// and words, naming what was found. Figures are never negative: an indicator measures a
 /// level (people, days, a rate), and a change is the difference between a level and the
-/// baseline, which `aggregate::achievement` computes.
+/// baseline, which [`super::aggregate::achievement`] computes.
 pub fn parse_figure(text: &str, what: &str) -> Result<Decimal, ValueError> {
     let t = text.trim();
     let expected = |e: String| ValueError::Expected {
