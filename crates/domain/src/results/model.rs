@@ -939,6 +939,10 @@ pub fn check_disaggregation_sum(
         expected: total.measure(),
         found: p.measure(),
     };
+    let too_large = || ValueError::Expected {
+        expected: "figures below 10^15".to_owned(),
+        found: "parts too large to add up".to_owned(),
+    };
     let fits = |sum: Decimal, whole: Decimal| {
         if exhaustive {
             sum == whole
@@ -952,7 +956,7 @@ pub fn check_disaggregation_sum(
             let mut sum = Decimal::ZERO;
             for p in parts {
                 match p {
-                    Quantity::Number(n) => sum += *n,
+                    Quantity::Number(n) => sum = sum.checked_add(*n).ok_or_else(too_large)?,
                     other => return Err(wrong(other)),
                 }
             }
@@ -977,8 +981,8 @@ pub fn check_disaggregation_sum(
                         numerator,
                         denominator,
                     } => {
-                        n_sum += *numerator;
-                        d_sum += *denominator;
+                        n_sum = n_sum.checked_add(*numerator).ok_or_else(too_large)?;
+                        d_sum = d_sum.checked_add(*denominator).ok_or_else(too_large)?;
                     }
                     other => return Err(wrong(other)),
                 }
