@@ -19,6 +19,14 @@ pub mod builtin {
     pub const ORGANIZATION_TOML: &str = include_str!("../../../data/organization.toml");
     /// ISO 3166 countries and territories with their names and UN membership.
     pub const COUNTRIES_CSV: &str = include_str!("../../../data/countries.csv");
+    /// The Strategic Results Framework: objectives, outcomes, outputs and institutional
+    /// indicators (a working model, edited by RBM officers).
+    pub const SRF_TOML: &str = include_str!("../../../data/srf.toml");
+    /// The 23 objectives of the Global Compact for Migration.
+    pub const GCM_OBJECTIVES_CSV: &str = include_str!("../../../data/gcm-objectives.csv");
+    /// The migration-related SDG targets.
+    pub const SDG_MIGRATION_TARGETS_CSV: &str =
+        include_str!("../../../data/sdg-migration-targets.csv");
 
     pub fn srf() -> crate::results::srf::Srf {
         crate::results::srf::shim()
@@ -32,5 +40,11 @@ pub mod builtin {
             &crate::org::Countries::builtin(),
         )
         .expect("the shipped organization file is valid (checked by a test)")
+    }
+
+    /// The shipped Strategic Results Framework, parsed and checked.
+    pub fn srf() -> crate::results::srf::Srf {
+        crate::results::srf::parse_srf_file("data/srf.toml", SRF_TOML)
+            .expect("the shipped SRF file is valid (checked by a test)")
     }
 }

@@ -97,16 +97,6 @@ impl Figure {
             }
         }
     }
-
-    fn parts(&self) -> (Decimal, Decimal) {
-        match *self {
-            Figure::Number(n) => (n, Decimal::ZERO),
-            Figure::Fraction {
-                numerator,
-                denominator,
-            } => (numerator, denominator),
-        }
-    }
 }
 
 /// How one indicator aggregates.
@@ -166,12 +156,79 @@ pub struct OutOfOrder {
 // ---------------------------------------------------------------------------------------------
 // Step 1: across time, within one leaf
 
+/// An exact running sum of decimals in a 128-bit integer at the largest scale seen: an addition
+/// is one integer addition (a `Decimal` addition aligns scales every time), which is what makes
+/// a roll-up of millions of rows fast. Values are never negative here (see
+/// [`super::model::parse_figure`]), so when the final sum fits a `Decimal` every partial sum
+/// did too, and the result equals adding the `Decimal`s one by one. Should a sum ever leave
+/// the 128 bits (figures near 10^15 mixed with 28-digit fractions), it goes on in `Decimal`.
+#[derive(Debug, Clone, Copy)]
+struct ExactSum {
+    mantissa: i128,
+    scale: u32,
+    /// Set once the integer would overflow; the sum continues here.
+    spill: Option<Decimal>,
+}
+
+impl ExactSum {
+    const ZERO: ExactSum = ExactSum {
+        mantissa: 0,
+        scale: 0,
+        spill: None,
+    };
+
+    #[inline]
+    fn add(&mut self, value: Decimal) {
+        if let Some(spill) = &mut self.spill {
+            *spill += value;
+            return;
+        }
+        let (m, s) = (value.mantissa(), value.scale());
+        let ok = if s == self.scale {
+            self.mantissa.checked_add(m)
+        } else if s > self.scale {
+            10i128
+                .checked_pow(s - self.scale)
+                .and_then(|f| self.mantissa.checked_mul(f))
+                .and_then(|total| total.checked_add(m))
+                .inspect(|_| self.scale = s)
+        } else {
+            10i128
+                .checked_pow(self.scale - s)
+                .and_then(|f| m.checked_mul(f))
+                .and_then(|m| self.mantissa.checked_add(m))
+        };
+        match ok {
+            Some(total) => self.mantissa = total,
+            None => self.spill = Some(self.to_decimal() + value),
+        }
+    }
+
+    fn to_decimal(self) -> Decimal {
+        if let Some(spill) = self.spill {
+            return spill;
+        }
+        let (mut m, mut scale) = (self.mantissa, self.scale);
+        // Too many digits for a Decimal: drop the last ones, rounding half to even.
+        while Decimal::try_from_i128_with_scale(m, scale).is_err() && scale > 0 {
+            let (q, r) = (m / 10, m % 10);
+            m = if r > 5 || (r == 5 && q % 2 != 0) {
+                q + 1
+            } else {
+                q
+            };
+            scale -= 1;
+        }
+        Decimal::try_from_i128_with_scale(m, scale).expect("sums of figures below 10^15 fit")
+    }
+}
+
 /// The state of one operator over a set of values. Small and `Copy`, so one per period can be
 /// reset cheaply.
 #[derive(Debug, Clone, Copy)]
 struct Fold {
-    n: Decimal,
-    d: Decimal,
+    n: ExactSum,
+    d: ExactSum,
     count: u64,
     fraction: bool,
     /// For last/min/max: the chosen figure, with its period for last.
@@ -180,19 +237,26 @@ struct Fold {
 
 impl Fold {
     const EMPTY: Fold = Fold {
-        n: Decimal::ZERO,
-        d: Decimal::ZERO,
+        n: ExactSum::ZERO,
+        d: ExactSum::ZERO,
         count: 0,
         fraction: false,
         best: None,
     };
 
     fn add_sum(&mut self, f: Figure) {
-        let (n, d) = f.parts();
-        self.n += n;
-        self.d += d;
+        match f {
+            Figure::Number(n) => self.n.add(n),
+            Figure::Fraction {
+                numerator,
+                denominator,
+            } => {
+                self.n.add(numerator);
+                self.d.add(denominator);
+                self.fraction = true;
+            }
+        }
         self.count += 1;
-        self.fraction = matches!(f, Figure::Fraction { .. });
     }
 
     /// Keeps the latest period; on a tie, the later row (a correction pushed after).
@@ -223,14 +287,19 @@ impl Fold {
     }
 
     fn sum(&self) -> Option<Figure> {
-        (self.count > 0).then(|| self.figure(self.n, self.d))
+        (self.count > 0).then(|| self.figure(self.n.to_decimal(), self.d.to_decimal()))
     }
 
     fn average(&self) -> Option<Figure> {
-        (self.count > 0).then(|| {
-            let k = Decimal::from(self.count);
-            self.figure(self.n / k, self.d / k)
-        })
+        match self.count {
+            0 => None,
+            // The usual case of one value per period: no division.
+            1 => self.sum(),
+            k => {
+                let k = Decimal::from(k);
+                Some(self.figure(self.n.to_decimal() / k, self.d.to_decimal() / k))
+            }
+        }
     }
 
     fn figure(&self, n: Decimal, d: Decimal) -> Figure {

@@ -1,7 +1,7 @@
 //! Results-based management: the vocabulary of results matrices and indicators
-//! ([`model`]), the aggregation maths (`aggregate`, coming), the Strategic Results Framework
-//! (`srf`, coming) and the reference lists of the Global Compact for Migration and the SDGs
-//! (`reference`, coming).
+//! ([`model`]), the aggregation maths ([`aggregate`]), the Strategic Results Framework
+//! ([`srf`]) and the reference lists of the Global Compact for Migration and the SDGs
+//! ([`reference`](mod@reference)).
 
 pub mod aggregate;
 pub mod model;

@@ -40,11 +40,11 @@ macro_rules! text_enum {
         }
 
         impl FromStr for $name {
-            type Err = UnknownName;
-            fn from_str(raw: &str) -> Result<Self, UnknownName> {
+            type Err = $crate::results::model::UnknownName;
+            fn from_str(raw: &str) -> Result<Self, $crate::results::model::UnknownName> {
                 let raw_trimmed = raw.trim();
                 Self::ALL.iter().copied().find(|v| v.as_str() == raw_trimmed).ok_or_else(|| {
-                    UnknownName { kind: $kind, found: raw.to_owned(), expected: Self::NAMES }
+                    $crate::results::model::UnknownName { kind: $kind, found: raw.to_owned(), expected: Self::NAMES }
                 })
             }
         }
@@ -56,6 +56,8 @@ macro_rules! text_enum {
         }
     };
 }
+
+pub(crate) use text_enum;
 
 // ---------------------------------------------------------------------------------------------
 // Result levels, measures, directions
@@ -823,7 +825,7 @@ fn quoted(text: &str) -> String {
 /// signs, thousands separators (`1,234` is 1.234 in half the world), exponents, percent signs
 /// and words, naming what was found. Figures are never negative: an indicator measures a
 /// level (people, days, a rate), and a change is the difference between a level and the
-/// baseline, which `aggregate::achievement` computes.
+/// baseline, which [`super::aggregate::achievement`] computes.
 pub fn parse_figure(text: &str, what: &str) -> Result<Decimal, ValueError> {
     let t = text.trim();
     let expected = |e: String| ValueError::Expected {
@@ -937,6 +939,10 @@ pub fn check_disaggregation_sum(
         expected: total.measure(),
         found: p.measure(),
     };
+    let too_large = || ValueError::Expected {
+        expected: "figures below 10^15".to_owned(),
+        found: "parts too large to add up".to_owned(),
+    };
     let fits = |sum: Decimal, whole: Decimal| {
         if exhaustive {
             sum == whole
@@ -950,7 +956,7 @@ pub fn check_disaggregation_sum(
             let mut sum = Decimal::ZERO;
             for p in parts {
                 match p {
-                    Quantity::Number(n) => sum += *n,
+                    Quantity::Number(n) => sum = sum.checked_add(*n).ok_or_else(too_large)?,
                     other => return Err(wrong(other)),
                 }
             }
@@ -975,8 +981,8 @@ pub fn check_disaggregation_sum(
                         numerator,
                         denominator,
                     } => {
-                        n_sum += *numerator;
-                        d_sum += *denominator;
+                        n_sum = n_sum.checked_add(*numerator).ok_or_else(too_large)?;
+                        d_sum = d_sum.checked_add(*denominator).ok_or_else(too_large)?;
                     }
                     other => return Err(wrong(other)),
                 }

@@ -384,6 +384,8 @@ fn exhaustive_disaggregations_must_add_up_to_the_total() {
     let e = check_disaggregation_sum(&p("50", "100"), &[p("30", "60"), p("20", "50")], true)
         .unwrap_err();
     assert!(e.to_string().contains("add up to 50/110"), "{e}");
+    let huge = Quantity::Number(Decimal::MAX);
+    assert!(check_disaggregation_sum(&total, &[huge.clone(), huge], true).is_err());
     let e = check_disaggregation_sum(&total, &[p("1", "2")], true).unwrap_err();
     assert_eq!(
         e.to_string(),
