@@ -28,10 +28,6 @@ pub mod builtin {
     pub const SDG_MIGRATION_TARGETS_CSV: &str =
         include_str!("../../../data/sdg-migration-targets.csv");
 
-    pub fn srf() -> crate::results::srf::Srf {
-        crate::results::srf::shim()
-    }
-
     /// The default organization, parsed and checked.
     pub fn organization() -> crate::org::Organization {
         crate::org::parse_org_file(

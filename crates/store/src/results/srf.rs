@@ -90,7 +90,7 @@ impl Store {
         }
         let mut tx = self.begin().await?;
         let now = now_text();
-        for (position, node) in srf.nodes().enumerate() {
+        for (position, node) in srf.nodes().iter().enumerate() {
             sqlx::query(
                 "INSERT INTO srf_nodes (code, parent_code, level, title, position, version, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, 1, $6)",
@@ -127,8 +127,8 @@ impl Store {
                 label: "srf-load".into(),
             },
             Change::new("srf", "load", "srf").after(serde_json::json!({
-                "nodes": srf.nodes().count(),
-                "indicators": srf.nodes().map(|n| n.indicators.len()).sum::<usize>(),
+                "nodes": srf.nodes().len(),
+                "indicators": srf.nodes().iter().map(|n| n.indicators.len()).sum::<usize>(),
             })),
         )
         .await?;
