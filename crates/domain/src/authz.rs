@@ -80,7 +80,7 @@ impl Role {
         match action {
             // Anyone signed in, whatever their roles, may see the organization and the
             // projects within their scope.
-            ViewOrganization | ViewProjects => true,
+            ViewOrganization | ViewProjects | ViewEvaluations => true,
             ViewUsers | ManageUsers | ViewAuditTrail | ReloadOrganization | ManageDelegations => {
                 self == Administrator
             }
@@ -96,6 +96,10 @@ impl Role {
                     | Approver
                     | DonorRelationsOfficer
             ),
+            // M&E officers keep the registry; a head of office (approver) or an M&E officer
+            // answers for the unit a recommendation is addressed to.
+            ManageEvaluations => self == MeOfficer,
+            RespondToEvaluations => matches!(self, MeOfficer | Approver),
         }
     }
 }
@@ -140,10 +144,17 @@ pub enum Action {
     ManageDelegations,
     /// Maintain the exchange-rate table.
     ManageExchangeRates,
+    /// See the evaluations of a unit, their recommendations, responses and key actions.
+    ViewEvaluations,
+    /// Register and edit evaluations and their recommendations, attach reports (headquarters
+    /// and regional offices).
+    ManageEvaluations,
+    /// Record management responses and key actions for a unit, and update their progress.
+    RespondToEvaluations,
 }
 
 impl Action {
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 18] = [
         Action::ViewOrganization,
         Action::ViewUsers,
         Action::ManageUsers,
@@ -159,6 +170,9 @@ impl Action {
         Action::ApproveRevision,
         Action::ManageDelegations,
         Action::ManageExchangeRates,
+        Action::ViewEvaluations,
+        Action::ManageEvaluations,
+        Action::RespondToEvaluations,
     ];
 
     /// Actions that only headquarters may take, whatever the target.
@@ -167,6 +181,11 @@ impl Action {
             self,
             Action::ReloadOrganization | Action::ManageDelegations | Action::ManageExchangeRates
         )
+    }
+
+    /// Actions that a country office may not take, even on its own records.
+    fn needs_regional_scope(self) -> bool {
+        matches!(self, Action::ManageEvaluations)
     }
 
     pub fn as_str(self) -> &'static str {
@@ -186,6 +205,9 @@ impl Action {
             Action::ApproveRevision => "approve project revisions",
             Action::ManageDelegations => "manage delegations of authority",
             Action::ManageExchangeRates => "maintain exchange rates",
+            Action::ViewEvaluations => "view evaluations",
+            Action::ManageEvaluations => "register and edit evaluations",
+            Action::RespondToEvaluations => "record management responses and key actions",
         }
     }
 }
@@ -253,6 +275,8 @@ pub enum Denied {
     },
     #[error("only headquarters staff may {action}")]
     HeadquartersOnly { action: &'static str },
+    #[error("only headquarters and regional office staff may {action}")]
+    RegionalOrHeadquartersOnly { action: &'static str },
     /// A rule of the module refuses it: segregation of duties, delegated authority, …
     #[error("{0}")]
     Rule(String),
@@ -269,7 +293,10 @@ pub fn authorize(
         Actor::Operator { .. } => return Ok(()),
         Actor::User(user) => user,
     };
-    let open_to_all = matches!(action, Action::ViewOrganization | Action::ViewProjects);
+    let open_to_all = matches!(
+        action,
+        Action::ViewOrganization | Action::ViewProjects | Action::ViewEvaluations
+    );
     if !open_to_all && !user.roles.iter().any(|r| r.grants(action)) {
         let needed: Vec<&str> = Role::ALL
             .into_iter()
@@ -284,6 +311,11 @@ pub fn authorize(
     let scope = org.scope_of(&user.unit);
     if action.needs_global_scope() && scope != Scope::Global {
         return Err(Denied::HeadquartersOnly {
+            action: action.as_str(),
+        });
+    }
+    if action.needs_regional_scope() && matches!(scope, Scope::Unit(_)) {
+        return Err(Denied::RegionalOrHeadquartersOnly {
             action: action.as_str(),
         });
     }

@@ -3,10 +3,12 @@
 //! - [`org`]: the organization model (units, functions, coverage, processes) and the
 //!   focal-point search;
 //! - [`authz`]: roles, actions and the one permission check every module calls;
-//! - [`audit`]: the shape of an audit-trail entry.
+//! - [`audit`]: the shape of an audit-trail entry;
+//! - [`evaluations`]: the evaluation registry's vocabularies, follow-up rules and deadlines.
 
 pub mod audit;
 pub mod authz;
+pub mod evaluations;
 pub mod org;
 pub mod projects;
 
