@@ -11,6 +11,7 @@
 pub mod audit;
 mod db;
 pub mod demo;
+pub mod evaluations;
 mod error;
 pub mod org;
 pub mod projects;
