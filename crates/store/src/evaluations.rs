@@ -124,6 +124,7 @@ pub struct KeyActionPatch {
 /// Filters of the registry (all optional, as text: a bad one is refused naming it).
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema, utoipa::IntoParams)]
 #[serde(default)]
+#[into_params(parameter_in = Query)]
 pub struct EvaluationQuery {
     /// Words of the title, or the code.
     pub q: Option<String>,

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod evaluations;
 pub mod org;
 pub mod projects;
 pub mod users;
@@ -28,6 +29,10 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
         projects::rates, projects::put_rates, projects::revisions, projects::create_revision,
         projects::transition_revision, projects::documents, projects::upload_document,
         projects::download_document,
+        evaluations::list, evaluations::create, evaluations::get_one, evaluations::update,
+        evaluations::upload_report, evaluations::download_report, evaluations::add_recommendation,
+        evaluations::update_recommendation, evaluations::respond, evaluations::add_action,
+        evaluations::update_action, evaluations::tracking,
     ),
     modifiers(&Security),
     security(("bearer" = []), ("session" = [])),
@@ -37,6 +42,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
         (name = "users", description = "Accounts, for administrators within their scope"),
         (name = "audit", description = "The append-only audit trail"),
         (name = "projects", description = "Projects through their lifecycle, the portfolio, delegations of authority, exchange rates"),
+        (name = "evaluations", description = "The evaluation registry, recommendations, management responses, key actions and follow-up tracking"),
     )
 )]
 pub struct ApiDoc;
@@ -65,6 +71,7 @@ async fn openapi() -> Json<utoipa::openapi::OpenApi> {
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .merge(evaluations::routes())
         .route("/api/v1/openapi.json", get(openapi))
         .route("/api/v1/auth/login", post(auth::login))
         .route("/api/v1/auth/logout", post(auth::logout))

@@ -4,6 +4,7 @@
 
 mod account;
 mod admin;
+mod evaluations;
 mod org;
 mod projects;
 
@@ -361,5 +362,6 @@ pub fn router(state: AppState) -> Router<AppState> {
             post(projects::add_transaction),
         )
         .route("/review", get(projects::review_queue))
+        .merge(evaluations::routes())
         .layer(middleware::from_fn_with_state(state, render_errors))
 }
