@@ -77,7 +77,7 @@ pub struct EvaluationInput {
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
-pub struct RecommendationInput {
+pub struct EvaluationRecommendationInput {
     pub text: String,
     /// The unit the recommendation is addressed to: it answers with the management response.
     pub addressee: String,
@@ -87,7 +87,7 @@ pub struct RecommendationInput {
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
-pub struct ResponseInput {
+pub struct ManagementResponseInput {
     /// agree, partially_agree, disagree.
     pub response: String,
     /// Management's explanation.
@@ -194,7 +194,7 @@ pub struct KeyAction {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct Recommendation {
+pub struct EvaluationRecommendation {
     pub id: String,
     pub evaluation_id: String,
     /// 1, 2, … within the evaluation.
@@ -244,7 +244,7 @@ pub struct Evaluation {
     pub report: Option<EvaluationReport>,
     /// For a completed evaluation: the day management responses are due.
     pub response_due: Option<String>,
-    pub recommendations: Vec<Recommendation>,
+    pub recommendations: Vec<EvaluationRecommendation>,
     pub created_by: String,
     pub created_at: String,
     pub updated_at: String,
@@ -286,16 +286,16 @@ pub struct EvaluationPage {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct Count {
+pub struct EvaluationCount {
     pub key: String,
     pub count: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct TrackingCounts {
+pub struct EvaluationTrackingCounts {
     pub evaluations: i64,
     /// Every status, in order.
-    pub evaluations_by_status: Vec<Count>,
+    pub evaluations_by_status: Vec<EvaluationCount>,
     pub recommendations: i64,
     pub responded: i64,
     pub awaiting_response: i64,
@@ -303,12 +303,12 @@ pub struct TrackingCounts {
     pub late_responses: i64,
     pub actions: i64,
     /// Every status, in order.
-    pub actions_by_status: Vec<Count>,
+    pub actions_by_status: Vec<EvaluationCount>,
     pub overdue_actions: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct TrackedRecommendation {
+pub struct TrackedEvaluationRecommendation {
     pub id: String,
     pub evaluation_id: String,
     pub evaluation_code: String,
@@ -323,7 +323,7 @@ pub struct TrackedRecommendation {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct TrackedAction {
+pub struct TrackedKeyAction {
     pub id: String,
     pub evaluation_id: String,
     pub evaluation_code: String,
@@ -339,19 +339,19 @@ pub struct TrackedAction {
 
 /// A unit's follow-up: what it and the units below it commissioned, were asked and must do.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct Tracking {
+pub struct EvaluationTracking {
     pub unit: String,
     /// The day the derived figures (overdue, late) are computed for.
     pub today: String,
-    pub counts: TrackingCounts,
+    pub counts: EvaluationTrackingCounts,
     /// Evaluations commissioned by the unit or a unit below it.
     pub evaluations: Vec<EvaluationRow>,
     /// Recommendations of completed evaluations, commissioned by or addressed to the unit or a
     /// unit below it, still without a management response; late ones first.
-    pub awaiting_response: Vec<TrackedRecommendation>,
+    pub awaiting_response: Vec<TrackedEvaluationRecommendation>,
     /// Key actions of those evaluations, for those units, or owned by them: overdue first,
     /// then by status and due date.
-    pub actions: Vec<TrackedAction>,
+    pub actions: Vec<TrackedKeyAction>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -594,7 +594,7 @@ fn recommendation_from_row(
     row: &AnyRow,
     completed: Option<Date>,
     today: Date,
-) -> Result<Recommendation, StoreError> {
+) -> Result<EvaluationRecommendation, StoreError> {
     let response = match row.try_get::<Option<String>, _>("response")? {
         None => None,
         Some(kind) => Some(ManagementResponse {
@@ -617,7 +617,7 @@ fn recommendation_from_row(
         .as_ref()
         .map(|r| stored_date(&r.first_responded_at))
         .transpose()?;
-    Ok(Recommendation {
+    Ok(EvaluationRecommendation {
         id: row.try_get("id")?,
         evaluation_id: row.try_get("evaluation_id")?,
         number: row.try_get("number")?,
@@ -727,7 +727,7 @@ fn audit_view(e: &Evaluation) -> serde_json::Value {
     })
 }
 
-fn recommendation_view(r: &Recommendation) -> serde_json::Value {
+fn recommendation_view(r: &EvaluationRecommendation) -> serde_json::Value {
     serde_json::json!({
         "evaluation_id": r.evaluation_id, "number": r.number, "text": r.text,
         "addressee": r.addressee, "priority": r.priority,
@@ -1241,8 +1241,8 @@ impl Store {
         org: &Organization,
         actor: &Actor,
         evaluation_id: &str,
-        input: &RecommendationInput,
-    ) -> Result<Recommendation, StoreError> {
+        input: &EvaluationRecommendationInput,
+    ) -> Result<EvaluationRecommendation, StoreError> {
         let ev = self.evaluation_unchecked(evaluation_id).await?;
         let unit = stored_unit(&ev.unit)?;
         authorize(org, actor, Action::ManageEvaluations, &unit)?;
@@ -1299,9 +1299,9 @@ impl Store {
         org: &Organization,
         actor: &Actor,
         id: &str,
-        input: &RecommendationInput,
+        input: &EvaluationRecommendationInput,
         version: i64,
-    ) -> Result<Recommendation, StoreError> {
+    ) -> Result<EvaluationRecommendation, StoreError> {
         let (ev, before) = self.recommendation_unchecked(id).await?;
         authorize(
             org,
@@ -1372,9 +1372,9 @@ impl Store {
         org: &Organization,
         actor: &Actor,
         id: &str,
-        input: &ResponseInput,
+        input: &ManagementResponseInput,
         version: i64,
-    ) -> Result<Recommendation, StoreError> {
+    ) -> Result<EvaluationRecommendation, StoreError> {
         let (ev, before) = self.recommendation_unchecked(id).await?;
         let addressee = stored_unit(&before.addressee)?;
         authorize(org, actor, Action::RespondToEvaluations, &addressee)?;
@@ -1640,7 +1640,7 @@ impl Store {
         org: &Organization,
         actor: &Actor,
         unit: &str,
-    ) -> Result<Tracking, StoreError> {
+    ) -> Result<EvaluationTracking, StoreError> {
         let unit = known_unit(org, "unit", unit)?;
         authorize(org, actor, Action::ViewEvaluations, &unit)?;
         let subtree: Vec<String> = org
@@ -1662,9 +1662,9 @@ impl Store {
             .iter()
             .map(evaluation_from_row)
             .collect::<Result<Vec<_>, _>>()?;
-        let by_status: Vec<Count> = EvaluationStatus::ALL
+        let by_status: Vec<EvaluationCount> = EvaluationStatus::ALL
             .iter()
-            .map(|s| Count {
+            .map(|s| EvaluationCount {
                 key: s.as_str().to_owned(),
                 count: evaluations.iter().filter(|e| e.status == *s).count() as i64,
             })
@@ -1697,7 +1697,7 @@ impl Store {
                 late_responses += 1;
             }
             if rec.response.is_none() && completed.is_some() {
-                awaiting.push(TrackedRecommendation {
+                awaiting.push(TrackedEvaluationRecommendation {
                     evaluation_code: row.try_get("evaluation_code")?,
                     evaluation_title: row.try_get("evaluation_title")?,
                     id: rec.id,
@@ -1736,7 +1736,7 @@ impl Store {
         let mut actions = Vec::new();
         for row in sql.fetch_all(&mut conn).await? {
             let a = action_from_row(&row, today)?;
-            actions.push(TrackedAction {
+            actions.push(TrackedKeyAction {
                 evaluation_id: row.try_get("evaluation_id")?,
                 evaluation_code: row.try_get("evaluation_code")?,
                 recommendation_number: row.try_get("recommendation_number")?,
@@ -1751,7 +1751,7 @@ impl Store {
         }
         let actions_by_status = ActionStatus::ALL
             .iter()
-            .map(|s| Count {
+            .map(|s| EvaluationCount {
                 key: s.as_str().to_owned(),
                 count: actions.iter().filter(|a| a.status == *s).count() as i64,
             })
@@ -1759,7 +1759,7 @@ impl Store {
         let overdue_actions = actions.iter().filter(|a| a.overdue).count() as i64;
         let action_count = actions.len() as i64;
         // Overdue first, the longest overdue first; then by status and due date.
-        let key = |a: &TrackedAction| {
+        let key = |a: &TrackedKeyAction| {
             (
                 !a.overdue,
                 if a.overdue { None } else { Some(a.status) },
@@ -1770,10 +1770,10 @@ impl Store {
         };
         actions.sort_by_key(key);
         actions.truncate(TRACKING_ROWS);
-        Ok(Tracking {
+        Ok(EvaluationTracking {
             unit: unit.to_string(),
             today: today.to_string(),
-            counts: TrackingCounts {
+            counts: EvaluationTrackingCounts {
                 evaluations: evaluation_rows.len() as i64,
                 evaluations_by_status: by_status,
                 recommendations,
@@ -1793,7 +1793,7 @@ impl Store {
     async fn recommendation_unchecked(
         &self,
         id: &str,
-    ) -> Result<(Evaluation, Recommendation), StoreError> {
+    ) -> Result<(Evaluation, EvaluationRecommendation), StoreError> {
         let evaluation_id: String =
             sqlx::query("SELECT evaluation_id FROM evaluation_recommendations WHERE id = $1")
                 .bind(id)
@@ -1814,7 +1814,7 @@ impl Store {
     async fn action_unchecked(
         &self,
         id: &str,
-    ) -> Result<(Evaluation, Recommendation, KeyAction), StoreError> {
+    ) -> Result<(Evaluation, EvaluationRecommendation, KeyAction), StoreError> {
         let rec_id: String =
             sqlx::query("SELECT recommendation_id FROM evaluation_actions WHERE id = $1")
                 .bind(id)
@@ -1913,7 +1913,7 @@ fn completion(row: &AnyRow) -> Result<Option<Date>, StoreError> {
     }
 }
 
-async fn recommendation_in(tx: &mut Tx, id: &str) -> Result<Recommendation, StoreError> {
+async fn recommendation_in(tx: &mut Tx, id: &str) -> Result<EvaluationRecommendation, StoreError> {
     let sql = format!(
         "SELECT {RECOMMENDATION_COLUMNS}, e.status AS evaluation_status, e.actual_end AS evaluation_end \
          FROM evaluation_recommendations r JOIN evaluations e ON e.id = r.evaluation_id WHERE r.id = $1"

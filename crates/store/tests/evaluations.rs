@@ -8,8 +8,8 @@ use meridian_domain::evaluations::{ActionStatus, EvaluationStatus, ResponseKind}
 use meridian_domain::org::{Countries, Organization, UnitCode};
 use meridian_domain::projects::money::{Currency, ExchangeRate};
 use meridian_store::evaluations::{
-    EvaluationInput, EvaluationQuery, KeyActionInput, KeyActionPatch, RecommendationInput,
-    ResponseInput,
+    EvaluationInput, EvaluationQuery, EvaluationRecommendationInput, KeyActionInput,
+    KeyActionPatch, ManagementResponseInput,
 };
 use meridian_store::projects::{DocumentStorage, ProjectInput};
 use meridian_store::testing::TestDb;
@@ -335,7 +335,7 @@ async fn recommendations_responses_and_key_actions_follow_the_rules() {
         )
         .await
         .unwrap();
-    let rec = |text: &str, addressee: &str, priority: &str| RecommendationInput {
+    let rec = |text: &str, addressee: &str, priority: &str| EvaluationRecommendationInput {
         text: text.into(),
         addressee: addressee.into(),
         priority: priority.into(),
@@ -400,7 +400,7 @@ async fn recommendations_responses_and_key_actions_follow_the_rules() {
     assert!(matches!(e, StoreError::Conflict(_)), "{e}");
 
     // The head of the Kenya office answers for Kenya, not for Uganda.
-    let answer = ResponseInput {
+    let answer = ManagementResponseInput {
         response: "partially_agree".into(),
         text: "Referral pathways will be mapped; a new hotline is out of budget.".into(),
     };
@@ -416,7 +416,7 @@ async fn recommendations_responses_and_key_actions_follow_the_rules() {
             &w.org,
             &w.kenya_head,
             &kenya.id,
-            &ResponseInput {
+            &ManagementResponseInput {
                 response: "maybe".into(),
                 text: "x".into(),
             },
@@ -527,7 +527,7 @@ async fn recommendations_responses_and_key_actions_follow_the_rules() {
     assert!(matches!(e, StoreError::Denied(_)));
 
     // Disagreeing is refused while actions are open, and then no action may be added.
-    let disagree = ResponseInput {
+    let disagree = ManagementResponseInput {
         response: "disagree".into(),
         text: "Out of our mandate.".into(),
     };
@@ -595,7 +595,7 @@ async fn responses_in_time_are_not_late_and_planned_evaluations_take_no_response
             &w.org,
             &w.hq_me,
             &recent.id,
-            &RecommendationInput {
+            &EvaluationRecommendationInput {
                 text: "Do it".into(),
                 addressee: "CO-KEN".into(),
                 priority: "low".into(),
@@ -610,7 +610,7 @@ async fn responses_in_time_are_not_late_and_planned_evaluations_take_no_response
             &w.org,
             &w.kenya_head,
             &rec.id,
-            &ResponseInput {
+            &ManagementResponseInput {
                 response: "agree".into(),
                 text: "Will do.".into(),
             },
@@ -636,7 +636,7 @@ async fn responses_in_time_are_not_late_and_planned_evaluations_take_no_response
             &w.org,
             &w.hq_me,
             &planned.id,
-            &RecommendationInput {
+            &EvaluationRecommendationInput {
                 text: "Do it".into(),
                 addressee: "CO-KEN".into(),
                 priority: "low".into(),
@@ -717,7 +717,7 @@ async fn each_office_sees_its_evaluations_and_those_it_must_follow_up() {
             &w.org,
             &w.hq_me,
             &global.id,
-            &RecommendationInput {
+            &EvaluationRecommendationInput {
                 text: "Pilot in Uganda".into(),
                 addressee: "CO-UGA".into(),
                 priority: "high".into(),
@@ -815,7 +815,7 @@ async fn a_unit_tracks_its_follow_up_with_overdue_actions_first() {
                     &w.org,
                     &w.regional_me,
                     &ev.id,
-                    &RecommendationInput {
+                    &EvaluationRecommendationInput {
                         text: text.into(),
                         addressee: addressee.into(),
                         priority: "high".into(),
@@ -831,7 +831,7 @@ async fn a_unit_tracks_its_follow_up_with_overdue_actions_first() {
             &w.org,
             &w.kenya_head,
             &recs[0].id,
-            &ResponseInput {
+            &ManagementResponseInput {
                 response: "agree".into(),
                 text: "Agreed.".into(),
             },
@@ -877,7 +877,7 @@ async fn a_unit_tracks_its_follow_up_with_overdue_actions_first() {
             &w.org,
             &w.hq_me,
             &other.id,
-            &RecommendationInput {
+            &EvaluationRecommendationInput {
                 text: "Global".into(),
                 addressee: "DSPOP-ME".into(),
                 priority: "low".into(),
@@ -891,7 +891,7 @@ async fn a_unit_tracks_its_follow_up_with_overdue_actions_first() {
             &w.org,
             &w.hq_me,
             &global_rec.id,
-            &ResponseInput {
+            &ManagementResponseInput {
                 response: "agree".into(),
                 text: "Yes.".into(),
             },

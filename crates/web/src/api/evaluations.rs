@@ -11,8 +11,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use meridian_store::evaluations::{
-    Evaluation, EvaluationInput, EvaluationPage, EvaluationQuery, KeyAction, KeyActionInput,
-    KeyActionPatch, Recommendation, RecommendationInput, ResponseInput, Tracking,
+    Evaluation, EvaluationInput, EvaluationPage, EvaluationQuery, EvaluationRecommendation,
+    EvaluationRecommendationInput, EvaluationTracking, KeyAction, KeyActionInput, KeyActionPatch,
+    ManagementResponseInput,
 };
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -215,15 +216,15 @@ pub async fn download_report(
 
 /// Adds a recommendation to an ongoing or completed evaluation.
 #[utoipa::path(post, path = "/api/v1/evaluations/{id}/recommendations", tag = "evaluations",
-    params(("id" = String, Path)), request_body = RecommendationInput,
-    responses((status = 201, body = Recommendation), (status = 409, body = crate::error::ErrorBody),
+    params(("id" = String, Path)), request_body = EvaluationRecommendationInput,
+    responses((status = 201, body = EvaluationRecommendation), (status = 409, body = crate::error::ErrorBody),
         (status = 422, body = crate::error::ErrorBody)))]
 pub async fn add_recommendation(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    Json(input): Json<RecommendationInput>,
-) -> AppResult<(StatusCode, Json<Recommendation>)> {
+    Json(input): Json<EvaluationRecommendationInput>,
+) -> AppResult<(StatusCode, Json<EvaluationRecommendation>)> {
     let rec = state
         .store
         .add_recommendation(&state.org().org, &caller.actor(), &id, &input)
@@ -232,22 +233,22 @@ pub async fn add_recommendation(
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
-pub struct RecommendationPatch {
+pub struct EvaluationRecommendationPatch {
     pub version: i64,
     #[serde(flatten)]
-    pub recommendation: RecommendationInput,
+    pub recommendation: EvaluationRecommendationInput,
 }
 
 /// Rewords, readdresses or reprioritizes a recommendation.
 #[utoipa::path(patch, path = "/api/v1/evaluations/recommendations/{id}", tag = "evaluations",
-    params(("id" = String, Path)), request_body = RecommendationPatch,
-    responses((status = 200, body = Recommendation), (status = 409, body = crate::error::ErrorBody)))]
+    params(("id" = String, Path)), request_body = EvaluationRecommendationPatch,
+    responses((status = 200, body = EvaluationRecommendation), (status = 409, body = crate::error::ErrorBody)))]
 pub async fn update_recommendation(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    Json(patch): Json<RecommendationPatch>,
-) -> AppResult<Json<Recommendation>> {
+    Json(patch): Json<EvaluationRecommendationPatch>,
+) -> AppResult<Json<EvaluationRecommendation>> {
     Ok(Json(
         state
             .store
@@ -263,26 +264,26 @@ pub async fn update_recommendation(
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
-pub struct ResponseRequest {
+pub struct ManagementResponseRequest {
     /// The recommendation's version you read.
     pub version: i64,
     #[serde(flatten)]
-    pub response: ResponseInput,
+    pub response: ManagementResponseInput,
 }
 
 /// Records or revises the management response (agree, partially_agree, disagree, with text),
 /// for the unit the recommendation is addressed to. Due 28 days after the evaluation's
 /// completion; a later one is flagged late.
 #[utoipa::path(post, path = "/api/v1/evaluations/recommendations/{id}/response", tag = "evaluations",
-    params(("id" = String, Path)), request_body = ResponseRequest,
-    responses((status = 200, body = Recommendation), (status = 403, body = crate::error::ErrorBody),
+    params(("id" = String, Path)), request_body = ManagementResponseRequest,
+    responses((status = 200, body = EvaluationRecommendation), (status = 403, body = crate::error::ErrorBody),
         (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn respond(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    Json(body): Json<ResponseRequest>,
-) -> AppResult<Json<Recommendation>> {
+    Json(body): Json<ManagementResponseRequest>,
+) -> AppResult<Json<EvaluationRecommendation>> {
     Ok(Json(
         state
             .store
@@ -351,13 +352,13 @@ pub async fn update_action(
 /// awaiting a response (late first), key actions with the overdue first, and the counts.
 #[utoipa::path(get, path = "/api/v1/evaluations/tracking/{unit}", tag = "evaluations",
     params(("unit" = String, Path, description = "Unit code")),
-    responses((status = 200, body = Tracking), (status = 403, body = crate::error::ErrorBody),
+    responses((status = 200, body = EvaluationTracking), (status = 403, body = crate::error::ErrorBody),
         (status = 422, body = crate::error::ErrorBody)))]
 pub async fn tracking(
     State(state): State<AppState>,
     caller: Caller,
     Path(unit): Path<String>,
-) -> AppResult<Json<Tracking>> {
+) -> AppResult<Json<EvaluationTracking>> {
     Ok(Json(
         state
             .store

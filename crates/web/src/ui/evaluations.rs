@@ -20,8 +20,8 @@ use meridian_domain::evaluations::{
 };
 use meridian_domain::projects::money::{Currency, Money, format_usd};
 use meridian_store::evaluations::{
-    Evaluation, EvaluationInput, EvaluationQuery, EvaluationRow, KeyActionInput, KeyActionPatch,
-    RecommendationInput, ResponseInput, Tracking,
+    Evaluation, EvaluationInput, EvaluationQuery, EvaluationRecommendationInput, EvaluationRow,
+    EvaluationTracking, KeyActionInput, KeyActionPatch, ManagementResponseInput,
 };
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -530,6 +530,7 @@ struct FormView {
     version: Option<i64>,
 }
 
+#[allow(clippy::too_many_arguments)]
 fn form_page(
     state: &AppState,
     caller: &Caller,
@@ -797,7 +798,7 @@ pub struct Typed {
 #[derive(Clone, PartialEq, Eq)]
 enum Place {
     Report,
-    Recommendation,
+    EvaluationRecommendation,
     Response(String),
     NewAction(String),
     Action(String),
@@ -974,8 +975,8 @@ async fn evaluation_page(
         action_statuses: options(t, "action_status", ActionStatus::ALL, ActionStatus::as_str),
         units: unit_options(&snap, caller),
         report_error: error_at(&Place::Report),
-        recommendation_error: error_at(&Place::Recommendation),
-        typed: typed_at(&Place::Recommendation),
+        recommendation_error: error_at(&Place::EvaluationRecommendation),
+        typed: typed_at(&Place::EvaluationRecommendation),
         response_days: meridian_domain::evaluations::MANAGEMENT_RESPONSE_DAYS,
         recommendations,
         e: facts(&snap, t, &ev),
@@ -1041,7 +1042,7 @@ pub async fn add_recommendation(
             &state.org().org,
             &caller.actor(),
             &id,
-            &RecommendationInput {
+            &EvaluationRecommendationInput {
                 text: typed.text.clone(),
                 addressee: typed.addressee.clone(),
                 priority: typed.priority.clone(),
@@ -1057,7 +1058,7 @@ pub async fn add_recommendation(
         result,
         (&state, &caller, t, &uri),
         &id,
-        Place::Recommendation,
+        Place::EvaluationRecommendation,
         &anchor,
         typed,
     )
@@ -1090,7 +1091,7 @@ pub async fn respond(
                 &state.org().org,
                 &caller.actor(),
                 &rec,
-                &ResponseInput {
+                &ManagementResponseInput {
                     response: typed.response.clone(),
                     text: typed.text.clone(),
                 },
@@ -1356,7 +1357,7 @@ pub async fn tracking(
     } else {
         params.unit.trim().to_owned()
     };
-    let tr: Tracking = state
+    let tr: EvaluationTracking = state
         .store
         .evaluation_tracking(&snap.org, &caller.actor(), &unit)
         .await?;
