@@ -2017,3 +2017,290 @@ async fn rows_with_figures(
     }
     Ok(rows)
 }
+
+// ---------------------------------------------------------------------------------------------
+// Demonstration data
+
+impl Store {
+    /// A handful of evaluations for `meridian demo`, through the real store functions (so they
+    /// are checked and audited like any other): a completed project evaluation of a country
+    /// office with late and missing management responses and an overdue key action, an ongoing
+    /// regional thematic evaluation, a recently completed headquarters strategic evaluation
+    /// (responses not yet due), a planned country programme evaluation and a cancelled
+    /// real-time one. Dates are relative to today, so something is always overdue. The M&E
+    /// officer at headquarters registers and the approver at headquarters responds, when the
+    /// demo has them; otherwise `actor` does. Returns how many evaluations it wrote.
+    pub async fn demo_evaluations(
+        &self,
+        org: &Organization,
+        actor: &Actor,
+        people: &[meridian_domain::authz::UserActor],
+    ) -> Result<usize, StoreError> {
+        use meridian_domain::authz::Role;
+        use meridian_domain::org::UnitKind;
+        let find = |role: Role| {
+            people
+                .iter()
+                .find(|p| p.roles.contains(&role) && org.scope_of(&p.unit) == Scope::Global)
+                .map(|p| Actor::User(p.clone()))
+                .unwrap_or_else(|| actor.clone())
+        };
+        let registrar = find(Role::MeOfficer);
+        let head = find(Role::Approver);
+        let day = |offset: i64| (today() + time::Duration::days(offset)).to_string();
+        // A country office with projects, its regional office, and a second region.
+        let country: Option<String> = sqlx::query(
+            "SELECT unit_code FROM projects WHERE unit_code LIKE 'CO-%' ORDER BY code LIMIT 1",
+        )
+        .fetch_optional(self.pool())
+        .await?
+        .map(|r| r.try_get("unit_code"))
+        .transpose()?;
+        let Some(country) = country.or_else(|| {
+            org.units()
+                .iter()
+                .find(|u| u.kind == UnitKind::CountryOffice)
+                .map(|u| u.code.to_string())
+        }) else {
+            return Ok(0);
+        };
+        let country_code = stored_unit(&country)?;
+        let region = org
+            .ancestors(&country_code)
+            .find(|u| u.kind == UnitKind::RegionalOffice)
+            .map(|u| u.code.to_string())
+            .unwrap_or_else(|| org.root().code.to_string());
+        let other_region = org
+            .regional_offices()
+            .map(|u| u.code.to_string())
+            .find(|c| *c != region)
+            .unwrap_or_else(|| region.clone());
+        let hq = org
+            .unit("DSPOP-ME")
+            .map(|u| u.code.to_string())
+            .unwrap_or_else(|| org.root().code.to_string());
+        let project: Option<String> =
+            sqlx::query("SELECT code FROM projects WHERE unit_code = $1 ORDER BY code LIMIT 1")
+                .bind(&country)
+                .fetch_optional(self.pool())
+                .await?
+                .map(|r| r.try_get("code"))
+                .transpose()?;
+        let input = |title: &str, kind: &str, unit: &str, status: &str| EvaluationInput {
+            title: title.into(),
+            eval_type: kind.into(),
+            unit: unit.into(),
+            independence: "independent".into(),
+            status: status.into(),
+            criteria: vec![
+                "relevance".into(),
+                "effectiveness".into(),
+                "efficiency".into(),
+                "sustainability".into(),
+            ],
+            ..Default::default()
+        };
+        let rec = |text: &str, addressee: &str, priority: &str| EvaluationRecommendationInput {
+            text: text.into(),
+            addressee: addressee.into(),
+            priority: priority.into(),
+        };
+        let answer = |kind: &str, text: &str| ManagementResponseInput {
+            response: kind.into(),
+            text: text.into(),
+        };
+        let action = |description: &str, owner: &str, due: String, status: &str| KeyActionInput {
+            description: description.into(),
+            owner: owner.into(),
+            person: "Programme manager".into(),
+            due_date: due,
+            status: status.into(),
+            comments: String::new(),
+        };
+
+        // 1. A completed project evaluation, four months ago.
+        let mut first = input(
+            "Final evaluation of safe migration information and referral",
+            "project",
+            &country,
+            "completed",
+        );
+        first.summary = "Independent final evaluation of the project's information campaign and referral pathways.".into();
+        first.planned_start = day(-240);
+        first.planned_end = day(-130);
+        first.actual_start = Some(day(-230));
+        first.actual_end = Some(day(-120));
+        first.budget = Some("45000".into());
+        first.currency = Some("USD".into());
+        first.quality_rating = Some("satisfactory".into());
+        first.projects = project.into_iter().collect();
+        let ev = self.create_evaluation(org, &registrar, &first).await?;
+        let r1 = self
+            .add_recommendation(
+                org,
+                &registrar,
+                &ev.id,
+                &rec(
+                    "Map referral services with partners and publish a directory.",
+                    &country,
+                    "high",
+                ),
+            )
+            .await?;
+        let r2 = self
+            .add_recommendation(
+                org,
+                &registrar,
+                &ev.id,
+                &rec(
+                    "Track beneficiaries' feedback monthly and act on it.",
+                    &country,
+                    "medium",
+                ),
+            )
+            .await?;
+        self.add_recommendation(
+            org,
+            &registrar,
+            &ev.id,
+            &rec(
+                "Share the information materials across the region.",
+                &region,
+                "low",
+            ),
+        )
+        .await?;
+        let r1 = self
+            .respond_to_recommendation(
+                org,
+                &head,
+                &r1.id,
+                &answer(
+                    "agree",
+                    "The office will map services with the national referral mechanism.",
+                ),
+                r1.version,
+            )
+            .await?;
+        let r2 = self
+            .respond_to_recommendation(
+                org,
+                &head,
+                &r2.id,
+                &answer(
+                    "partially_agree",
+                    "Quarterly, not monthly: the field teams cannot collect more often.",
+                ),
+                r2.version,
+            )
+            .await?;
+        self.add_key_action(
+            org,
+            &head,
+            &r1.id,
+            &action("Map referral services", &country, day(-30), "initiated"),
+        )
+        .await?;
+        self.add_key_action(
+            org,
+            &head,
+            &r1.id,
+            &action(
+                "Brief partners on the directory",
+                &country,
+                day(-60),
+                "completed",
+            ),
+        )
+        .await?;
+        self.add_key_action(
+            org,
+            &head,
+            &r2.id,
+            &action(
+                "Set up quarterly feedback collection",
+                &country,
+                day(60),
+                "not_started",
+            ),
+        )
+        .await?;
+
+        // 2. An ongoing thematic evaluation of the region.
+        let mut second = input(
+            "Thematic evaluation of counter-trafficking assistance",
+            "thematic",
+            &region,
+            "ongoing",
+        );
+        second.planned_start = day(-45);
+        second.planned_end = day(45);
+        second.actual_start = Some(day(-40));
+        second.budget = Some("80000".into());
+        second.currency = Some("EUR".into());
+        second.independence = "joint".into();
+        let ev2 = self.create_evaluation(org, &registrar, &second).await?;
+        self.add_recommendation(
+            org,
+            &registrar,
+            &ev2.id,
+            &rec(
+                "Harmonize case management tools across country offices (draft report).",
+                &region,
+                "medium",
+            ),
+        )
+        .await?;
+
+        // 3. A strategic evaluation completed ten days ago: responses not due yet.
+        let mut third = input(
+            "Strategic evaluation of results-based management",
+            "strategic",
+            &hq,
+            "completed",
+        );
+        third.planned_start = day(-200);
+        third.planned_end = day(-20);
+        third.actual_start = Some(day(-190));
+        third.actual_end = Some(day(-10));
+        third.quality_rating = Some("highly_satisfactory".into());
+        third.criteria.push("coherence".into());
+        let ev3 = self.create_evaluation(org, &registrar, &third).await?;
+        for (text, unit) in [
+            (
+                "Align country results frameworks with the institutional framework.",
+                hq.as_str(),
+            ),
+            (
+                "Train regional M&E officers on aggregation of indicators.",
+                other_region.as_str(),
+            ),
+        ] {
+            self.add_recommendation(org, &registrar, &ev3.id, &rec(text, unit, "high"))
+                .await?;
+        }
+
+        // 4. A planned country programme evaluation, and 5. a cancelled real-time one.
+        let mut fourth = input(
+            "Country programme evaluation",
+            "country_programme",
+            &country,
+            "planned",
+        );
+        fourth.planned_start = day(90);
+        fourth.planned_end = day(210);
+        fourth.independence = "internal".into();
+        self.create_evaluation(org, &registrar, &fourth).await?;
+        let mut fifth = input(
+            "Real-time evaluation of the flood response",
+            "real_time",
+            &region,
+            "cancelled",
+        );
+        fifth.planned_start = day(-100);
+        fifth.planned_end = day(-70);
+        fifth.independence = "internal".into();
+        self.create_evaluation(org, &registrar, &fifth).await?;
+        Ok(5)
+    }
+}

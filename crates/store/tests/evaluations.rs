@@ -1029,3 +1029,38 @@ async fn the_report_is_stored_by_content_and_read_back() {
             .is_err()
     );
 }
+
+#[tokio::test]
+async fn the_demo_evaluations_show_overdue_actions_and_late_responses() {
+    let w = world().await;
+    let written = w
+        .store
+        .demo_evaluations(&w.org, &operator(), &[])
+        .await
+        .unwrap();
+    assert_eq!(written, 5);
+    let page = w
+        .store
+        .evaluations(&w.org, &operator(), &EvaluationQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(page.total, 5);
+    let statuses: std::collections::BTreeSet<String> =
+        page.rows.iter().map(|r| r.status.to_string()).collect();
+    assert_eq!(
+        statuses.into_iter().collect::<Vec<_>>(),
+        ["cancelled", "completed", "ongoing", "planned"]
+    );
+    let root = w.org.root().code.to_string();
+    let t = w
+        .store
+        .evaluation_tracking(&w.org, &operator(), &root)
+        .await
+        .unwrap();
+    assert_eq!(t.counts.overdue_actions, 1);
+    assert!(t.actions[0].overdue);
+    // Two responses given late, one missing past due; the recent evaluation's are not due.
+    assert_eq!(t.counts.late_responses, 3);
+    assert_eq!(t.counts.awaiting_response, 3);
+    assert_eq!(t.awaiting_response.iter().filter(|r| r.late).count(), 1);
+}
