@@ -11,8 +11,8 @@
 pub mod audit;
 mod db;
 pub mod demo;
-pub mod evaluations;
 mod error;
+pub mod evaluations;
 pub mod org;
 pub mod projects;
 pub mod sessions;
