@@ -80,7 +80,7 @@ impl Role {
         match action {
             // Anyone signed in, whatever their roles, may see the organization and the
             // projects within their scope.
-            ViewOrganization | ViewProjects => true,
+            ViewOrganization | ViewProjects | ViewEvaluations => true,
             ViewUsers | ManageUsers | ViewAuditTrail | ReloadOrganization | ManageDelegations => {
                 self == Administrator
             }
@@ -101,6 +101,10 @@ impl Role {
                     | Approver
                     | DonorRelationsOfficer
             ),
+            // M&E officers keep the registry; a head of office (approver) or an M&E officer
+            // answers for the unit a recommendation is addressed to.
+            ManageEvaluations => self == MeOfficer,
+            RespondToEvaluations => matches!(self, MeOfficer | Approver),
         }
     }
 }
@@ -157,10 +161,17 @@ pub enum Action {
     ManageStrategicFramework,
     /// Create programmes (groups of projects) and choose their members.
     ManageProgrammes,
+    /// See the evaluations of a unit, their recommendations, responses and key actions.
+    ViewEvaluations,
+    /// Register and edit evaluations and their recommendations, attach reports (headquarters
+    /// and regional offices).
+    ManageEvaluations,
+    /// Record management responses and key actions for a unit, and update their progress.
+    RespondToEvaluations,
 }
 
 impl Action {
-    pub const ALL: [Action; 21] = [
+    pub const ALL: [Action; 24] = [
         Action::ViewOrganization,
         Action::ViewUsers,
         Action::ManageUsers,
@@ -182,6 +193,9 @@ impl Action {
         Action::LockReportingPeriods,
         Action::ManageStrategicFramework,
         Action::ManageProgrammes,
+        Action::ViewEvaluations,
+        Action::ManageEvaluations,
+        Action::RespondToEvaluations,
     ];
 
     /// Actions that only headquarters may take, whatever the target.
@@ -193,6 +207,11 @@ impl Action {
                 | Action::ManageExchangeRates
                 | Action::ManageStrategicFramework
         )
+    }
+
+    /// Actions that a country office may not take, even on its own records.
+    fn needs_regional_scope(self) -> bool {
+        matches!(self, Action::ManageEvaluations)
     }
 
     pub fn as_str(self) -> &'static str {
@@ -218,6 +237,9 @@ impl Action {
             Action::LockReportingPeriods => "lock reporting periods",
             Action::ManageStrategicFramework => "edit the Strategic Results Framework",
             Action::ManageProgrammes => "manage programmes",
+            Action::ViewEvaluations => "view evaluations",
+            Action::ManageEvaluations => "register and edit evaluations",
+            Action::RespondToEvaluations => "record management responses and key actions",
         }
     }
 }
@@ -285,6 +307,8 @@ pub enum Denied {
     },
     #[error("only headquarters staff may {action}")]
     HeadquartersOnly { action: &'static str },
+    #[error("only headquarters and regional office staff may {action}")]
+    RegionalOrHeadquartersOnly { action: &'static str },
     /// A rule of the module refuses it: segregation of duties, delegated authority, …
     #[error("{0}")]
     Rule(String),
@@ -301,7 +325,10 @@ pub fn authorize(
         Actor::Operator { .. } => return Ok(()),
         Actor::User(user) => user,
     };
-    let open_to_all = matches!(action, Action::ViewOrganization | Action::ViewProjects);
+    let open_to_all = matches!(
+        action,
+        Action::ViewOrganization | Action::ViewProjects | Action::ViewEvaluations
+    );
     if !open_to_all && !user.roles.iter().any(|r| r.grants(action)) {
         let needed: Vec<&str> = Role::ALL
             .into_iter()
@@ -316,6 +343,11 @@ pub fn authorize(
     let scope = org.scope_of(&user.unit);
     if action.needs_global_scope() && scope != Scope::Global {
         return Err(Denied::HeadquartersOnly {
+            action: action.as_str(),
+        });
+    }
+    if action.needs_regional_scope() && matches!(scope, Scope::Unit(_)) {
+        return Err(Denied::RegionalOrHeadquartersOnly {
             action: action.as_str(),
         });
     }

@@ -6,9 +6,11 @@
 //! - [`audit`]: the shape of an audit-trail entry;
 //! - [`projects`]: the project lifecycle, money and delegation of authority;
 //! - [`results`]: results-based management: indicators, aggregation, the SRF.
+//! - [`evaluations`]: the evaluation registry's vocabularies, follow-up rules and deadlines.
 
 pub mod audit;
 pub mod authz;
+pub mod evaluations;
 pub mod org;
 pub mod projects;
 pub mod results;

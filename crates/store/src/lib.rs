@@ -12,6 +12,7 @@ pub mod audit;
 mod db;
 pub mod demo;
 mod error;
+pub mod evaluations;
 pub mod org;
 pub mod projects;
 pub mod results;

@@ -23,7 +23,7 @@ fn the_role_matrix_grants_each_action_to_the_roles_that_do_that_work() {
         for action in Action::ALL {
             use Role::*;
             let expected = match action {
-                Action::ViewOrganization | Action::ViewProjects => true,
+                Action::ViewOrganization | Action::ViewProjects | Action::ViewEvaluations => true,
                 Action::ViewUsers
                 | Action::ManageUsers
                 | Action::ViewAuditTrail
@@ -54,6 +54,8 @@ fn the_role_matrix_grants_each_action_to_the_roles_that_do_that_work() {
                             | DonorRelationsOfficer
                     )
                 }
+                Action::ManageEvaluations => role == MeOfficer,
+                Action::RespondToEvaluations => matches!(role, MeOfficer | Approver),
             };
             assert_eq!(role.grants(action), expected, "{role} {action:?}");
         }
@@ -233,4 +235,75 @@ fn results_are_reported_in_the_office_approved_within_scope_and_the_srf_kept_at_
         authorize(&org, &data, Action::ApproveResults, &code("CO-KEN")),
         Err(Denied::Role { .. })
     ));
+}
+fn m_and_e_officers_at_headquarters_and_regional_offices_keep_the_evaluation_registry() {
+    let org = org();
+    let hq = user("RMU", &[Role::MeOfficer]);
+    assert!(authorize(&org, &hq, Action::ManageEvaluations, &code("CO-THA")).is_ok());
+    let regional = user("RO-NBO", &[Role::MeOfficer]);
+    assert!(authorize(&org, &regional, Action::ManageEvaluations, &code("CO-KEN")).is_ok());
+    assert!(matches!(
+        authorize(&org, &regional, Action::ManageEvaluations, &code("CO-THA")),
+        Err(Denied::Scope { .. })
+    ));
+    // A country office's M&E officer does not register evaluations, even its own.
+    let country = user("CO-KEN", &[Role::MeOfficer]);
+    let refused =
+        authorize(&org, &country, Action::ManageEvaluations, &code("CO-KEN")).unwrap_err();
+    assert_eq!(
+        refused.to_string(),
+        "only headquarters and regional office staff may register and edit evaluations"
+    );
+    // Nor does anyone without the role.
+    let approver = user("RMU", &[Role::Approver, Role::RbmOfficer]);
+    assert_eq!(
+        authorize(&org, &approver, Action::ManageEvaluations, &code("RMU"))
+            .unwrap_err()
+            .to_string(),
+        "you need one of the roles me_officer to register and edit evaluations"
+    );
+}
+
+#[test]
+fn a_head_of_office_responds_for_their_office_only() {
+    let org = org();
+    let head = user("CO-KEN", &[Role::Approver]);
+    assert!(authorize(&org, &head, Action::RespondToEvaluations, &code("CO-KEN")).is_ok());
+    assert!(matches!(
+        authorize(&org, &head, Action::RespondToEvaluations, &code("CO-UGA")),
+        Err(Denied::Scope { .. })
+    ));
+    let focal_point = user("CO-KEN", &[Role::MeOfficer]);
+    assert!(
+        authorize(
+            &org,
+            &focal_point,
+            Action::RespondToEvaluations,
+            &code("CO-KEN")
+        )
+        .is_ok()
+    );
+    let developer = user("CO-KEN", &[Role::ProjectDeveloper]);
+    assert!(matches!(
+        authorize(
+            &org,
+            &developer,
+            Action::RespondToEvaluations,
+            &code("CO-KEN")
+        ),
+        Err(Denied::Role { .. })
+    ));
+}
+
+#[test]
+fn evaluations_are_seen_within_the_reader_s_scope() {
+    let org = org();
+    let nobody = user("CO-KEN", &[]);
+    assert!(authorize(&org, &nobody, Action::ViewEvaluations, &code("CO-KEN")).is_ok());
+    assert!(authorize(&org, &nobody, Action::ViewEvaluations, &code("CO-UGA")).is_err());
+    let regional = user("RO-NBO", &[Role::Viewer]);
+    assert!(authorize(&org, &regional, Action::ViewEvaluations, &code("CO-UGA")).is_ok());
+    assert!(authorize(&org, &regional, Action::ViewEvaluations, &code("CO-THA")).is_err());
+    let hq = user("RMU", &[Role::Viewer]);
+    assert!(authorize(&org, &hq, Action::ViewEvaluations, &code("CO-THA")).is_ok());
 }

@@ -300,6 +300,8 @@ impl Store {
                 elapsed
             ));
         }
+        let evaluations = self.demo_evaluations(org, actor, &world.people).await?;
+        progress(&format!("evaluations: {evaluations}"));
         self.demo_analyze().await?;
         Ok(report)
     }

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod evaluations;
 pub mod org;
 pub mod projects;
 pub mod results;
@@ -36,6 +37,10 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
         results::srf, results::update_srf_node, results::update_srf_indicator, results::rollup,
         results::programmes, results::create_programme, results::programme,
         results::update_programme, results::reference,
+        evaluations::list, evaluations::create, evaluations::get_one, evaluations::update,
+        evaluations::upload_report, evaluations::download_report, evaluations::add_recommendation,
+        evaluations::update_recommendation, evaluations::respond, evaluations::add_action,
+        evaluations::update_action, evaluations::tracking,
     ),
     modifiers(&Security),
     security(("bearer" = []), ("session" = [])),
@@ -46,6 +51,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
         (name = "audit", description = "The append-only audit trail"),
         (name = "projects", description = "Projects through their lifecycle, the portfolio, delegations of authority, exchange rates"),
         (name = "results", description = "Results matrices, indicator reporting and review, roll-ups to the Strategic Results Framework, programmes"),
+        (name = "evaluations", description = "The evaluation registry, recommendations, management responses, key actions and follow-up tracking"),
     )
 )]
 pub struct ApiDoc;
@@ -74,6 +80,7 @@ async fn openapi() -> Json<utoipa::openapi::OpenApi> {
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .merge(evaluations::routes())
         .route("/api/v1/openapi.json", get(openapi))
         .route("/api/v1/auth/login", post(auth::login))
         .route("/api/v1/auth/logout", post(auth::logout))

@@ -4,6 +4,7 @@
 
 mod account;
 mod admin;
+mod evaluations;
 mod org;
 mod projects;
 mod results;
@@ -390,5 +391,6 @@ pub fn router(state: AppState) -> Router<AppState> {
             post(results::approve_period),
         )
         .route("/projects/{id}/results/lock", post(results::lock_period))
+        .merge(evaluations::routes())
         .layer(middleware::from_fn_with_state(state, render_errors))
 }
