@@ -49,6 +49,31 @@ pub async fn run(database: &str, args: ResultsArgs) -> anyhow::Result<()> {
         .load_srf_if_empty(&meridian_domain::builtin::srf())
         .await?;
     let hq = user("hq-rbm", &org.root().code, Role::RbmOfficer);
+    if store.results_framework_count().await? == 0 && store.project_count().await? > 0 {
+        eprintln!("The portfolio has no results yet: writing the demo results first…");
+        let started = Instant::now();
+        let s = store
+            .demo_results(
+                &org,
+                &operator,
+                time::OffsetDateTime::now_utc().date(),
+                |s| {
+                    if s.frameworks % 20_000 < 2_000 {
+                        eprintln!("  {} matrices, {} reports", s.frameworks, s.reports);
+                    }
+                },
+            )
+            .await?;
+        eprintln!(
+            "  {} matrices, {} indicators, {} reports, {} figures, {} cells in {:.1} s",
+            s.frameworks,
+            s.indicators,
+            s.reports,
+            s.values,
+            s.cells,
+            started.elapsed().as_secs_f64()
+        );
+    }
     let backend = match store.backend() {
         meridian_store::Backend::Sqlite => "SQLite",
         meridian_store::Backend::Postgres => "PostgreSQL",
