@@ -2,3 +2,4 @@
 //! world. No database: everything works over `Read`/`Write`.
 
 pub mod iati;
+pub mod results_sheet;
