@@ -20,7 +20,8 @@ pub use framework::{
 };
 pub use programmes::{Programme, ProgrammeInput, ProgrammeProject};
 pub use reporting::{
-    BulkApproval, MissingReport, ReportInput, ReportKey, ReportTransitionInput, ValueInput,
+    BulkApproval, CellProblem, MissingReport, ReportInput, ReportKey, ReportTransitionInput,
+    UploadOutcome, UploadValue, ValueInput,
 };
 pub use rollup::{Partial, RollupQuery, RollupRow, RollupScope};
 pub use srf::{SrfIndicatorInput, SrfIndicatorRow, SrfNodeInput, SrfNodeRow, SrfTree};

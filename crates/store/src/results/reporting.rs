@@ -800,3 +800,245 @@ pub(crate) async fn report_in_tx(
         allowed: status.allowed(),
     }))
 }
+
+/// One value read from an uploaded template, with the cell it came from.
+#[derive(Debug, Clone)]
+pub struct UploadValue {
+    pub indicator_id: String,
+    pub period_start: String,
+    /// Empty for the total.
+    pub disaggregation: String,
+    /// As typed; empty when the cell was left empty.
+    pub value: String,
+    /// On the total row only.
+    pub narrative: Option<String>,
+    /// Where the value is, e.g. `Report!H12` or `row 12, column value`.
+    pub location: String,
+}
+
+/// A cell that is wrong, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct CellProblem {
+    pub cell: String,
+    pub message: String,
+}
+
+/// What an upload did: reports saved as drafts and reports left as they were; or, when any
+/// cell is wrong, every problem and nothing saved.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct UploadOutcome {
+    pub saved: usize,
+    pub unchanged: usize,
+    pub problems: Vec<CellProblem>,
+}
+
+impl Store {
+    /// Saves the reports of an uploaded template as drafts, all or nothing: every cell is
+    /// checked first (the indicator and period belong to the project, the period is open, the
+    /// report may still change, figures fit the measure, parts add up) and any problem leaves
+    /// the store untouched. Reports whose figures did not change are left alone.
+    pub async fn upload_reports(
+        &self,
+        org: &Organization,
+        actor: &Actor,
+        project: &str,
+        values: &[UploadValue],
+    ) -> Result<UploadOutcome, StoreError> {
+        let p = self.project_unchecked(project).await?;
+        let unit = unit_code(&p.unit)?;
+        authorize(org, actor, Action::ReportResults, &unit)?;
+        let f = self
+            .results_framework_unchecked(
+                &p.id,
+                &p.code,
+                &p.title,
+                &p.unit,
+                &p.start_date,
+                &p.end_date,
+            )
+            .await?;
+        // Group the cells by report, in the file's order.
+        let mut groups: Vec<((String, String), Vec<&UploadValue>)> = Vec::new();
+        for v in values {
+            let key = (v.indicator_id.to_lowercase(), v.period_start.clone());
+            match groups.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, list)) => list.push(v),
+                None => groups.push((key, vec![v])),
+            }
+        }
+        let mut problems = Vec::new();
+        let mut writes: Vec<(String, String, String, CheckedReport)> = Vec::new();
+        let mut unchanged = 0;
+        for ((indicator_id, period_start), cells) in &groups {
+            let first = cells[0].location.clone();
+            let problem = |problems: &mut Vec<CellProblem>, cell: &str, message: String| {
+                problems.push(CellProblem {
+                    cell: cell.to_owned(),
+                    message,
+                })
+            };
+            let Some(ind) = f.indicator(indicator_id) else {
+                problem(
+                    &mut problems,
+                    &first,
+                    format!("{indicator_id} is not an indicator of {}", p.code),
+                );
+                continue;
+            };
+            let Some(period) = f.period(period_start) else {
+                problem(
+                    &mut problems,
+                    &first,
+                    format!("{period_start} is not a reporting period of {}", p.code),
+                );
+                continue;
+            };
+            let typed: Vec<&&UploadValue> = cells
+                .iter()
+                .filter(|c| !c.value.trim().is_empty())
+                .collect();
+            let narrative = cells
+                .iter()
+                .find_map(|c| c.narrative.clone())
+                .unwrap_or_default();
+            let existing = ind.report(period_start);
+            let same = match existing {
+                None => typed.is_empty() && narrative.trim().is_empty(),
+                Some(r) => {
+                    typed.len() == r.values.len()
+                        && typed.iter().all(|c| {
+                            r.values.iter().any(|v| {
+                                v.disaggregation == c.disaggregation
+                                    && v.figure.to_input() == c.value.trim()
+                            })
+                        })
+                        && r.narrative == narrative.trim()
+                }
+            };
+            if same {
+                unchanged += usize::from(existing.is_some());
+                continue;
+            }
+            if period.locked {
+                problem(
+                    &mut problems,
+                    &first,
+                    format!(
+                        "the period {} is locked; its values can no longer change",
+                        period.label
+                    ),
+                );
+                continue;
+            }
+            if let Some(r) = existing
+                && !r.status.is_editable()
+            {
+                problem(
+                    &mut problems,
+                    &first,
+                    format!(
+                        "the value for {} is {}; it can change only after a reviewer returns it",
+                        period.label, r.status
+                    ),
+                );
+                continue;
+            }
+            let inputs: Vec<ValueInput> = typed
+                .iter()
+                .map(|c| ValueInput {
+                    disaggregation: c.disaggregation.clone(),
+                    value: c.value.clone(),
+                })
+                .collect();
+            match check_values(ind.measure, &ind.categories, &inputs) {
+                Ok(checked) => writes.push((
+                    indicator_id.clone(),
+                    period_start.clone(),
+                    narrative.trim().to_owned(),
+                    checked,
+                )),
+                Err((field, message)) => {
+                    let at = cells
+                        .iter()
+                        .find(|c| {
+                            if field == "total" {
+                                c.disaggregation.is_empty()
+                            } else if field.contains('=') {
+                                c.disaggregation == field
+                            } else {
+                                c.disaggregation.starts_with(&format!("{field}="))
+                            }
+                        })
+                        .map_or(first.clone(), |c| c.location.clone());
+                    problem(&mut problems, &at, message);
+                }
+            }
+        }
+        if !problems.is_empty() {
+            return Ok(UploadOutcome {
+                saved: 0,
+                unchanged,
+                problems,
+            });
+        }
+        let mut tx = self.begin().await?;
+        let now = now_text();
+        for (indicator_id, period_start, narrative, checked) in &writes {
+            let before = report_in_tx(&mut tx, indicator_id, period_start).await?;
+            if before.is_some() {
+                sqlx::query(
+                    "UPDATE indicator_reports SET status = 'draft', narrative = $3, entered_by = $4, \
+                     updated_at = $5, version = version + 1 WHERE indicator_id = $1 AND period_start = $2",
+                )
+                .bind(indicator_id)
+                .bind(period_start)
+                .bind(narrative)
+                .bind(actor.label())
+                .bind(&now)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "DELETE FROM indicator_values WHERE indicator_id = $1 AND period_start = $2",
+                )
+                .bind(indicator_id)
+                .bind(period_start)
+                .execute(&mut *tx)
+                .await?;
+            } else {
+                sqlx::query(
+                    "INSERT INTO indicator_reports (indicator_id, period_start, project_id, status, narrative, \
+                     entered_by, review_note, updated_at, version) VALUES ($1, $2, $3, 'draft', $4, $5, '', $6, 1)",
+                )
+                .bind(indicator_id)
+                .bind(period_start)
+                .bind(&p.id)
+                .bind(narrative)
+                .bind(actor.label())
+                .bind(&now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            insert_values(&mut tx, indicator_id, period_start, checked).await?;
+            let after = report_in_tx(&mut tx, indicator_id, period_start).await?;
+            record(
+                &mut tx,
+                actor,
+                Change::new(
+                    "indicator_report",
+                    "upload",
+                    format!("{indicator_id}/{period_start}"),
+                )
+                .unit(&unit)
+                .before(&before)
+                .after(&after),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(UploadOutcome {
+            saved: writes.len(),
+            unchanged,
+            problems: Vec::new(),
+        })
+    }
+}

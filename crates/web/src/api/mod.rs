@@ -36,7 +36,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
         results::approve_reports, results::lock_period, results::unlock_period, results::missing,
         results::srf, results::update_srf_node, results::update_srf_indicator, results::rollup,
         results::programmes, results::create_programme, results::programme,
-        results::update_programme, results::reference,
+        results::update_programme, results::reference, results::download_template, results::upload,
         evaluations::list, evaluations::create, evaluations::get_one, evaluations::update,
         evaluations::upload_report, evaluations::download_report, evaluations::add_recommendation,
         evaluations::update_recommendation, evaluations::respond, evaluations::add_action,
@@ -175,6 +175,16 @@ pub fn router() -> Router<AppState> {
             post(results::unlock_period),
         )
         .route("/api/v1/results/missing", get(results::missing))
+        .route(
+            "/api/v1/projects/{id}/results/template",
+            get(results::download_template),
+        )
+        .route(
+            "/api/v1/projects/{id}/results/upload",
+            post(results::upload).layer(axum::extract::DefaultBodyLimit::max(
+                results::MAX_UPLOAD_BYTES,
+            )),
+        )
         .route("/api/v1/srf", get(results::srf))
         .route("/api/v1/srf/rollup", get(results::rollup))
         .route("/api/v1/srf/nodes/{code}", patch(results::update_srf_node))

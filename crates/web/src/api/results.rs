@@ -487,3 +487,256 @@ pub async fn reference(_caller: Caller) -> Json<ReferenceLists> {
             .collect(),
     })
 }
+
+/// The reporting template of a project: one row per indicator, period and disaggregation,
+/// pre-filled with what is reported; rows the reader may not change are locked.
+pub fn template(
+    t: crate::i18n::Tr,
+    f: &ResultsFramework,
+    may_report: bool,
+) -> meridian_formats::results_sheet::Template {
+    use meridian_domain::results::model::{DisaggregationCategory, ValueStatus};
+    use meridian_formats::results_sheet::{Headers, Template, TemplateRow};
+    let mut rows = Vec::new();
+    for r in &f.results {
+        for ind in &r.indicators {
+            for period in &f.periods {
+                let report = ind.report(&period.start);
+                let editable =
+                    may_report && !period.locked && report.is_none_or(|r| r.status.is_editable());
+                let status = report.map_or(t.get("value_status.not_reported"), |r| {
+                    t.get(&format!("value_status.{}", r.status.as_str()))
+                });
+                let mut keys = vec![(String::new(), t.get("results.total").to_owned())];
+                for c in &ind.categories {
+                    let cat = if DisaggregationCategory::BUILTIN.contains(&c.category) {
+                        t.get(&format!("category.{}", c.category.as_str()))
+                            .to_owned()
+                    } else {
+                        c.category.as_str().to_owned()
+                    };
+                    for o in &c.options {
+                        keys.push((
+                            format!("{}={}", c.category.as_str(), o.code),
+                            format!("{cat}: {}", o.label),
+                        ));
+                    }
+                }
+                for (key, label) in keys {
+                    rows.push(TemplateRow {
+                        project_code: f.project_code.clone(),
+                        indicator_id: ind.id.clone(),
+                        result: r.title.clone(),
+                        indicator: ind.title.clone(),
+                        measure: ind.measure.as_str().to_owned(),
+                        unit: ind.unit.clone(),
+                        period_label: period.label.clone(),
+                        period_start: period.start.clone(),
+                        target: ind
+                            .target_for(&period.start, &key)
+                            .map(|f| f.to_input())
+                            .unwrap_or_default(),
+                        value: report
+                            .and_then(|r| r.values.iter().find(|v| v.disaggregation == key))
+                            .map(|v| v.figure.to_input())
+                            .unwrap_or_default(),
+                        narrative: if key.is_empty() {
+                            report.map(|r| r.narrative.clone()).unwrap_or_default()
+                        } else {
+                            String::new()
+                        },
+                        status: status.to_owned(),
+                        editable: editable
+                            && !(report.is_some_and(|r| r.status == ValueStatus::Approved)),
+                        disaggregation: key,
+                        disaggregation_label: label,
+                    });
+                }
+            }
+        }
+    }
+    let headers = Headers {
+        project: t.get("results.project").to_owned(),
+        result: t.get("results.result").to_owned(),
+        indicator: t.get("results.indicator").to_owned(),
+        unit: t.get("results.unit").to_owned(),
+        period: t.get("results.period").to_owned(),
+        disaggregation: t.get("results.disaggregation").to_owned(),
+        target: t.get("results.target").to_owned(),
+        value: t.get("results.actual").to_owned(),
+        narrative: t.get("results.narrative").to_owned(),
+        status: t.get("results.state").to_owned(),
+        ..Headers::default()
+    };
+    Template {
+        title: format!("{} · {}", f.project_code, f.project_title),
+        rows,
+        instructions: meridian_formats::results_sheet::default_instructions(),
+        headers,
+    }
+}
+
+/// Reads an uploaded template (XLSX by its signature, else CSV) into values to save, or every
+/// cell that could not be read.
+pub fn read_upload(
+    bytes: &[u8],
+) -> Result<Vec<meridian_store::results::UploadValue>, Vec<meridian_store::results::CellProblem>> {
+    use meridian_formats::results_sheet::{read_csv, read_xlsx};
+    use meridian_store::results::{CellProblem, UploadValue};
+    let read = if bytes.starts_with(b"PK\x03\x04") {
+        read_xlsx(bytes)
+    } else {
+        read_csv(bytes)
+    };
+    match read {
+        Ok(values) => Ok(values
+            .into_iter()
+            .map(|v| UploadValue {
+                indicator_id: v.indicator_id,
+                period_start: v.period_start,
+                disaggregation: v.disaggregation,
+                value: v.value,
+                narrative: v.narrative,
+                location: v.location.to_string(),
+            })
+            .collect()),
+        Err(errors) => Err(errors
+            .into_iter()
+            .map(|e| CellProblem {
+                cell: e.location.to_string(),
+                message: e.message,
+            })
+            .collect()),
+    }
+}
+
+/// The most an uploaded template may weigh.
+pub const MAX_UPLOAD_BYTES: usize = 10 * 1024 * 1024;
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct TemplateParams {
+    /// `xlsx` (default) or `csv`.
+    pub format: Option<String>,
+}
+
+/// The project's reporting template, pre-filled, as XLSX (locked structure, an instructions
+/// sheet) or CSV.
+#[utoipa::path(get, path = "/api/v1/projects/{id}/results/template", tag = "results",
+    params(("id" = String, Path), TemplateParams),
+    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>)))]
+pub async fn download_template(
+    State(state): State<AppState>,
+    t: crate::i18n::Tr,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(q): Query<TemplateParams>,
+) -> AppResult<axum::response::Response> {
+    template_response(
+        &state,
+        t,
+        &caller,
+        &id,
+        q.format.as_deref().unwrap_or("xlsx"),
+    )
+    .await
+}
+
+pub async fn template_response(
+    state: &AppState,
+    t: crate::i18n::Tr,
+    caller: &Caller,
+    id: &str,
+    format: &str,
+) -> AppResult<axum::response::Response> {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let org = &state.org().org;
+    let f = state
+        .store
+        .results_framework(org, &caller.actor(), id)
+        .await?;
+    let may_report = meridian_domain::org::UnitCode::parse(&f.unit).is_ok_and(|u| {
+        meridian_domain::authz::authorize(
+            org,
+            &caller.actor(),
+            meridian_domain::authz::Action::ReportResults,
+            &u,
+        )
+        .is_ok()
+    });
+    let tpl = template(t, &f, may_report);
+    let (bytes, mime, ext) = match format {
+        "csv" => (
+            meridian_formats::results_sheet::write_csv(&tpl),
+            "text/csv; charset=utf-8",
+            "csv",
+        ),
+        "xlsx" => (
+            meridian_formats::results_sheet::write_xlsx(&tpl),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "xlsx",
+        ),
+        other => {
+            return Err(AppError::invalid(
+                "format",
+                format!("expected xlsx or csv, found {other:?}"),
+            ));
+        }
+    };
+    let bytes = bytes.map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, mime.to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{}-results.{ext}\"", f.project_code),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// Uploads a filled template (the file as the request body, XLSX or CSV). All or nothing:
+/// any wrong cell gets 422 with every cell's address and what was wrong, and nothing is saved.
+#[utoipa::path(post, path = "/api/v1/projects/{id}/results/upload", tag = "results",
+    params(("id" = String, Path)), request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 200, body = meridian_store::results::UploadOutcome),
+        (status = 422, body = meridian_store::results::UploadOutcome)))]
+pub async fn upload(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> AppResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let outcome = upload_bytes(&state, &caller, &id, &body).await?;
+    let status = if outcome.problems.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok((status, Json(outcome)).into_response())
+}
+
+pub async fn upload_bytes(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    body: &[u8],
+) -> AppResult<meridian_store::results::UploadOutcome> {
+    if body.is_empty() {
+        return Err(AppError::invalid("file", "the file is empty"));
+    }
+    match read_upload(body) {
+        Err(problems) => Ok(meridian_store::results::UploadOutcome {
+            saved: 0,
+            unchanged: 0,
+            problems,
+        }),
+        Ok(values) => Ok(state
+            .store
+            .upload_reports(&state.org().org, &caller.actor(), id, &values)
+            .await?),
+    }
+}

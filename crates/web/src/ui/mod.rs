@@ -391,6 +391,20 @@ pub fn router(state: AppState) -> Router<AppState> {
             post(results::approve_period),
         )
         .route("/projects/{id}/results/lock", post(results::lock_period))
+        .route(
+            "/projects/{id}/results/template.xlsx",
+            get(results::template_xlsx),
+        )
+        .route(
+            "/projects/{id}/results/template.csv",
+            get(results::template_csv),
+        )
+        .route(
+            "/projects/{id}/results/upload",
+            post(results::upload).layer(axum::extract::DefaultBodyLimit::max(
+                crate::api::results::MAX_UPLOAD_BYTES,
+            )),
+        )
         .merge(evaluations::routes())
         .layer(middleware::from_fn_with_state(state, render_errors))
 }

@@ -365,3 +365,159 @@ async fn the_results_pages_show_the_matrix_and_take_values_through_forms() {
         "the programme shows its roll-up: {html}"
     );
 }
+
+fn row(
+    c: &Cast,
+    period: (&str, &str),
+    key: (&str, &str),
+    value: &str,
+) -> meridian_formats::results_sheet::TemplateRow {
+    meridian_formats::results_sheet::TemplateRow {
+        project_code: c.project.clone(),
+        indicator_id: c.indicator.clone(),
+        result: "Returnees are assisted".into(),
+        indicator: "Returnees assisted".into(),
+        measure: "number".into(),
+        unit: "people".into(),
+        period_label: period.0.into(),
+        period_start: period.1.into(),
+        disaggregation: key.0.into(),
+        disaggregation_label: key.1.into(),
+        target: String::new(),
+        value: value.into(),
+        narrative: String::new(),
+        status: "not reported".into(),
+        editable: true,
+    }
+}
+
+async fn upload(s: &Session, project: &str, bytes: Vec<u8>) -> (StatusCode, Value) {
+    let r = s
+        .client
+        .post(format!(
+            "{}/api/v1/projects/{project}/results/upload",
+            s.url
+        ))
+        .header("x-csrf-token", &s.csrf)
+        .header("content-type", "application/octet-stream")
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn a_filled_template_with_one_bad_cell_is_refused_with_its_address_and_saves_nothing() {
+    use meridian_formats::results_sheet::{Template, write_xlsx};
+    let c = cast().await;
+    let r = c
+        .reporter
+        .get(&format!(
+            "/api/v1/projects/{}/results/template?format=xlsx",
+            c.project
+        ))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        r.bytes().await.unwrap().starts_with(b"PK\x03\x04"),
+        "an XLSX file"
+    );
+
+    let q1 = ("2026-Q1", "2026-01-01");
+    let q2 = ("2026-Q2", "2026-04-01");
+    let filled = |q2_total: &str| {
+        let rows = vec![
+            row(&c, q1, ("", "Total"), "12"),
+            row(&c, q1, ("sex=female", "Sex: Female"), "7"),
+            row(&c, q1, ("sex=male", "Sex: Male"), "5"),
+            row(&c, q1, ("sex=other_unknown", "Sex: Other"), "0"),
+            row(&c, q2, ("", "Total"), q2_total),
+        ];
+        write_xlsx(&Template {
+            title: "test".into(),
+            rows,
+            instructions: vec![],
+            headers: Default::default(),
+        })
+        .unwrap()
+    };
+    let (status, body) = upload(&c.reporter, &c.project, filled("lots")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let problems = body["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 1, "{body}");
+    let cell = problems[0]["cell"].as_str().unwrap();
+    assert!(
+        cell.starts_with("Report!") && cell.ends_with('8'),
+        "the fifth data row: {cell}"
+    );
+    assert!(
+        problems[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("\"lots\""),
+        "{body}"
+    );
+    let (_, framework) = c
+        .reporter
+        .get_json(&format!("/api/v1/projects/{}/results", c.project))
+        .await;
+    assert!(
+        framework["results"][0]["indicators"][0]["reports"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "nothing was saved"
+    );
+
+    let (status, body) = upload(&c.reporter, &c.project, filled("20")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["saved"], 2);
+    let (_, framework) = c
+        .reporter
+        .get_json(&format!("/api/v1/projects/{}/results", c.project))
+        .await;
+    let reports = framework["results"][0]["indicators"][0]["reports"]
+        .as_array()
+        .unwrap();
+    assert_eq!(reports.len(), 2);
+    assert_eq!(reports[0]["status"], "draft");
+    assert_eq!(reports[0]["values"].as_array().unwrap().len(), 4);
+
+    // The CSV template comes back pre-filled; uploaded as it is, it changes nothing.
+    let r = c
+        .reporter
+        .get(&format!("/projects/{}/results/template.csv", c.project))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let csv = r.bytes().await.unwrap().to_vec();
+    assert!(String::from_utf8_lossy(&csv).contains("indicator_id"));
+    let (status, body) = upload(&c.reporter, &c.project, csv).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        (body["saved"].as_i64(), body["unchanged"].as_i64()),
+        (Some(0), Some(2))
+    );
+    // Submitted, the value is locked in the template and a changed upload is refused.
+    let (status, _) = c
+        .reporter
+        .post_json(
+            &format!(
+                "/api/v1/indicators/{}/reports/2026-Q2/transitions",
+                c.indicator
+            ),
+            json!({"action": "submit"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = upload(&c.reporter, &c.project, filled("21")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        body["problems"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("submitted"),
+        "{body}"
+    );
+}

@@ -676,3 +676,81 @@ pub async fn lock_period(
         .map_err(AppError::from);
     outcome(result, (&state, &caller, t, &uri, &id), "periods").await
 }
+
+pub async fn template_xlsx(
+    State(state): State<AppState>,
+    t: Tr,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    crate::api::results::template_response(&state, t, &caller, &id, "xlsx").await
+}
+
+pub async fn template_csv(
+    State(state): State<AppState>,
+    t: Tr,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    crate::api::results::template_response(&state, t, &caller, &id, "csv").await
+}
+
+#[derive(Template)]
+#[template(path = "results/upload_result.html")]
+struct UploadResult {
+    shell: Shell,
+    message: Option<String>,
+    problems: Vec<meridian_store::results::CellProblem>,
+}
+
+/// The upload form posts the file with htmx (which sends the CSRF header). Success sends the
+/// browser back to the page; problems are listed in place, each with its cell.
+pub async fn upload(
+    State(state): State<AppState>,
+    t: Tr,
+    uri: Uri,
+    caller: Caller,
+    Path(id): Path<String>,
+    mut multipart: axum::extract::Multipart,
+) -> AppResult<Response> {
+    let mut bytes = Vec::new();
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| AppError::invalid("file", e.to_string()))?
+    {
+        if field.name() == Some("file") {
+            bytes = field
+                .bytes()
+                .await
+                .map_err(|e| AppError::invalid("file", e.to_string()))?
+                .to_vec();
+        }
+    }
+    let shell = shell(t, &caller, &uri);
+    let outcome = match crate::api::results::upload_bytes(&state, &caller, &id, &bytes).await {
+        Ok(o) => o,
+        Err(e @ (AppError::Invalid { .. } | AppError::Forbidden(_) | AppError::Conflict(_))) => {
+            return render(&UploadResult {
+                shell,
+                message: Some(e.to_string()),
+                problems: Vec::new(),
+            });
+        }
+        Err(e) => return Err(e),
+    };
+    if outcome.problems.is_empty() {
+        let mut r = axum::http::StatusCode::NO_CONTENT.into_response();
+        r.headers_mut().insert(
+            "hx-redirect",
+            axum::http::HeaderValue::from_str(&format!("/projects/{id}/results#matrix"))
+                .map_err(|e| AppError::Internal(e.to_string()))?,
+        );
+        return Ok(r);
+    }
+    render(&UploadResult {
+        shell,
+        message: None,
+        problems: outcome.problems,
+    })
+}
