@@ -52,6 +52,8 @@ const REVIEWER: &str = "omar@example.org";
 const APPROVER: &str = "li@example.org";
 const PROJECT_TITLE: &str = "Safe migration information for young people";
 const PROJECT_CODE: &str = "CO-KEN-2026-0001";
+const REPORTER: &str = "wanjiru@example.org";
+const VALIDATOR: &str = "otieno@example.org";
 
 /// How long a page, an element or a search result may take to appear.
 const WAIT: Duration = Duration::from_secs(10);
@@ -121,6 +123,93 @@ async fn a_project_goes_from_draft_to_approval_through_its_pages() {
     browser
         .run(&app, project_story, PROJECT_STORY_TIMEOUT)
         .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn results_are_entered_submitted_and_approved_through_the_pages() {
+    let Some(browser) = Browser::from_env() else {
+        return;
+    };
+    let app = App::spawn().await;
+    app.user(REPORTER, "CO-KEN", Role::MeOfficer).await;
+    app.user(VALIDATOR, "CO-KEN", Role::MeOfficer).await;
+    app.results_matrix().await;
+    browser
+        .run(&app, results_story, PROJECT_STORY_TIMEOUT)
+        .await;
+}
+
+fn results_story<'a>(
+    c: &'a Client,
+    app: &'a App,
+) -> Pin<Box<dyn Future<Output = Outcome> + Send + 'a>> {
+    Box::pin(results_reporting(c, app))
+}
+
+/// An officer enters a quarter's figures with their breakdown by sex and submits them; a
+/// second officer approves them; the Strategic Results Framework then shows them.
+async fn results_reporting(c: &Client, app: &App) -> Outcome {
+    let base = app.url.as_str();
+    let framework = app
+        .store
+        .results_framework(&app.state.org().org, &operator(), PROJECT_CODE)
+        .await
+        .map_err(|e| format!("the matrix reads: {e}"))?;
+    let indicator = framework.results[0].indicators[0].id.as_str();
+    let page = format!("{base}/projects/{PROJECT_CODE}/results");
+    sign_in(c, base, REPORTER).await?;
+    c.goto(&page).await.context("open the results matrix")?;
+    wait_for(
+        c,
+        Locator::XPath("(//main//summary[normalize-space(.)='Enter values'])[1]"),
+    )
+    .await
+    .context("the first \"Enter values\"")?
+    .click()
+    .await
+    .context("open the first report form")?;
+    let q1 = "2026-01-01";
+    type_into(c, &format!("total-{indicator}-{q1}"), "12").await?;
+    type_into(c, &format!("v-{indicator}-{q1}-sex=female"), "7").await?;
+    type_into(c, &format!("v-{indicator}-{q1}-sex=male"), "5").await?;
+    type_into(c, &format!("v-{indicator}-{q1}-sex=other_unknown"), "0").await?;
+    type_into(c, &format!("n-{indicator}-{q1}"), "From the case files").await?;
+    c.find(Locator::XPath(&format!(
+        "//form[.//input[@id='total-{indicator}-{q1}']]//button[@value='submit']"
+    )))
+    .await
+    .context("the \"Save and submit\" button")?
+    .click()
+    .await
+    .context("save and submit")?;
+    wait_for(
+        c,
+        Locator::XPath("//main//span[contains(@class, 'v-submitted')]"),
+    )
+    .await
+    .context("the report shows as submitted")?;
+    sign_out(c).await?;
+
+    sign_in(c, base, VALIDATOR).await?;
+    c.goto(&page).await.context("open the results matrix")?;
+    press(c, "Approve").await?;
+    wait_for(
+        c,
+        Locator::XPath("//main//span[contains(@class, 'v-approved')]"),
+    )
+    .await
+    .context("the report shows as approved")?;
+    let text = main_text(c).await?;
+    if !text.contains("12") {
+        return Err(format!("the matrix does not show the approved 12: {text}").into());
+    }
+    c.goto(&format!("{base}/results?window=2026"))
+        .await
+        .context("open the SRF roll-up")?;
+    wait_for(c, Locator::XPath("//main//td[normalize-space(.)='12']"))
+        .await
+        .context("the SRF shows the approved figure")?;
+    sign_out(c).await
 }
 
 fn viewer_story<'a>(
@@ -939,6 +1028,100 @@ impl App {
             )
             .await
             .unwrap_or_else(|e| panic!("the account {email} is not created: {e}"));
+    }
+
+    /// A quarterly project in Kenya with one output and one indicator broken down by sex,
+    /// contributing to an SRF indicator. Returns the indicator's id.
+    async fn results_matrix(&self) -> String {
+        use meridian_store::results::{CategoryInput, IndicatorInput, ResultInput};
+        let org = &self.state.org().org;
+        let developer = self
+            .store
+            .demo_person(org, "amina@example.org", "CO-KEN", Role::ProjectDeveloper)
+            .await
+            .expect("the developer's account");
+        let p = self
+            .store
+            .create_project(
+                org,
+                &developer,
+                &meridian_store::projects::ProjectInput {
+                    title: "Return and reintegration in Kenya".into(),
+                    summary: String::new(),
+                    thematic_area: "migrant_protection".into(),
+                    unit: "CO-KEN".into(),
+                    primary_country: "KEN".into(),
+                    countries: vec![],
+                    admin_areas: vec![],
+                    start_date: "2026-01-01".into(),
+                    end_date: "2026-12-31".into(),
+                    currency: "USD".into(),
+                    budget_lines: vec![],
+                    donors: vec![],
+                    partners: vec![],
+                    restricted: false,
+                },
+            )
+            .await
+            .expect("the project is created");
+        self.store
+            .set_results_frequency(org, &operator(), &p.id, "quarterly")
+            .await
+            .expect("the frequency is set");
+        let r = self
+            .store
+            .add_result(
+                org,
+                &operator(),
+                &p.id,
+                &ResultInput {
+                    level: "output".into(),
+                    title: "Returnees are assisted to reintegrate".into(),
+                    srf_codes: vec![],
+                    gcm_objectives: vec![21],
+                    sdg_targets: vec![],
+                    version: None,
+                },
+            )
+            .await
+            .expect("the result is added");
+        let srf = self
+            .store
+            .srf_indicators()
+            .await
+            .expect("the SRF reads")
+            .into_iter()
+            .find(|i| i.measure.as_str() == "number" && i.aggregation.as_str() == "sum")
+            .expect("a summed number indicator in the SRF");
+        self.store
+            .add_indicator(
+                org,
+                &operator(),
+                &r.id,
+                &IndicatorInput {
+                    title: "Returnees assisted".into(),
+                    measure: "number".into(),
+                    direction: None,
+                    aggregation: None,
+                    cumulative: false,
+                    unit: "people".into(),
+                    categories: vec![CategoryInput {
+                        category: "sex".into(),
+                        options: None,
+                        exhaustive: None,
+                    }],
+                    baseline_year: None,
+                    baseline: None,
+                    target: Some("400".into()),
+                    srf_indicator: Some(srf.code),
+                    means_of_verification: String::new(),
+                    targets: vec![],
+                    version: None,
+                },
+            )
+            .await
+            .expect("the indicator is added")
+            .id
     }
 
     /// Euro and shilling rates, the Nairobi office's authority to endorse and headquarters'

@@ -49,8 +49,8 @@ pub async fn run(database: &str, args: ResultsArgs) -> anyhow::Result<()> {
         .load_srf_if_empty(&meridian_domain::builtin::srf())
         .await?;
     let hq = user("hq-rbm", &org.root().code, Role::RbmOfficer);
-    if store.results_framework_count().await? == 0 && store.project_count().await? > 0 {
-        eprintln!("The portfolio has no results yet: writing the demo results first…");
+    if store.project_count().await? > 0 {
+        eprintln!("Writing demo results for the projects in implementation that have none…");
         let started = Instant::now();
         let s = store
             .demo_results(
@@ -238,10 +238,18 @@ pub async fn run(database: &str, args: ResultsArgs) -> anyhow::Result<()> {
     }
 
     // Adding one project to the programme rebuilds its cells.
+    let developer = store
+        .demo_person(
+            &org,
+            "bench-developer@meridian.local",
+            "CO-KEN",
+            Role::ProjectDeveloper,
+        )
+        .await?;
     let extra = store
         .create_project(
             &org,
-            &operator,
+            &developer,
             &meridian_store::projects::ProjectInput {
                 title: "One more project".into(),
                 summary: String::new(),

@@ -378,7 +378,9 @@ impl Store {
             summary.values += batch.values;
             progress(&summary);
         }
-        summary.cells = self.rebuild_all_cells().await?;
+        if summary.frameworks > 0 {
+            summary.cells = self.rebuild_all_cells().await?;
+        }
         Ok(summary)
     }
 
@@ -447,6 +449,38 @@ pub struct DemoProgrammeShape {
 }
 
 impl Store {
+    /// The account `email` (created with a generated password when missing), as an actor: the
+    /// person generated projects are drafted by.
+    pub async fn demo_person(
+        &self,
+        org: &Organization,
+        email: &str,
+        unit: &str,
+        role: meridian_domain::authz::Role,
+    ) -> Result<Actor, StoreError> {
+        if let Some(u) = self.find_user_by_email(email).await? {
+            return Ok(u.actor());
+        }
+        let operator = Actor::Operator {
+            label: "demo".into(),
+        };
+        Ok(self
+            .create_user(
+                org,
+                &operator,
+                crate::users::NewUser {
+                    email: email.into(),
+                    name: "Demo".into(),
+                    unit: crate::projects::unit_code(unit)?,
+                    roles: vec![role],
+                    password: None,
+                },
+            )
+            .await?
+            .user
+            .actor())
+    }
+
     /// Generates a programme of projects whose indicators are disaggregated by sex, age group
     /// and displacement status, reporting monthly, every value approved (the benchmark's
     /// programme). Bulk-written like the demo, then rolled up. Returns the programme id.
@@ -498,12 +532,20 @@ impl Store {
             partners: vec![],
             restricted: false,
         };
+        let developer = self
+            .demo_person(
+                org,
+                "bench-developer@meridian.local",
+                &shape.unit,
+                meridian_domain::authz::Role::ProjectDeveloper,
+            )
+            .await?;
         let mut project_ids = Vec::with_capacity(shape.projects);
         for n in 0..shape.projects {
             let p = self
                 .create_project(
                     org,
-                    actor,
+                    &developer,
                     &crate::projects::ProjectInput {
                         title: format!("{} project {}", shape.code, n + 1),
                         ..input.clone()
