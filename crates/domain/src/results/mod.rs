@@ -5,6 +5,7 @@
 
 pub mod aggregate;
 pub mod model;
+pub mod partial;
 pub mod reference;
 pub mod srf;
 

@@ -15,118 +15,13 @@ use crate::{Store, StoreError, Tx};
 use meridian_domain::authz::{Action, Actor, authorize};
 use meridian_domain::org::{Organization, Scope, UnitCode};
 use meridian_domain::results::aggregate::{Accumulator, Figure as Fig, Rules};
-use meridian_domain::results::model::{
-    AggregationType, Direction, Frequency, Measure, UnitOperator,
-};
+use meridian_domain::results::model::{AggregationType, Direction, Frequency, Measure};
+pub use meridian_domain::results::partial::Partial;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
-
-/// Mergeable statistics of leaf values: count, sums, extremes. Merging two partials and then
-/// finishing equals aggregating all their leaves at once, for every unit operator.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct Partial {
-    pub leaves: i64,
-    pub n: Decimal,
-    pub d: Decimal,
-    pub fraction: bool,
-    pub min: Option<Fig>,
-    pub max: Option<Fig>,
-}
-
-fn rank(f: &Fig) -> Option<Decimal> {
-    match *f {
-        Fig::Number(n) => Some(n),
-        Fig::Fraction {
-            numerator,
-            denominator,
-        } => (!denominator.is_zero())
-            .then(|| numerator.checked_div(denominator))
-            .flatten(),
-    }
-}
-
-impl Partial {
-    pub fn add(&mut self, f: Fig) {
-        self.leaves += 1;
-        match f {
-            Fig::Number(n) => self.n += n,
-            Fig::Fraction {
-                numerator,
-                denominator,
-            } => {
-                self.fraction = true;
-                self.n += numerator;
-                self.d += denominator;
-            }
-        }
-        if let Some(r) = rank(&f) {
-            if self.min.and_then(|m| rank(&m)).is_none_or(|m| r < m) {
-                self.min = Some(f);
-            }
-            if self.max.and_then(|m| rank(&m)).is_none_or(|m| r > m) {
-                self.max = Some(f);
-            }
-        }
-    }
-
-    pub fn merge(&mut self, o: &Partial) {
-        if o.leaves == 0 {
-            return;
-        }
-        self.leaves += o.leaves;
-        self.n += o.n;
-        self.d += o.d;
-        self.fraction |= o.fraction;
-        for (mine, theirs, lower) in [(&mut self.min, o.min, true), (&mut self.max, o.max, false)] {
-            if let Some(t) = theirs {
-                let better = match (mine.and_then(|m| rank(&m)), rank(&t)) {
-                    (None, _) => true,
-                    (Some(m), Some(r)) => {
-                        if lower {
-                            r < m
-                        } else {
-                            r > m
-                        }
-                    }
-                    (Some(_), None) => false,
-                };
-                if better {
-                    *mine = Some(t);
-                }
-            }
-        }
-    }
-
-    /// The group's value under `op`; `None` when no leaf had a value.
-    pub fn finish(&self, op: UnitOperator) -> Option<Fig> {
-        if self.leaves == 0 {
-            return None;
-        }
-        let figure = |n: Decimal, d: Decimal| {
-            if self.fraction {
-                Fig::Fraction {
-                    numerator: n,
-                    denominator: d,
-                }
-            } else {
-                Fig::Number(n)
-            }
-        };
-        match op {
-            UnitOperator::Sum => Some(figure(self.n, self.d)),
-            UnitOperator::Average => {
-                let k = Decimal::from(self.leaves);
-                Some(figure(self.n / k, self.d / k))
-            }
-            UnitOperator::Min => self.min,
-            UnitOperator::Max => self.max,
-            UnitOperator::None => None,
-        }
-    }
-}
 
 /// A window of time as month indices (`year * 12 + month - 1`), with its stored name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

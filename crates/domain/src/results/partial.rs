@@ -1,0 +1,249 @@
+//! Mergeable statistics of leaf values, for roll-ups kept as stored cells.
+//!
+//! The store keeps, per unit (or programme), window and disaggregation, the [`Partial`] of the
+//! time-aggregated values of the project indicators there: how many, their sums, the lowest and
+//! the highest. Partials merge exactly, so a region is the merge of its units' cells and the
+//! world the merge of all; finishing a merged partial by the unit operator gives what
+//! aggregating all those leaves at once gives ([`super::aggregate`]), which the property test
+//! below checks for every aggregation type.
+
+use super::aggregate::Figure;
+use super::model::UnitOperator;
+use rust_decimal::Decimal;
+
+/// Count, sums and extremes of a set of leaf values.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Partial {
+    /// Leaves with a value.
+    pub leaves: i64,
+    /// Sum of the numbers, or of the numerators.
+    pub n: Decimal,
+    /// Sum of the denominators (fractions only).
+    pub d: Decimal,
+    /// The values are fractions (percentages).
+    pub fraction: bool,
+    pub min: Option<Figure>,
+    pub max: Option<Figure>,
+}
+
+/// The figure compared for min and max: the number, or the ratio (none for 0/0).
+fn rank(f: &Figure) -> Option<Decimal> {
+    match *f {
+        Figure::Number(n) => Some(n),
+        Figure::Fraction {
+            numerator,
+            denominator,
+        } => (!denominator.is_zero())
+            .then(|| numerator.checked_div(denominator))
+            .flatten(),
+    }
+}
+
+/// Keeps the lower (or higher) ranked figure; on a tie, the one already kept.
+fn keep(slot: &mut Option<Figure>, candidate: Figure, lower: bool) {
+    let Some(r) = rank(&candidate) else { return };
+    let better = match slot.and_then(|s| rank(&s)) {
+        None => true,
+        Some(current) => {
+            if lower {
+                r < current
+            } else {
+                r > current
+            }
+        }
+    };
+    if better {
+        *slot = Some(candidate);
+    }
+}
+
+impl Partial {
+    /// Adds one leaf's value.
+    pub fn add(&mut self, f: Figure) {
+        self.leaves += 1;
+        match f {
+            Figure::Number(n) => self.n += n,
+            Figure::Fraction {
+                numerator,
+                denominator,
+            } => {
+                self.fraction = true;
+                self.n += numerator;
+                self.d += denominator;
+            }
+        }
+        keep(&mut self.min, f, true);
+        keep(&mut self.max, f, false);
+    }
+
+    /// Adds another set of leaves.
+    pub fn merge(&mut self, o: &Partial) {
+        if o.leaves == 0 {
+            return;
+        }
+        self.leaves += o.leaves;
+        self.n += o.n;
+        self.d += o.d;
+        self.fraction |= o.fraction;
+        if let Some(m) = o.min {
+            keep(&mut self.min, m, true);
+        }
+        if let Some(m) = o.max {
+            keep(&mut self.max, m, false);
+        }
+    }
+
+    /// The group's value by `op`; `None` when no leaf had a value (missing is not zero).
+    pub fn finish(&self, op: UnitOperator) -> Option<Figure> {
+        if self.leaves == 0 {
+            return None;
+        }
+        let figure = |n: Decimal, d: Decimal| {
+            if self.fraction {
+                Figure::Fraction {
+                    numerator: n,
+                    denominator: d,
+                }
+            } else {
+                Figure::Number(n)
+            }
+        };
+        match op {
+            UnitOperator::Sum => Some(figure(self.n, self.d)),
+            UnitOperator::Average => {
+                let k = Decimal::from(self.leaves);
+                Some(figure(self.n / k, self.d / k))
+            }
+            UnitOperator::Min => self.min,
+            UnitOperator::Max => self.max,
+            UnitOperator::None => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::aggregate::{Rules, aggregate};
+    use crate::results::model::{AggregationType, Measure};
+    use proptest::prelude::*;
+
+    fn figure(percentage: bool) -> BoxedStrategy<Figure> {
+        if percentage {
+            (0i64..300, 0i64..300)
+                .prop_map(|(a, b)| Figure::Fraction {
+                    numerator: Decimal::from(a.min(b)),
+                    denominator: Decimal::from(a.max(b)),
+                })
+                .boxed()
+        } else {
+            (0i64..100_000, 0u32..3)
+                .prop_map(|(v, s)| Figure::Number(Decimal::new(v, s)))
+                .boxed()
+        }
+    }
+
+    fn close(a: Option<Figure>, b: Option<Figure>) -> bool {
+        let tiny = Decimal::new(1, 20);
+        match (a, b) {
+            (None, None) => true,
+            (Some(Figure::Number(x)), Some(Figure::Number(y))) => (x - y).abs() <= tiny,
+            (
+                Some(Figure::Fraction {
+                    numerator: n1,
+                    denominator: d1,
+                }),
+                Some(Figure::Fraction {
+                    numerator: n2,
+                    denominator: d2,
+                }),
+            ) => (n1 - n2).abs() <= tiny && (d1 - d2).abs() <= tiny,
+            _ => false,
+        }
+    }
+
+    fn case() -> impl Strategy<Value = (AggregationType, bool, Vec<(usize, Figure)>)> {
+        (
+            proptest::sample::select(AggregationType::ALL.to_vec()),
+            any::<bool>(),
+        )
+            .prop_flat_map(|(aggregation, percentage)| {
+                (
+                    Just(aggregation),
+                    Just(percentage),
+                    proptest::collection::vec((0usize..5, figure(percentage)), 0..30),
+                )
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1000))]
+        /// Leaves spread over groups (units): merging the groups' partials and finishing
+        /// gives what aggregating all the leaves across units at once gives, for every type.
+        #[test]
+        fn merged_partials_equal_aggregating_every_leaf((aggregation, percentage, leaves) in case()) {
+            let measure = if percentage { Measure::Percentage } else { Measure::Number };
+            let rules = Rules { aggregation, measure, cumulative: false };
+            // One period per leaf: the time step keeps the value, except `count`, which
+            // counts it.
+            let leaf_value = |f: Figure| {
+                if aggregation == AggregationType::Count {
+                    Figure::Number(Decimal::ONE)
+                } else {
+                    f
+                }
+            };
+            let mut groups = [Partial::default(); 5];
+            for (g, f) in &leaves {
+                groups[*g].add(leaf_value(*f));
+            }
+            let mut all = Partial::default();
+            for g in &groups {
+                all.merge(g);
+            }
+            let expected = aggregate(
+                rules,
+                0..1,
+                leaves.iter().enumerate().map(|(leaf, (_, f))| (leaf, 0usize, *f)),
+            )
+            .overall;
+            let op = if aggregation.is_aggregatable() {
+                aggregation.across_units()
+            } else {
+                UnitOperator::None
+            };
+            let got = all.finish(op);
+            prop_assert!(close(got, expected), "{aggregation}: {got:?} vs {expected:?}");
+        }
+    }
+
+    #[test]
+    fn percentages_merge_by_numerators_and_denominators() {
+        let mut a = Partial::default();
+        a.add(Figure::Fraction {
+            numerator: Decimal::from(30),
+            denominator: Decimal::from(100),
+        });
+        let mut b = Partial::default();
+        b.add(Figure::Fraction {
+            numerator: Decimal::from(50),
+            denominator: Decimal::from(200),
+        });
+        a.merge(&b);
+        assert_eq!(
+            a.finish(UnitOperator::Sum),
+            Some(Figure::Fraction {
+                numerator: Decimal::from(80),
+                denominator: Decimal::from(300)
+            })
+        );
+        assert_eq!(
+            a.finish(UnitOperator::Min),
+            Some(Figure::Fraction {
+                numerator: Decimal::from(50),
+                denominator: Decimal::from(200)
+            })
+        );
+        assert_eq!(Partial::default().finish(UnitOperator::Sum), None);
+    }
+}
