@@ -89,7 +89,9 @@ impl Store {
         })
         .execute(&pool)
         .await?;
-        Ok(Self { pool, backend })
+        let store = Self { pool, backend };
+        crate::projects::portfolio_keys::backfill(&store).await?;
+        Ok(store)
     }
 
     pub fn backend(&self) -> Backend {
