@@ -126,6 +126,7 @@ pub const MAX_PER_PAGE: u32 = 200;
 /// `portfolio_keys.rs`) when every other filter and the sort key are columns it holds: the
 /// donor's (or the word's) rows, in the default order, with what the totals sum. Other queries
 /// read `projects`, with the donor and the words as `id IN (…)` on the keyed index.
+#[derive(Clone)]
 struct Filter {
     /// ` FROM projects` or ` FROM project_keys k`.
     from: &'static str,
@@ -140,7 +141,14 @@ struct Filter {
     sees_restricted: bool,
 }
 
+#[derive(Clone)]
 enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+/// A row's value of the sort key, where a keyset page starts.
+enum SortValue {
     Text(String),
     Int(i64),
 }
@@ -482,49 +490,14 @@ impl Store {
         let f = filter(org, actor, q, text.as_ref(), keyed_index_serves(q))?;
         let per_page = q.per_page.unwrap_or(50).clamp(1, MAX_PER_PAGE);
         let page = q.page.unwrap_or(1).max(1);
-        let direction = if q.descending { "DESC" } else { "ASC" };
-        let column = q.sort.column();
+        let offset = u64::from(page - 1) * u64::from(per_page);
+        let rows = self
+            .page_rows(&f, q, per_page, offset, None)
+            .await?
+            .into_iter()
+            .map(|(row, _)| row)
+            .collect();
         let id = f.id;
-        let group = if f.dedupe {
-            format!(" GROUP BY {id}, {column}")
-        } else {
-            String::new()
-        };
-        let sql = format!(
-            "SELECT p.id, p.code, p.title, p.unit_code, p.region_code, p.primary_country, \
-             p.thematic_area, p.status, p.start_date, p.end_date, p.budget_usd_e4, p.restricted \
-             FROM (SELECT {id} AS id{}{group} ORDER BY {column} {direction}, {id} {direction} \
-             LIMIT {per_page} OFFSET {}) page JOIN projects p ON p.id = page.id \
-             ORDER BY p.{column} {direction}, p.id {direction}",
-            f.from(),
-            u64::from(page - 1) * u64::from(per_page)
-        );
-        let rows = f
-            .apply(sqlx::query(sqlx::AssertSqlSafe(sql)))
-            .fetch_all(self.pool())
-            .await?;
-        let rows = rows
-            .iter()
-            .map(|r| {
-                let status: String = r.try_get("status")?;
-                let restricted = r.try_get::<i64, _>("restricted")? == 1;
-                Ok(PortfolioRow {
-                    id: r.try_get("id")?,
-                    code: r.try_get("code")?,
-                    title: r.try_get("title")?,
-                    unit: r.try_get("unit_code")?,
-                    region: r.try_get("region_code")?,
-                    primary_country: r.try_get("primary_country")?,
-                    thematic_area: r.try_get("thematic_area")?,
-                    status: Status::parse(&status).map_err(StoreError::Corrupt)?,
-                    start_date: r.try_get("start_date")?,
-                    end_date: r.try_get("end_date")?,
-                    budget_usd: (!restricted || f.sees_restricted)
-                        .then(|| from_e4(r.try_get("budget_usd_e4").unwrap_or(0))),
-                    restricted,
-                })
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
         let totals_sql = if f.dedupe {
             format!(
                 "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(b), 0) AS BIGINT) AS usd \
@@ -554,26 +527,115 @@ impl Store {
         })
     }
 
-    /// Every matching row, for exports (in pages of 5,000 so memory stays bounded).
+    /// One page of rows in `q`'s order: `limit` rows from `offset`, or the `limit` rows after
+    /// `after` (a sort value and an id: keyset pagination). Each row comes with its sort value.
+    async fn page_rows(
+        &self,
+        f: &Filter,
+        q: &PortfolioQuery,
+        limit: u32,
+        offset: u64,
+        after: Option<&(SortValue, String)>,
+    ) -> Result<Vec<(PortfolioRow, SortValue)>, StoreError> {
+        let direction = if q.descending { "DESC" } else { "ASC" };
+        let column = q.sort.column();
+        let id = f.id;
+        let mut f = f.clone();
+        if let Some((value, last)) = after {
+            let v = f.bind(match value {
+                SortValue::Text(t) => Bind::Text(t.clone()),
+                SortValue::Int(i) => Bind::Int(*i),
+            });
+            let l = f.bind(Bind::Text(last.clone()));
+            let op = if q.descending { "<" } else { ">" };
+            f.sql
+                .push_str(&format!(" AND ({column}, {id}) {op} ({v}, {l})"));
+        }
+        let group = if f.dedupe {
+            format!(" GROUP BY {id}, {column}")
+        } else {
+            String::new()
+        };
+        let sql = format!(
+            "SELECT p.id, p.code, p.title, p.unit_code, p.region_code, p.primary_country, \
+             p.thematic_area, p.status, p.start_date, p.end_date, p.budget_usd_e4, p.restricted, \
+             p.{column} AS sort_value \
+             FROM (SELECT {id} AS id{}{group} ORDER BY {column} {direction}, {id} {direction} \
+             LIMIT {limit} OFFSET {offset}) page JOIN projects p ON p.id = page.id \
+             ORDER BY p.{column} {direction}, p.id {direction}",
+            f.from(),
+        );
+        let rows = f
+            .apply(sqlx::query(sqlx::AssertSqlSafe(sql)))
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let status: String = r.try_get("status")?;
+                let restricted = r.try_get::<i64, _>("restricted")? == 1;
+                let sort_value = match q.sort {
+                    SortKey::Budget => SortValue::Int(r.try_get("sort_value")?),
+                    _ => SortValue::Text(r.try_get("sort_value")?),
+                };
+                let row = PortfolioRow {
+                    id: r.try_get("id")?,
+                    code: r.try_get("code")?,
+                    title: r.try_get("title")?,
+                    unit: r.try_get("unit_code")?,
+                    region: r.try_get("region_code")?,
+                    primary_country: r.try_get("primary_country")?,
+                    thematic_area: r.try_get("thematic_area")?,
+                    status: Status::parse(&status).map_err(StoreError::Corrupt)?,
+                    start_date: r.try_get("start_date")?,
+                    end_date: r.try_get("end_date")?,
+                    budget_usd: (!restricted || f.sees_restricted)
+                        .then(|| from_e4(r.try_get("budget_usd_e4").unwrap_or(0))),
+                    restricted,
+                };
+                Ok((row, sort_value))
+            })
+            .collect()
+    }
+
+    /// Every matching row in `q`'s order, for exports: in pages of 1,000 read by keyset (each
+    /// page starts after the last row of the previous one, so every page costs the same), with
+    /// no totals. Returns how many rows were given to `each`.
     pub async fn portfolio_all(
         &self,
         org: &Organization,
         actor: &Actor,
         q: &PortfolioQuery,
+        each: impl FnMut(&PortfolioRow),
+    ) -> Result<i64, StoreError> {
+        self.portfolio_all_in_pages(org, actor, q, 1_000, each)
+            .await
+    }
+
+    /// [`Store::portfolio_all`] with another page size (for tests of the page boundaries).
+    #[doc(hidden)]
+    pub async fn portfolio_all_in_pages(
+        &self,
+        org: &Organization,
+        actor: &Actor,
+        q: &PortfolioQuery,
+        page_size: u32,
         mut each: impl FnMut(&PortfolioRow),
     ) -> Result<i64, StoreError> {
-        let mut q = q.clone();
-        q.per_page = Some(MAX_PER_PAGE);
+        let page_size = page_size.max(1);
+        let text = self.text_match(q).await?;
+        let f = filter(org, actor, q, text.as_ref(), keyed_index_serves(q))?;
         let mut n = 0;
-        for page in 1.. {
-            q.page = Some(page);
-            let p = self.portfolio(org, actor, &q).await?;
-            for row in &p.rows {
+        let mut after: Option<(SortValue, String)> = None;
+        loop {
+            let rows = self.page_rows(&f, q, page_size, 0, after.as_ref()).await?;
+            let full = rows.len() == page_size as usize;
+            for (row, _) in &rows {
                 each(row);
                 n += 1;
             }
-            if p.rows.len() < MAX_PER_PAGE as usize {
-                break;
+            match rows.into_iter().last() {
+                Some((row, value)) if full => after = Some((value, row.id)),
+                _ => break,
             }
         }
         Ok(n)
