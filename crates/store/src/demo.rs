@@ -33,6 +33,7 @@ pub use load::{DemoAccount, DemoOptions, DemoReport, PROJECTS_PER_SCALE};
 
 use crate::audit::record;
 use crate::db::format_time;
+use crate::projects::portfolio_keys::{KeyedProject, insert_keys};
 use crate::projects::{TransactionKind, e4, e4_rounded};
 use crate::{Store, StoreError, Tx};
 use meridian_domain::audit::Change;
@@ -537,6 +538,7 @@ impl Store {
                 "created_at",
             ],
         );
+        let mut keyed = Vec::with_capacity(batch.projects.len());
         let mut summary = DemoBatchSummary::default();
         let mut by_status: BTreeMap<&'static str, usize> = BTreeMap::new();
         for (p, prep) in batch.projects.iter().zip(prepared) {
@@ -593,6 +595,19 @@ impl Store {
             for donor in &donor_list {
                 donors.push([V::T(p.id.clone()), V::T(donor.clone())]);
             }
+            keyed.push(KeyedProject {
+                id: p.id.clone(),
+                code: code.clone(),
+                title: p.title.clone(),
+                donors: donor_list.clone(),
+                region_code: prep.region.to_string(),
+                unit_code: p.unit.to_string(),
+                status: prep.status.as_str().to_owned(),
+                start_year: year,
+                restricted: i64::from(p.restricted),
+                budget_usd_e4: prep.budget_usd_e4,
+                updated_at: prep.updated_at.clone(),
+            });
             for (step, (transition, from, to, at, usd, chain)) in p.steps.iter().zip(prep.steps) {
                 let by = &batch.people[step.by];
                 changes.push([
@@ -662,6 +677,8 @@ impl Store {
         projects.write(&mut tx, self.backend()).await?;
         lines.write(&mut tx, self.backend()).await?;
         donors.write(&mut tx, self.backend()).await?;
+        // The portfolio's keyed index, as the store's write path keeps it.
+        insert_keys(&mut tx, self.backend(), &keyed).await?;
         changes.write(&mut tx, self.backend()).await?;
         comments.write(&mut tx, self.backend()).await?;
         transactions.write(&mut tx, self.backend()).await?;
@@ -711,7 +728,7 @@ impl Store {
         let sql = match self.backend() {
             crate::Backend::Sqlite => "ANALYZE",
             crate::Backend::Postgres => {
-                "VACUUM (ANALYZE) projects, project_donors, \
+                "VACUUM (ANALYZE) projects, project_donors, project_keys, \
                  project_budget_lines, project_status_changes, project_comments, project_transactions"
             }
         };

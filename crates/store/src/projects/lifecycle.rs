@@ -165,6 +165,7 @@ impl Store {
                 project.code
             )));
         }
+        super::portfolio_keys::sync_project_keys(&mut tx, self.backend(), &project.id).await?;
         sqlx::query(
             "INSERT INTO project_status_changes (id, project_id, transition, from_status, to_status, \
              actor_id, actor, at, comment, amount_usd_e4, delegation_chain) \

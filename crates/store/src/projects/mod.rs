@@ -11,6 +11,7 @@ mod documents;
 mod finance;
 mod lifecycle;
 mod portfolio;
+pub(crate) mod portfolio_keys;
 mod revisions;
 mod write;
 
@@ -19,6 +20,7 @@ pub use documents::{Document, DocumentStorage};
 pub use finance::{Transaction, TransactionInput, TransactionKind};
 pub use lifecycle::{Comment, HistoryEntry, ProjectHistory};
 pub use portfolio::{Page, PortfolioQuery, PortfolioRow, PortfolioTotals, SortKey, Totals};
+pub use portfolio_keys::search_words;
 pub use revisions::{Revision, RevisionContent, RevisionInput};
 pub use write::{BudgetLineInput, ProjectInput};
 pub(crate) use write::parse_date;

@@ -322,6 +322,7 @@ impl Store {
         if transition == RevisionTransition::Approve {
             let rates = self.rate_table().await?;
             apply(&mut tx, &project, &revision.proposed, &rates).await?;
+            super::portfolio_keys::sync_project_keys(&mut tx, self.backend(), &project.id).await?;
         }
         let after = self.revision_in(&mut tx, &revision.id).await?;
         record(

@@ -337,6 +337,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         write_children(&mut tx, &id, &c).await?;
+        super::portfolio_keys::sync_project_keys(&mut tx, self.backend(), &id).await?;
         let project = self.project_in(&mut tx, &id).await?;
         record(
             &mut tx,
@@ -412,6 +413,7 @@ impl Store {
             return Err(self.stale(&current, version).await?);
         }
         write_children(&mut tx, &before.id, &c).await?;
+        super::portfolio_keys::sync_project_keys(&mut tx, self.backend(), &before.id).await?;
         let after = self.project_in(&mut tx, &before.id).await?;
         record(
             &mut tx,
