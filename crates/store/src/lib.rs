@@ -12,6 +12,7 @@ pub mod audit;
 mod db;
 pub mod demo;
 mod error;
+pub mod iati;
 pub mod org;
 pub mod projects;
 pub mod sessions;
