@@ -15,10 +15,14 @@
 //! - a budget `value` without `@value-date` takes the period start, a transaction `value` the
 //!   transaction date (2.03 requires the date).
 //!
+//! - an activity without a description (optional before 2.03) gets its title as its
+//!   description.
+//!
 //! What is dropped: every element Meridian does not keep (counted by name in the activity's
 //! `extra`, e.g. 1.x `location/coordinates`), elements under the root other than activities
-//! (e.g. 1.x `registry-record`), codes with no 2.x equivalent. Activities still missing what
-//! 2.03 requires (a description, a participating organisation, a status, a date) are reported and cannot be
+//! (e.g. 1.x `registry-record`), document links without a url, title or category, budgets and
+//! transactions without dates, 1.x results and the inside of 1.x transactions. Activities still missing what
+//! 2.03 requires (a participating organisation, a status, a date) are reported and cannot be
 //! written.
 
 use std::collections::BTreeMap;
@@ -310,6 +314,25 @@ pub fn upgrade_activity(a: &mut Activity, from: Version, notes: &mut Notes) {
     a.descriptions.retain(|d| !d.narratives.is_empty());
     for _ in a.descriptions.len()..before {
         notes.add(Some(&id), "dropped: an empty description");
+    }
+    let before = a.document_links.len();
+    a.document_links
+        .retain(|d| !d.title.is_empty() && !d.categories.is_empty() && !d.url.is_empty());
+    for _ in a.document_links.len()..before {
+        notes.add(
+            Some(&id),
+            "dropped: a document-link without a url, title or category",
+        );
+    }
+    if a.descriptions.is_empty() && !a.titles.is_empty() {
+        a.descriptions.push(super::activity::Description {
+            r#type: Some("1".into()),
+            narratives: a.titles.clone(),
+        });
+        notes.add(
+            Some(&id),
+            "upgraded: no description (optional before 2.03); the title is written as the description",
+        );
     }
     let missing = [
         (a.participating_orgs.is_empty(), "participating-org"),

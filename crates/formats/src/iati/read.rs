@@ -191,6 +191,8 @@ pub struct ActivityReader<R: BufRead> {
     skipped: Extra,
     /// Activities whose text was written straight into elements (1.x), counted.
     text_as_narrative: u64,
+    /// Where the activity last returned (or refused) starts.
+    activity_at: (u64, u64),
 }
 
 impl<R: BufRead> ActivityReader<R> {
@@ -212,6 +214,7 @@ impl<R: BufRead> ActivityReader<R> {
             finished: false,
             skipped: Extra::default(),
             text_as_narrative: 0,
+            activity_at: (0, 0),
         }
     }
 
@@ -236,6 +239,11 @@ impl<R: BufRead> ActivityReader<R> {
     /// How many elements held their text directly instead of in narratives (1.x files).
     pub fn text_as_narrative(&self) -> u64 {
         self.text_as_narrative
+    }
+
+    /// Line and column where the activity last returned (or refused) starts.
+    pub fn activity_position(&self) -> (u64, u64) {
+        self.activity_at
     }
 
     /// Bytes read so far.
@@ -546,6 +554,7 @@ impl<R: BufRead> ActivityReader<R> {
         node: Node,
         default_lang: Option<String>,
     ) -> Result<Activity, ReadError> {
+        self.activity_at = (node.line, node.column);
         let mut text_as_narrative = false;
         let activity = to_activity(node, default_lang, &mut text_as_narrative);
         if text_as_narrative {

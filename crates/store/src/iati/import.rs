@@ -36,6 +36,26 @@ pub struct ImportOptions {
     pub default_unit: Option<String>,
     /// The name the report and the stored rows give the file (its path by default).
     pub source_name: Option<String>,
+    /// Told how far the import is, after each batch.
+    pub progress: Option<Progress>,
+}
+
+/// How far an import is: bytes of the file read, activities read.
+#[derive(Debug, Clone, Copy)]
+pub struct ImportProgress {
+    pub bytes_read: u64,
+    pub bytes_total: u64,
+    pub activities: u64,
+}
+
+/// A progress callback (for a progress bar).
+#[derive(Clone)]
+pub struct Progress(pub std::sync::Arc<dyn Fn(ImportProgress) + Send + Sync>);
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Progress")
+    }
 }
 
 /// An activity that was not imported, where it is and why.
@@ -895,6 +915,13 @@ impl Store {
             if batch.len() >= BATCH {
                 self.write_batch(&mut tx, &mut run, std::mem::take(&mut batch))
                     .await?;
+                if let Some(Progress(tell)) = &options.progress {
+                    tell(ImportProgress {
+                        bytes_read: reader.bytes_read(),
+                        bytes_total: run.report.bytes,
+                        activities: run.report.activities,
+                    });
+                }
             }
             match item {
                 Some(Ok(a)) => {

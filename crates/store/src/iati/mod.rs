@@ -35,7 +35,7 @@ mod import;
 mod rows;
 
 pub use export::{ExportScope, ExportSummary, ReportingOrg};
-pub use import::{ImportOptions, ImportReport, Refusal};
+pub use import::{ImportOptions, ImportProgress, ImportReport, Progress, Refusal};
 
 use meridian_domain::projects::lifecycle::Status;
 
