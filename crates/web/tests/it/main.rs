@@ -4,6 +4,7 @@ mod harness;
 
 mod accounts;
 mod audit;
+mod iati_feed;
 mod openapi;
 mod organization;
 mod pages;
