@@ -1094,17 +1094,79 @@ impl Store {
         let mut w = Writes::new();
         let actor = run.ctx.actor;
         let label = actor.label();
+        // First what is refused before anything is written: identifiers seen before in the
+        // file, projects the actor may not change.
+        let mut accepted = Vec::with_capacity(batch.len());
         for m in batch {
             let identifier = m.activity.identifier.trim().to_owned();
-            if !run.seen.insert(identifier.clone()) {
-                run.report.refused.push(Refusal {
+            let refusal = if !run.seen.insert(identifier.clone()) {
+                Some("the identifier appears more than once in the file".to_owned())
+            } else if let Some(e) = existing.get(&identifier) {
+                let unit = UnitCode::parse(&e.unit).map_err(StoreError::Corrupt)?;
+                authorize(run.ctx.org, actor, Action::DraftProject, &unit)
+                    .err()
+                    .map(|d| d.to_string())
+            } else {
+                None
+            };
+            match refusal {
+                Some(reason) => run.report.refused.push(Refusal {
                     identifier: Some(identifier),
                     line: m.line,
                     column: m.column,
-                    reasons: vec!["the identifier appears more than once in the file".into()],
-                });
-                continue;
+                    reasons: vec![reason],
+                }),
+                None => accepted.push(m),
             }
+        }
+        // What the earlier import wrote of the projects updated now goes, in a few statements;
+        // the transactions recorded in Meridian stay.
+        let updated: Vec<String> = accepted
+            .iter()
+            .filter_map(|m| existing.get(m.activity.identifier.trim()))
+            .map(|e| e.id.clone())
+            .collect();
+        let mut own: HashMap<String, Vec<(String, String, String, i64)>> = HashMap::new();
+        for chunk in updated.chunks(BATCH) {
+            let list = (1..=chunk.len())
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            for sql in [
+                format!("DELETE FROM project_budget_lines WHERE project_id IN ({list})"),
+                format!("DELETE FROM project_donors WHERE project_id IN ({list})"),
+                format!(
+                    "DELETE FROM project_transactions WHERE id IN \
+                     (SELECT transaction_id FROM iati_transactions WHERE project_id IN ({list}))"
+                ),
+                format!("DELETE FROM iati_transactions WHERE project_id IN ({list})"),
+                format!("DELETE FROM iati_activities WHERE project_id IN ({list})"),
+            ] {
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for id in chunk {
+                    q = q.bind(id);
+                }
+                q.execute(&mut **tx).await?;
+            }
+            let sql = format!(
+                "SELECT project_id, kind, date, currency, amount_e4 FROM project_transactions \
+                 WHERE project_id IN ({list})"
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(id);
+            }
+            for r in q.fetch_all(&mut **tx).await? {
+                own.entry(r.try_get("project_id")?).or_default().push((
+                    r.try_get("kind")?,
+                    r.try_get("date")?,
+                    r.try_get("currency")?,
+                    r.try_get("amount_e4")?,
+                ));
+            }
+        }
+        for m in accepted {
+            let identifier = m.activity.identifier.trim().to_owned();
             let derived = Derived {
                 title: m.title.clone(),
                 summary: m.summary.clone(),
@@ -1114,132 +1176,93 @@ impl Store {
                 lines: m.lines.clone(),
                 donors: m.donors.clone(),
             };
-            let (project_id, unit, code, verb, before, mut own_transactions) = match existing
-                .get(&identifier)
-            {
-                Some(e) => {
-                    let unit = UnitCode::parse(&e.unit).map_err(StoreError::Corrupt)?;
-                    if let Err(denied) = authorize(run.ctx.org, actor, Action::DraftProject, &unit)
-                    {
-                        run.report.refused.push(Refusal {
-                            identifier: Some(identifier),
-                            line: m.line,
-                            column: m.column,
-                            reasons: vec![denied.to_string()],
-                        });
-                        continue;
-                    }
-                    // The status follows the file only when the file says something else.
-                    let status = if status_to_iati(e.status)
-                        == m.activity.status.as_deref().unwrap_or("").trim()
-                    {
-                        e.status
-                    } else {
-                        m.status
-                    };
-                    sqlx::query(
-                        "UPDATE projects SET title = $2, summary = $3, primary_country = $4, \
+            let (project_id, unit, code, verb, before, mut own_transactions) =
+                match existing.get(&identifier) {
+                    Some(e) => {
+                        let unit = UnitCode::parse(&e.unit).map_err(StoreError::Corrupt)?;
+                        // The status follows the file only when the file says something else.
+                        let status = if status_to_iati(e.status)
+                            == m.activity.status.as_deref().unwrap_or("").trim()
+                        {
+                            e.status
+                        } else {
+                            m.status
+                        };
+                        sqlx::query(
+                            "UPDATE projects SET title = $2, summary = $3, primary_country = $4, \
                              countries = $5, start_date = $6, end_date = $7, start_year = $8, \
                              currency = $9, budget_e4 = $10, budget_usd_e4 = $11, donors = $12, \
                              partners = $13, status = $14, updated_at = $15, version = version + 1 \
                              WHERE id = $1",
-                    )
-                    .bind(&e.id)
-                    .bind(&m.title)
-                    .bind(&m.summary)
-                    .bind(&m.primary_country)
-                    .bind(json(&m.countries))
-                    .bind(m.start.to_string())
-                    .bind(m.end.to_string())
-                    .bind(i64::from(m.start.year()))
-                    .bind(m.currency.to_string())
-                    .bind(m.budget_e4)
-                    .bind(m.budget_usd_e4)
-                    .bind(json(&m.donors))
-                    .bind(json(&m.partners))
-                    .bind(status.as_str())
-                    .bind(&run.now)
-                    .execute(&mut **tx)
-                    .await?;
-                    for sql in [
-                        "DELETE FROM project_budget_lines WHERE project_id = $1",
-                        "DELETE FROM project_donors WHERE project_id = $1",
-                        "DELETE FROM project_transactions WHERE id IN \
-                             (SELECT transaction_id FROM iati_transactions WHERE project_id = $1)",
-                        "DELETE FROM iati_transactions WHERE project_id = $1",
-                        "DELETE FROM iati_activities WHERE project_id = $1",
-                    ] {
-                        sqlx::query(sql).bind(&e.id).execute(&mut **tx).await?;
+                        )
+                        .bind(&e.id)
+                        .bind(&m.title)
+                        .bind(&m.summary)
+                        .bind(&m.primary_country)
+                        .bind(json(&m.countries))
+                        .bind(m.start.to_string())
+                        .bind(m.end.to_string())
+                        .bind(i64::from(m.start.year()))
+                        .bind(m.currency.to_string())
+                        .bind(m.budget_e4)
+                        .bind(m.budget_usd_e4)
+                        .bind(json(&m.donors))
+                        .bind(json(&m.partners))
+                        .bind(status.as_str())
+                        .bind(&run.now)
+                        .execute(&mut **tx)
+                        .await?;
+                        let own = own.remove(&e.id).unwrap_or_default();
+                        run.report.updated += 1;
+                        (
+                            e.id.clone(),
+                            unit,
+                            e.code.clone(),
+                            "iati_update",
+                            Some(serde_json::json!({
+                                "title": e.title, "status": e.status, "version": e.version,
+                            })),
+                            own,
+                        )
                     }
-                    // Transactions recorded in Meridian stay; the file's copies of them
-                    // are not added twice.
-                    let own: Vec<(String, String, String, i64)> = sqlx::query(
-                        "SELECT kind, date, currency, amount_e4 FROM project_transactions \
-                             WHERE project_id = $1",
-                    )
-                    .bind(&e.id)
-                    .fetch_all(&mut **tx)
-                    .await?
-                    .iter()
-                    .map(|r| {
-                        Ok((
-                            r.try_get("kind")?,
-                            r.try_get("date")?,
-                            r.try_get("currency")?,
-                            r.try_get("amount_e4")?,
-                        ))
-                    })
-                    .collect::<Result<_, sqlx::Error>>()?;
-                    run.report.updated += 1;
-                    (
-                        e.id.clone(),
-                        unit,
-                        e.code.clone(),
-                        "iati_update",
-                        Some(serde_json::json!({
-                            "title": e.title, "status": e.status, "version": e.version,
-                        })),
-                        own,
-                    )
-                }
-                None => {
-                    let year = i64::from(m.start.year());
-                    let key = (m.unit.to_string(), year);
-                    let seq = next_code.get_mut(&key).expect("a code was reserved");
-                    let code = format!("{}-{year}-{:04}", m.unit, *seq);
-                    *seq += 1;
-                    let id = new_id();
-                    w.projects.push([
-                        V::T(id.clone()),
-                        V::T(code.clone()),
-                        V::T(m.title.clone()),
-                        V::T(m.summary.clone()),
-                        V::T(m.thematic_area.to_owned()),
-                        V::T(m.unit.to_string()),
-                        V::T(m.region.to_string()),
-                        V::T(m.primary_country.clone()),
-                        V::T(json(&m.countries)),
-                        V::T("[]".into()),
-                        V::T(m.start.to_string()),
-                        V::T(m.end.to_string()),
-                        V::I(year),
-                        V::T(m.currency.to_string()),
-                        V::I(m.budget_e4),
-                        V::I(m.budget_usd_e4),
-                        V::T(json(&m.donors)),
-                        V::T(json(&m.partners)),
-                        V::I(0),
-                        V::T(m.status.as_str().to_owned()),
-                        V::T(actor.user_id().map_or_else(|| label.clone(), str::to_owned)),
-                        V::OT(None),
-                        V::T(run.now.clone()),
-                        V::T(run.now.clone()),
-                        V::I(1),
-                    ]);
-                    run.report.created += 1;
-                    (id, m.unit.clone(), code, "iati_import", None, Vec::new())
-                }
-            };
+                    None => {
+                        let year = i64::from(m.start.year());
+                        let key = (m.unit.to_string(), year);
+                        let seq = next_code.get_mut(&key).expect("a code was reserved");
+                        let code = format!("{}-{year}-{:04}", m.unit, *seq);
+                        *seq += 1;
+                        let id = new_id();
+                        w.projects.push([
+                            V::T(id.clone()),
+                            V::T(code.clone()),
+                            V::T(m.title.clone()),
+                            V::T(m.summary.clone()),
+                            V::T(m.thematic_area.to_owned()),
+                            V::T(m.unit.to_string()),
+                            V::T(m.region.to_string()),
+                            V::T(m.primary_country.clone()),
+                            V::T(json(&m.countries)),
+                            V::T("[]".into()),
+                            V::T(m.start.to_string()),
+                            V::T(m.end.to_string()),
+                            V::I(year),
+                            V::T(m.currency.to_string()),
+                            V::I(m.budget_e4),
+                            V::I(m.budget_usd_e4),
+                            V::T(json(&m.donors)),
+                            V::T(json(&m.partners)),
+                            V::I(0),
+                            V::T(m.status.as_str().to_owned()),
+                            V::T(actor.user_id().map_or_else(|| label.clone(), str::to_owned)),
+                            V::OT(None),
+                            V::T(run.now.clone()),
+                            V::T(run.now.clone()),
+                            V::I(1),
+                        ]);
+                        run.report.created += 1;
+                        (id, m.unit.clone(), code, "iati_import", None, Vec::new())
+                    }
+                };
             for (i, l) in m.lines.iter().enumerate() {
                 w.lines.push([
                     V::T(new_id()),
