@@ -3,7 +3,9 @@
 
 mod bench;
 mod demo;
+mod export;
 mod iati;
+mod import;
 mod org;
 mod serve;
 mod user;
@@ -48,6 +50,12 @@ enum Command {
     /// IATI 2.03 activity files.
     #[command(subcommand)]
     Iati(iati::IatiCommand),
+    /// Import files into the database (IATI activities).
+    #[command(subcommand)]
+    Import(import::ImportCommand),
+    /// Export from the database (IATI activities).
+    #[command(subcommand)]
+    Export(export::ExportCommand),
     /// Load a realistic demonstration portfolio, with an account per role.
     Demo(demo::DemoArgs),
     /// Measure the store against a loaded database.
@@ -94,6 +102,9 @@ async fn main() -> std::process::ExitCode {
     if let Command::Iati(cmd) = cli.command {
         return iati::run(cmd);
     }
+    if let Command::Import(cmd) = cli.command {
+        return import::run(&cli.database, cmd).await;
+    }
     let result = match cli.command {
         Command::Serve(args) => serve::run(&cli.database, args).await,
         Command::User(cmd) => user::run(&cli.database, cmd).await,
@@ -102,7 +113,8 @@ async fn main() -> std::process::ExitCode {
             .await
             .map(|_| println!("The database schema is up to date.")),
         Command::Demo(args) => demo::run(&cli.database, args).await,
-        Command::Iati(_) | Command::Bench(_) => unreachable!("handled above"),
+        Command::Export(cmd) => export::run(&cli.database, cmd).await,
+        Command::Iati(_) | Command::Bench(_) | Command::Import(_) => unreachable!("handled above"),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

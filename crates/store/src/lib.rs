@@ -13,6 +13,7 @@ mod db;
 pub mod demo;
 mod error;
 pub mod evaluations;
+pub mod iati;
 pub mod org;
 pub mod projects;
 pub mod results;

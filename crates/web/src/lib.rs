@@ -5,6 +5,7 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod i18n;
+pub mod iati_feed;
 pub mod state;
 mod static_files;
 pub mod ui;
@@ -30,6 +31,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .merge(api::router())
+        .merge(iati_feed::router())
         .merge(ui::router(state.clone()))
         .merge(static_files::router())
         .layer(middleware::from_fn_with_state(

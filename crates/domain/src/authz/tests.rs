@@ -236,6 +236,8 @@ fn results_are_reported_in_the_office_approved_within_scope_and_the_srf_kept_at_
         Err(Denied::Role { .. })
     ));
 }
+
+#[test]
 fn m_and_e_officers_at_headquarters_and_regional_offices_keep_the_evaluation_registry() {
     let org = org();
     let hq = user("RMU", &[Role::MeOfficer]);

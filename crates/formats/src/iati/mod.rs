@@ -1,5 +1,7 @@
 //! IATI 2.03 activity and organisation files: streaming validation against the XML schema,
-//! the codelists and the IATI standard ruleset.
+//! the codelists and the IATI standard ruleset; the activity model Meridian keeps
+//! ([`activity`]), a streaming reader ([`read`]) and writer ([`write`]), and the upgrade of
+//! older files ([`legacy`]).
 //!
 //! ```no_run
 //! use std::{fs::File, io::BufReader};
@@ -19,15 +21,19 @@
 //! the break plus one `0.1.1` error with the line and column, and `well_formed` is false.
 //! `Err(ReadError)` is kept for input that cannot be read at all (I/O).
 
+pub mod activity;
 mod codelists;
 mod document;
+pub mod legacy;
 mod names;
 mod options;
 mod position;
+pub mod read;
 mod report;
 mod rules;
 mod tree;
 mod validate;
+pub mod write;
 mod xpath;
 pub(crate) mod xsd;
 

@@ -5,6 +5,7 @@ mod harness;
 mod accounts;
 mod audit;
 mod evaluations;
+mod iati_feed;
 mod openapi;
 mod organization;
 mod pages;

@@ -645,54 +645,6 @@ proptest! {
     }
 }
 
-/// CPU time of this thread (Linux), so that timings mean something on a busy machine.
-fn thread_cpu_ns() -> u64 {
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()
-        .and_then(|s| s.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0)
-}
-
-/// The global roll-up at the size of the 300,000-project demo: every project reports 12 monthly
-/// values and counts in its country office, its regional office and the world. Run with
-/// `cargo test -p meridian-domain --release -- --ignored rollup_of_300000 --nocapture`.
-#[test]
-#[ignore = "timing; run in release"]
-fn rollup_of_300000_projects() {
-    for (ty, cumulative) in [
-        (A::Sum, false),
-        (A::Sum, true),
-        (A::Average, false),
-        (A::LastInPeriod, false),
-    ] {
-        let r = Rules {
-            aggregation: ty,
-            measure: Measure::Number,
-            cumulative,
-        };
-        let started = std::time::Instant::now();
-        let cpu_started = thread_cpu_ns();
-        let mut rollup: Rollup<u32, u32> = Rollup::new(r, 0..12);
-        for project in 0..300_000u32 {
-            let groups = [project % 170, 1000 + project % 9, 2000];
-            for month in 0..12usize {
-                let v = Figure::Number(Decimal::new(
-                    i64::from(project % 997) * 10 + month as i64,
-                    1,
-                ));
-                rollup.push(&project, &groups, month, v).unwrap();
-            }
-        }
-        let out = rollup.finish();
-        let elapsed = started.elapsed();
-        let cpu = std::time::Duration::from_nanos(thread_cpu_ns() - cpu_started);
-        assert_eq!(out.len(), 170 + 9 + 1);
-        println!(
-            "{ty} cumulative={cumulative}: 300,000 projects × 12 months × 3 groups in {elapsed:?} ({cpu:?} on the CPU)"
-        );
-    }
-}
-
 #[test]
 fn exact_sums_equal_decimal_sums_and_survive_overflow() {
     // Mixed scales: exact.

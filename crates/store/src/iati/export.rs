@@ -1,0 +1,706 @@
+//! Exporting projects as IATI 2.03 activities, page by page (memory stays flat).
+
+use std::collections::HashMap;
+use std::str::FromStr;
+
+use meridian_domain::authz::{Action, Actor, authorize};
+use meridian_domain::org::{Countries, Iso3, Organization, Scope, UnitCode};
+use meridian_domain::projects::lifecycle::Status;
+use meridian_formats::iati::activity::{
+    Activity, ActivityDate, Budget, Description, Narrative, OrgRef, ParticipatingOrg, Recipient,
+    Sector, Transaction, Value, pick_narrative,
+};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use sqlx::Row;
+
+use super::import::{Derived, Line, shown};
+use super::{PUBLIC_STATUSES, is_public, sector_for, status_to_iati};
+use crate::projects::{BudgetLine, PROJECT_COLUMNS, Project, from_e4, project_from_row};
+use crate::{Store, StoreError};
+
+/// The organisation that publishes Meridian's activities (`reporting-org`), and the prefix of
+/// the identifiers of projects that did not come from IATI (`{ref}-{project code}`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportingOrg {
+    pub r#ref: String,
+    /// OrganisationType (40 multilateral).
+    pub r#type: String,
+    pub name: String,
+}
+
+impl Default for ReportingOrg {
+    /// IOM's IATI organisation identifier.
+    fn default() -> Self {
+        ReportingOrg {
+            r#ref: "XM-DAC-47066".into(),
+            r#type: "40".into(),
+            name: "International Organization for Migration".into(),
+        }
+    }
+}
+
+/// Which projects an export takes.
+#[derive(Debug, Clone, Default)]
+pub struct ExportScope {
+    /// An office: its projects and those of the offices under it. `None`: everything the
+    /// reader may see.
+    pub unit: Option<String>,
+    /// Only projects in a public status, never restricted ones (see `PUBLIC_STATUSES`).
+    pub published_only: bool,
+    pub reporting_org: ReportingOrg,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ExportSummary {
+    pub activities: u64,
+    /// Restricted projects left out because the reader may not see their budgets and donors.
+    pub restricted_left_out: u64,
+}
+
+const PAGE: i64 = 500;
+
+/// The IATI columns of a project that came from a file.
+struct Stored {
+    identifier: String,
+    lang: Option<String>,
+    default_currency: Option<String>,
+    humanitarian: Option<String>,
+    hierarchy: Option<String>,
+    last_updated: Option<String>,
+    reporting_org: OrgRef,
+    titles: Vec<Narrative>,
+    descriptions: Vec<Description>,
+    participating_orgs: Vec<ParticipatingOrg>,
+    status: Option<String>,
+    dates: Vec<ActivityDate>,
+    recipient_countries: Vec<Recipient>,
+    recipient_regions: Vec<Recipient>,
+    locations: Vec<meridian_formats::iati::activity::Location>,
+    sectors: Vec<Sector>,
+    budgets: Vec<Budget>,
+    other_transactions: Vec<Transaction>,
+    document_links: Vec<meridian_formats::iati::activity::DocumentLink>,
+    results: Vec<meridian_formats::iati::activity::RawElement>,
+    derived: Derived,
+}
+
+fn parse<T: serde::de::DeserializeOwned>(
+    row: &sqlx::any::AnyRow,
+    col: &str,
+) -> Result<T, StoreError> {
+    let raw: String = row.try_get(col)?;
+    serde_json::from_str(&raw)
+        .map_err(|e| StoreError::Corrupt(format!("iati_activities.{col}: {e}")))
+}
+
+fn stored_from_row(row: &sqlx::any::AnyRow) -> Result<Stored, StoreError> {
+    Ok(Stored {
+        identifier: row.try_get("identifier")?,
+        lang: row.try_get("lang")?,
+        default_currency: row.try_get("default_currency")?,
+        humanitarian: row.try_get("humanitarian")?,
+        hierarchy: row.try_get("hierarchy")?,
+        last_updated: row.try_get("last_updated")?,
+        reporting_org: parse(row, "reporting_org")?,
+        titles: parse(row, "titles")?,
+        descriptions: parse(row, "descriptions")?,
+        participating_orgs: parse(row, "participating_orgs")?,
+        status: row.try_get("activity_status")?,
+        dates: parse(row, "activity_dates")?,
+        recipient_countries: parse(row, "recipient_countries")?,
+        recipient_regions: parse(row, "recipient_regions")?,
+        locations: parse(row, "locations")?,
+        sectors: parse(row, "sectors")?,
+        budgets: parse(row, "budgets")?,
+        other_transactions: parse(row, "other_transactions")?,
+        document_links: parse(row, "document_links")?,
+        results: parse(row, "results")?,
+        derived: parse(row, "derived")?,
+    })
+}
+
+/// A project transaction, with its IATI side when it came from a file.
+struct TxnRow {
+    kind: String,
+    date: String,
+    currency: String,
+    amount: Decimal,
+    provider: String,
+    receiver: String,
+    description: String,
+    position: Option<i64>,
+    detail: Option<Transaction>,
+}
+
+fn kind_code(kind: &str) -> &'static str {
+    match kind {
+        "incoming_funds" => "1",
+        "commitment" => "2",
+        "disbursement" => "3",
+        _ => "4",
+    }
+}
+
+fn amount_text(d: Decimal) -> String {
+    d.normalize().to_string()
+}
+
+fn in_list(n: usize) -> String {
+    (1..=n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn named(name: &str) -> Vec<Narrative> {
+    if name.is_empty() {
+        Vec::new()
+    } else {
+        vec![Narrative::new(None, name)]
+    }
+}
+
+fn org_name(o: &ParticipatingOrg) -> String {
+    let n = shown(&o.narratives);
+    if n.is_empty() {
+        o.r#ref.clone().unwrap_or_default()
+    } else {
+        n
+    }
+}
+
+/// The activity for a project: what an import kept, with Meridian's later edits applied;
+/// or, for a project that did not come from IATI, built from the project.
+fn build(
+    p: &Project,
+    txns: Vec<TxnRow>,
+    stored: Option<Stored>,
+    reporting: &ReportingOrg,
+    countries: &Countries,
+) -> Activity {
+    let lines = p.budget_lines.clone().unwrap_or_default();
+    let donors = p.donors.clone().unwrap_or_default();
+    let start_changed;
+    let end_changed;
+    let mut a = match stored {
+        Some(s) => {
+            let d = &s.derived;
+            let mut a = Activity {
+                identifier: s.identifier,
+                lang: s.lang,
+                default_currency: s.default_currency.or_else(|| Some(p.currency.clone())),
+                last_updated: s.last_updated,
+                humanitarian: s.humanitarian,
+                hierarchy: s.hierarchy,
+                reporting_org: s.reporting_org,
+                titles: s.titles,
+                descriptions: s.descriptions,
+                participating_orgs: s.participating_orgs,
+                status: s.status,
+                dates: s.dates,
+                recipient_countries: s.recipient_countries,
+                recipient_regions: s.recipient_regions,
+                locations: s.locations,
+                sectors: s.sectors,
+                budgets: s.budgets,
+                transactions: Vec::new(),
+                document_links: s.document_links,
+                results: s.results,
+                extra: Default::default(),
+            };
+            // Meridian's edits since the import win over the file's values.
+            if p.title != d.title {
+                replace_shown(&mut a.titles, &p.title);
+            }
+            if p.summary != d.summary && !p.summary.is_empty() {
+                match a
+                    .descriptions
+                    .iter_mut()
+                    .find(|x| matches!(x.r#type.as_deref(), None | Some("1")))
+                {
+                    Some(x) => replace_shown(&mut x.narratives, &p.summary),
+                    None => a.descriptions.insert(
+                        0,
+                        Description {
+                            r#type: Some("1".into()),
+                            narratives: named(&p.summary),
+                        },
+                    ),
+                }
+            }
+            if p.status.as_str() != d.status {
+                a.status = Some(status_to_iati(p.status).into());
+            }
+            if donors != d.donors {
+                a.participating_orgs
+                    .retain(|o| o.role != "1" || donors.contains(&org_name(o)));
+                for name in &donors {
+                    if !a
+                        .participating_orgs
+                        .iter()
+                        .any(|o| o.role == "1" && &org_name(o) == name)
+                    {
+                        a.participating_orgs.push(ParticipatingOrg {
+                            role: "1".into(),
+                            narratives: named(name),
+                            ..ParticipatingOrg::default()
+                        });
+                    }
+                }
+            }
+            let now_lines: Vec<Line> = lines
+                .iter()
+                .map(|l| Line {
+                    category: l.category.clone(),
+                    description: l.description.clone(),
+                    currency: l.currency.clone(),
+                    amount_e4: crate::projects::e4(l.amount, "amount").unwrap_or(0),
+                    usd_e4: 0,
+                })
+                .collect();
+            if now_lines != d.lines {
+                a.budgets = budgets_from_lines(p, &lines);
+            }
+            start_changed = p.start_date != d.start_date;
+            end_changed = p.end_date != d.end_date;
+            a.other_transactions_into(s.other_transactions);
+            a
+        }
+        None => {
+            start_changed = true;
+            end_changed = true;
+            let mut parts = vec![ParticipatingOrg {
+                role: "4".into(),
+                r#ref: Some(reporting.r#ref.clone()),
+                r#type: Some(reporting.r#type.clone()),
+                narratives: named(&reporting.name),
+                ..ParticipatingOrg::default()
+            }];
+            for d in &donors {
+                parts.push(ParticipatingOrg {
+                    role: "1".into(),
+                    narratives: named(d),
+                    ..ParticipatingOrg::default()
+                });
+            }
+            for partner in &p.partners {
+                parts.push(ParticipatingOrg {
+                    role: "4".into(),
+                    narratives: named(partner),
+                    ..ParticipatingOrg::default()
+                });
+            }
+            let iso2: Vec<String> = p
+                .countries
+                .iter()
+                .filter_map(|c| Iso3::parse(c).ok())
+                .filter_map(|c| countries.get(&c).map(|c| c.iso2.clone()))
+                .collect();
+            let n = iso2.len();
+            let share = if n > 1 {
+                (Decimal::from(100) / Decimal::from(n as i64)).round_dp(2)
+            } else {
+                Decimal::from(100)
+            };
+            let recipient_countries = iso2
+                .into_iter()
+                .enumerate()
+                .map(|(i, code)| Recipient {
+                    code,
+                    percentage: Some(amount_text(if i + 1 == n && n > 1 {
+                        Decimal::from(100) - share * Decimal::from(n as i64 - 1)
+                    } else {
+                        share
+                    })),
+                    ..Recipient::default()
+                })
+                .collect();
+            Activity {
+                identifier: format!("{}-{}", reporting.r#ref, p.code),
+                default_currency: Some(p.currency.clone()),
+                reporting_org: OrgRef {
+                    r#ref: Some(reporting.r#ref.clone()),
+                    r#type: Some(reporting.r#type.clone()),
+                    narratives: named(&reporting.name),
+                    ..OrgRef::default()
+                },
+                titles: named(&p.title),
+                descriptions: vec![Description {
+                    r#type: Some("1".into()),
+                    narratives: named(if p.summary.is_empty() {
+                        &p.title
+                    } else {
+                        &p.summary
+                    }),
+                }],
+                participating_orgs: parts,
+                status: Some(status_to_iati(p.status).into()),
+                recipient_countries,
+                sectors: vec![Sector {
+                    code: sector_for(&p.thematic_area).into(),
+                    vocabulary: Some("1".into()),
+                    percentage: Some("100".into()),
+                    ..Sector::default()
+                }],
+                budgets: budgets_from_lines(p, &lines),
+                ..Activity::default()
+            }
+        }
+    };
+    let started = matches!(
+        p.status,
+        Status::Active
+            | Status::Suspended
+            | Status::OperationallyClosed
+            | Status::FinanciallyClosed
+    );
+    let ended = matches!(
+        p.status,
+        Status::OperationallyClosed | Status::FinanciallyClosed
+    );
+    if start_changed {
+        a.dates.retain(|d| d.r#type != "1" && d.r#type != "2");
+        a.dates.push(ActivityDate {
+            r#type: "1".into(),
+            iso_date: p.start_date.clone(),
+            narratives: Vec::new(),
+        });
+        if started {
+            a.dates.push(ActivityDate {
+                r#type: "2".into(),
+                iso_date: p.start_date.clone(),
+                narratives: Vec::new(),
+            });
+        }
+    }
+    if end_changed {
+        a.dates.retain(|d| d.r#type != "3" && d.r#type != "4");
+        a.dates.push(ActivityDate {
+            r#type: "3".into(),
+            iso_date: p.end_date.clone(),
+            narratives: Vec::new(),
+        });
+        if ended {
+            a.dates.push(ActivityDate {
+                r#type: "4".into(),
+                iso_date: p.end_date.clone(),
+                narratives: Vec::new(),
+            });
+        }
+    }
+    if a.titles.is_empty() {
+        a.titles = named(&p.title);
+    }
+    if a.descriptions.is_empty() {
+        a.descriptions.push(Description {
+            r#type: Some("1".into()),
+            narratives: named(&p.title),
+        });
+    }
+    if a.participating_orgs.is_empty() {
+        a.participating_orgs.push(ParticipatingOrg {
+            role: "4".into(),
+            r#ref: Some(reporting.r#ref.clone()),
+            r#type: Some(reporting.r#type.clone()),
+            narratives: named(&reporting.name),
+            ..ParticipatingOrg::default()
+        });
+    }
+    let mut from_rows: Vec<Transaction> = txns
+        .into_iter()
+        .map(|t| {
+            let mut out = t.detail.unwrap_or_default();
+            let kind = kind_code(&t.kind);
+            if out.r#type != kind {
+                out.r#type = kind.into();
+            }
+            if out.date.get(..10) != Some(t.date.as_str()) {
+                out.date = t.date.clone();
+            }
+            let same_amount =
+                Decimal::from_str(out.value.amount.trim()).is_ok_and(|d| d == t.amount);
+            if !same_amount {
+                out.value.amount = amount_text(t.amount);
+            }
+            let currency = out
+                .value
+                .currency
+                .clone()
+                .or_else(|| a.default_currency.clone());
+            if currency.as_deref() != Some(t.currency.as_str()) {
+                out.value.currency = Some(t.currency.clone());
+            }
+            if out.value.value_date.is_none() {
+                out.value.value_date = Some(t.date.clone());
+            }
+            if out.description.is_empty() && !t.description.is_empty() {
+                out.description = named(&t.description);
+            }
+            if out.provider.is_none() && !t.provider.is_empty() {
+                out.provider = Some(OrgRef {
+                    narratives: named(&t.provider),
+                    ..OrgRef::default()
+                });
+            }
+            if out.receiver.is_none() && !t.receiver.is_empty() {
+                out.receiver = Some(OrgRef {
+                    narratives: named(&t.receiver),
+                    ..OrgRef::default()
+                });
+            }
+            out
+        })
+        .collect();
+    from_rows.append(&mut a.transactions);
+    a.transactions = from_rows;
+    a
+}
+
+trait OtherTransactions {
+    fn other_transactions_into(&mut self, other: Vec<Transaction>);
+}
+
+impl OtherTransactions for Activity {
+    /// Transactions the project model has no kind for, written after the project's own.
+    fn other_transactions_into(&mut self, other: Vec<Transaction>) {
+        self.transactions.extend(other);
+    }
+}
+
+/// Replaces the narrative Meridian shows (see `shown`) with `text`.
+fn replace_shown(narratives: &mut Vec<Narrative>, text: &str) {
+    let target = pick_narrative(narratives, Some("en")).cloned();
+    match target.and_then(|t| narratives.iter_mut().find(|n| **n == t)) {
+        Some(n) => n.text = text.to_owned(),
+        None => narratives.push(Narrative::new(None, text)),
+    }
+}
+
+/// One budget a line, over the project's period.
+fn budgets_from_lines(p: &Project, lines: &[BudgetLine]) -> Vec<Budget> {
+    lines
+        .iter()
+        .map(|l| Budget {
+            r#type: Some("1".into()),
+            status: Some("2".into()),
+            period_start: p.start_date.clone(),
+            period_end: p.end_date.clone(),
+            value: Value {
+                amount: amount_text(l.amount),
+                currency: Some(l.currency.clone()),
+                value_date: Some(p.start_date.clone()),
+            },
+        })
+        .collect()
+}
+
+impl Store {
+    /// Every project in the scope as an IATI 2.03 activity, in code order, handed to `sink`
+    /// one at a time (read from the database a page at a time).
+    ///
+    /// `actor` `None` is the public: only published projects (see `PUBLIC_STATUSES`), never a
+    /// restricted one. A reader sees the projects of their scope (or of `scope.unit`, which
+    /// they must be allowed to view); restricted projects whose budgets and donors the reader
+    /// may not see are left out, and counted.
+    pub async fn export_activities<E, F>(
+        &self,
+        org: &Organization,
+        actor: Option<&Actor>,
+        scope: &ExportScope,
+        mut sink: F,
+    ) -> Result<ExportSummary, E>
+    where
+        E: From<StoreError>,
+        F: FnMut(Activity) -> Result<(), E>,
+    {
+        let published_only = scope.published_only || actor.is_none();
+        let within: Scope = match (&scope.unit, actor) {
+            (Some(code), _) => {
+                let unit =
+                    UnitCode::parse(code.trim()).map_err(|m| StoreError::invalid("unit", m))?;
+                if org.unit(unit.as_str()).is_none() {
+                    return Err(
+                        StoreError::invalid("unit", format!("unknown unit code {unit}")).into(),
+                    );
+                }
+                if let Some(actor) = actor {
+                    authorize(org, actor, Action::ViewProjects, &unit).map_err(StoreError::from)?;
+                }
+                if unit == org.root().code {
+                    Scope::Global
+                } else {
+                    Scope::Unit(unit)
+                }
+            }
+            (None, Some(actor)) => actor.scope(org),
+            (None, None) => Scope::Global,
+        };
+        let countries = Countries::builtin();
+        let mut summary = ExportSummary::default();
+        let mut after = String::new();
+        let statuses: Vec<&str> = PUBLIC_STATUSES.iter().map(|s| s.as_str()).collect();
+        loop {
+            let mut sql = format!("SELECT {PROJECT_COLUMNS} FROM projects WHERE code > $1");
+            if published_only {
+                sql.push_str(&format!(
+                    " AND restricted = 0 AND status IN ({})",
+                    statuses
+                        .iter()
+                        .map(|s| format!("'{s}'"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+            sql.push_str(&format!(" ORDER BY code LIMIT {PAGE}"));
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(&after)
+                .fetch_all(self.pool())
+                .await
+                .map_err(StoreError::from)?;
+            let Some(last) = rows.last() else { break };
+            after = last.try_get("code").map_err(StoreError::from)?;
+            let full = rows.len() as i64 == PAGE;
+            let mut page: Vec<Project> = Vec::with_capacity(rows.len());
+            for row in &rows {
+                let p = project_from_row(row, Vec::new())?;
+                let Ok(unit) = UnitCode::parse(&p.unit) else {
+                    continue;
+                };
+                if !org.in_scope(&within, &unit) {
+                    continue;
+                }
+                if published_only && !is_public(p.status, p.restricted) {
+                    continue;
+                }
+                if p.restricted {
+                    let may = actor.is_some_and(|a| {
+                        authorize(org, a, Action::ViewRestrictedProjectFields, &unit).is_ok()
+                    });
+                    if !may {
+                        summary.restricted_left_out += 1;
+                        continue;
+                    }
+                }
+                page.push(p);
+            }
+            if !page.is_empty() {
+                self.fill_page(&mut page, scope, &countries, &mut sink, &mut summary)
+                    .await?;
+            }
+            if !full {
+                break;
+            }
+        }
+        Ok(summary)
+    }
+
+    /// Reads the page's budget lines, transactions and IATI rows (three queries) and hands
+    /// each activity to the sink.
+    async fn fill_page<E, F>(
+        &self,
+        page: &mut [Project],
+        scope: &ExportScope,
+        countries: &Countries,
+        sink: &mut F,
+        summary: &mut ExportSummary,
+    ) -> Result<(), E>
+    where
+        E: From<StoreError>,
+        F: FnMut(Activity) -> Result<(), E>,
+    {
+        let ids: Vec<String> = page.iter().map(|p| p.id.clone()).collect();
+        let list = in_list(ids.len());
+        // Budget lines.
+        let sql = format!(
+            "SELECT project_id, category, description, currency, amount_e4, amount_usd_e4 \
+             FROM project_budget_lines WHERE project_id IN ({list}) ORDER BY project_id, position"
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in &ids {
+            q = q.bind(id);
+        }
+        let mut lines: HashMap<String, Vec<BudgetLine>> = HashMap::new();
+        for r in q.fetch_all(self.pool()).await.map_err(StoreError::from)? {
+            let get = |c: &str| -> Result<String, StoreError> { Ok(r.try_get::<String, _>(c)?) };
+            lines
+                .entry(get("project_id")?)
+                .or_default()
+                .push(BudgetLine {
+                    category: get("category")?,
+                    description: get("description")?,
+                    currency: get("currency")?,
+                    amount: from_e4(r.try_get("amount_e4").map_err(StoreError::from)?),
+                    amount_usd: from_e4(r.try_get("amount_usd_e4").map_err(StoreError::from)?),
+                });
+        }
+        // Transactions, with their IATI side.
+        let sql = format!(
+            "SELECT t.id, t.project_id, t.kind, t.date, t.currency, t.amount_e4, t.provider, \
+             t.receiver, t.description, i.position, i.detail FROM project_transactions t \
+             LEFT JOIN iati_transactions i ON i.transaction_id = t.id \
+             WHERE t.project_id IN ({list})"
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in &ids {
+            q = q.bind(id);
+        }
+        let mut txns: HashMap<String, Vec<(String, TxnRow)>> = HashMap::new();
+        for r in q.fetch_all(self.pool()).await.map_err(StoreError::from)? {
+            let detail: Option<String> = r.try_get("detail").map_err(StoreError::from)?;
+            let detail = detail
+                .map(|d| serde_json::from_str::<Transaction>(&d))
+                .transpose()
+                .map_err(|e| StoreError::Corrupt(format!("iati_transactions.detail: {e}")))?;
+            let get = |c: &str| -> Result<String, StoreError> { Ok(r.try_get::<String, _>(c)?) };
+            txns.entry(get("project_id")?).or_default().push((
+                get("id")?,
+                TxnRow {
+                    kind: get("kind")?,
+                    date: get("date")?,
+                    currency: get("currency")?,
+                    amount: from_e4(r.try_get("amount_e4").map_err(StoreError::from)?),
+                    provider: get("provider")?,
+                    receiver: get("receiver")?,
+                    description: get("description")?,
+                    position: r.try_get("position").map_err(StoreError::from)?,
+                    detail,
+                },
+            ));
+        }
+        // What the imports kept.
+        let sql = format!("SELECT * FROM iati_activities WHERE project_id IN ({list})");
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in &ids {
+            q = q.bind(id);
+        }
+        let mut stored: HashMap<String, Stored> = HashMap::new();
+        for r in q.fetch_all(self.pool()).await.map_err(StoreError::from)? {
+            let id: String = r.try_get("project_id").map_err(StoreError::from)?;
+            stored.insert(id, stored_from_row(&r)?);
+        }
+        for p in page.iter_mut() {
+            p.budget_lines = Some(lines.remove(&p.id).unwrap_or_default());
+            let mut t = txns.remove(&p.id).unwrap_or_default();
+            // The file's order first, then Meridian's own by date.
+            t.sort_by(|(ida, a), (idb, b)| {
+                (a.position.is_none(), a.position, &a.date, ida).cmp(&(
+                    b.position.is_none(),
+                    b.position,
+                    &b.date,
+                    idb,
+                ))
+            });
+            let activity = build(
+                p,
+                t.into_iter().map(|(_, t)| t).collect(),
+                stored.remove(&p.id),
+                &scope.reporting_org,
+                countries,
+            );
+            sink(activity)?;
+            summary.activities += 1;
+        }
+        Ok(())
+    }
+}

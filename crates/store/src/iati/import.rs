@@ -1,0 +1,1386 @@
+//! Importing an IATI activities file: validate, map each activity onto a project, write in
+//! batches inside one transaction.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fs::File;
+use std::io::BufReader;
+use std::path::Path;
+
+use meridian_domain::audit::Change;
+use meridian_domain::authz::{Action, Actor, authorize};
+use meridian_domain::org::{Countries, Iso3, Organization, UnitCode, UnitKind};
+use meridian_domain::projects::lifecycle::Status;
+use meridian_domain::projects::money::{Currency, Money, RateTable};
+use meridian_formats::iati::activity::{Activity, Narrative, pick_narrative};
+use meridian_formats::iati::read::{ActivityReader, ReadErrorKind};
+use meridian_formats::iati::{Layer, Severity, ValidateOptions, validate};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use sqlx::Row;
+use time::Date;
+
+use super::rows::{Rows, V};
+use super::{status_from_iati, status_to_iati, thematic_area};
+use crate::db::{new_id, now_text};
+use crate::projects::{TransactionKind, e4};
+use crate::{Store, StoreError, Tx};
+
+/// How an import treats what it cannot take.
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    /// Import the activities that pass and report the others. Off: one refused activity
+    /// refuses the whole file, and nothing changes.
+    pub keep_valid: bool,
+    /// The office that owns activities naming no country Meridian has an office for (a
+    /// country, regional or special office code). Without it such activities are refused.
+    pub default_unit: Option<String>,
+    /// The name the report and the stored rows give the file (its path by default).
+    pub source_name: Option<String>,
+    /// Told how far the import is, after each batch.
+    pub progress: Option<Progress>,
+}
+
+/// How far an import is: bytes of the file read, activities read.
+#[derive(Debug, Clone, Copy)]
+pub struct ImportProgress {
+    pub bytes_read: u64,
+    pub bytes_total: u64,
+    pub activities: u64,
+}
+
+/// A progress callback (for a progress bar).
+#[derive(Clone)]
+pub struct Progress(pub std::sync::Arc<dyn Fn(ImportProgress) + Send + Sync>);
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Progress")
+    }
+}
+
+/// An activity that was not imported, where it is and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Refusal {
+    pub identifier: Option<String>,
+    pub line: u64,
+    pub column: u64,
+    pub reasons: Vec<String>,
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "line {}, column {}: activity {}: {}",
+            self.line,
+            self.column,
+            self.identifier.as_deref().unwrap_or("(no identifier)"),
+            self.reasons.join("; ")
+        )
+    }
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ImportReport {
+    pub file: String,
+    pub bytes: u64,
+    /// `iati-activity` elements read.
+    pub activities: u64,
+    pub created: u64,
+    pub updated: u64,
+    pub refused: Vec<Refusal>,
+    /// Problems that are not one activity's: broken XML, the root, I/O. Any of them refuses
+    /// the whole file.
+    pub file_errors: Vec<String>,
+    /// False when the file is not well-formed XML (or could not be read).
+    pub readable: bool,
+    /// Whether the changes were committed (false: nothing changed).
+    pub committed: bool,
+    /// Codelist and ruleset findings (errors and warnings): data quality feedback, reported
+    /// but not refusing.
+    pub data_quality_findings: u64,
+    /// Elements the file had and Meridian does not keep, by name.
+    pub dropped: BTreeMap<String, u64>,
+    pub seconds: f64,
+}
+
+impl ImportReport {
+    pub fn is_success(&self) -> bool {
+        self.readable && self.file_errors.is_empty() && self.refused.is_empty()
+    }
+
+    pub fn megabytes_per_second(&self) -> f64 {
+        if self.seconds > 0.0 {
+            self.bytes as f64 / 1e6 / self.seconds
+        } else {
+            0.0
+        }
+    }
+}
+
+/// Activities written per batch of multi-row inserts.
+const BATCH: usize = 500;
+
+/// What the import needs to map activities.
+struct Ctx<'a> {
+    org: &'a Organization,
+    actor: &'a Actor,
+    iso3: HashMap<String, Iso3>,
+    rates: RateTable,
+    default_unit: Option<UnitCode>,
+    today: Date,
+}
+
+/// An activity mapped onto the project model, ready to write.
+pub(super) struct Mapped {
+    pub(super) activity: Activity,
+    pub(super) line: u64,
+    pub(super) column: u64,
+    title: String,
+    summary: String,
+    thematic_area: &'static str,
+    unit: UnitCode,
+    region: UnitCode,
+    primary_country: String,
+    countries: Vec<String>,
+    start: Date,
+    end: Date,
+    status: Status,
+    currency: Currency,
+    budget_e4: i64,
+    budget_usd_e4: i64,
+    lines: Vec<Line>,
+    donors: Vec<String>,
+    partners: Vec<String>,
+    transactions: Vec<Txn>,
+    other_transactions: Vec<meridian_formats::iati::activity::Transaction>,
+}
+
+#[derive(Serialize, serde::Deserialize, PartialEq, Clone, Debug)]
+pub(super) struct Line {
+    pub(super) category: String,
+    pub(super) description: String,
+    pub(super) currency: String,
+    pub(super) amount_e4: i64,
+    #[serde(skip)]
+    pub(super) usd_e4: i64,
+}
+
+struct Txn {
+    position: usize,
+    kind: TransactionKind,
+    date: Date,
+    currency: String,
+    amount_e4: i64,
+    usd_e4: i64,
+    provider: String,
+    receiver: String,
+    description: String,
+    detail: meridian_formats::iati::activity::Transaction,
+}
+
+/// The project values an import derived, kept to tell Meridian's later edits apart.
+#[derive(Serialize, serde::Deserialize, Debug, Clone, PartialEq, Default)]
+pub(super) struct Derived {
+    pub(super) title: String,
+    pub(super) summary: String,
+    pub(super) start_date: String,
+    pub(super) end_date: String,
+    pub(super) status: String,
+    pub(super) lines: Vec<Line>,
+    pub(super) donors: Vec<String>,
+}
+
+/// The narrative Meridian shows: English, else the activity's default language, else the
+/// first.
+pub(super) fn shown(narratives: &[Narrative]) -> String {
+    pick_narrative(narratives, Some("en"))
+        .map(|n| n.text.trim().to_owned())
+        .unwrap_or_default()
+}
+
+fn parse_date(what: &str, raw: &str) -> Result<Date, String> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    Date::parse(raw.trim().get(..10).unwrap_or(raw.trim()), &format)
+        .map_err(|_| format!("{what}: expected a date like 2026-03-31, found {raw:?}"))
+}
+
+impl Ctx<'_> {
+    fn money(&self, what: &str, amount: &str, currency: &str) -> Result<Money, String> {
+        let currency = Currency::parse(currency).map_err(|e| format!("{what}: {e}"))?;
+        let value: Decimal = amount
+            .trim()
+            .parse()
+            .or_else(|_| Decimal::from_scientific(amount.trim()))
+            .map_err(|_| format!("{what}: expected an amount, found {amount:?}"))?;
+        let value = value.round_dp(currency.minor_units());
+        Money::new_signed(value, currency).map_err(|e| format!("{what}: {e}"))
+    }
+
+    /// USD at the rate of `on`, else at the latest rate known.
+    fn usd(&self, what: &str, money: &Money, on: Date) -> Result<i64, String> {
+        let usd = self
+            .rates
+            .to_usd(money, on)
+            .or_else(|_| self.rates.to_usd(money, self.today))
+            .map_err(|e| {
+                format!(
+                    "{what}: {e}; add the exchange rates for {} first",
+                    money.currency
+                )
+            })?;
+        e4(usd.round_dp(4), "amount").map_err(|e| format!("{what}: {e}"))
+    }
+
+    /// The office for an ISO 3166-1 alpha-2 code, with the alpha-3 code.
+    fn office(&self, iso2: &str) -> Option<(UnitCode, Iso3)> {
+        let iso3 = self.iso3.get(&iso2.trim().to_ascii_uppercase())?;
+        let unit = self.org.country_office(iso3)?;
+        Some((unit.code.clone(), iso3.clone()))
+    }
+
+    fn region_of(&self, unit: &UnitCode) -> Option<UnitCode> {
+        self.org
+            .ancestors(unit)
+            .find(|u| u.kind == UnitKind::RegionalOffice)
+            .map(|u| u.code.clone())
+    }
+
+    fn map(&self, a: Activity, line: u64, column: u64) -> Result<Mapped, Vec<String>> {
+        let mut problems = Vec::new();
+        let id = a.identifier.trim();
+        if id.is_empty() {
+            problems.push("iati-identifier is empty".to_owned());
+        }
+        // The owning office.
+        let mut countries: Vec<String> = Vec::new();
+        let mut owner: Option<(UnitCode, String)> = None;
+        for r in &a.recipient_countries {
+            if let Some((unit, iso3)) = self.office(&r.code) {
+                if owner.is_none() {
+                    owner = Some((unit, iso3.to_string()));
+                }
+                if !countries.contains(&iso3.to_string()) {
+                    countries.push(iso3.to_string());
+                }
+            }
+        }
+        if owner.is_none() {
+            owner = a
+                .transactions
+                .iter()
+                .flat_map(|t| &t.other)
+                .filter(|o| o.name == "recipient-country")
+                .find_map(|o| self.office(o.attr("code").unwrap_or_default()))
+                .map(|(unit, iso3)| {
+                    countries.push(iso3.to_string());
+                    (unit, iso3.to_string())
+                });
+        }
+        if owner.is_none()
+            && let Some(unit) = &self.default_unit
+        {
+            owner = Some((unit.clone(), String::new()));
+        }
+        let (unit, primary_country) = match owner {
+            Some(o) => o,
+            None => {
+                let named: Vec<&str> = a
+                    .recipient_countries
+                    .iter()
+                    .map(|r| r.code.as_str())
+                    .collect();
+                problems.push(if named.is_empty() {
+                    "no recipient-country, so no country office to own the project; give a default unit for such activities".to_owned()
+                } else {
+                    format!(
+                        "no country office for recipient-country {}; give a default unit for such activities",
+                        named.join(", ")
+                    )
+                });
+                return Err(problems);
+            }
+        };
+        let Some(region) = self.region_of(&unit) else {
+            problems.push(format!("{unit} is not under a regional office"));
+            return Err(problems);
+        };
+        if let Err(e) = authorize(self.org, self.actor, Action::DraftProject, &unit)
+            .and_then(|()| authorize(self.org, self.actor, Action::ManageProject, &unit))
+        {
+            problems.push(e.to_string());
+        }
+        // Title and summary.
+        let mut title = shown(&a.titles);
+        if title.is_empty() {
+            title = id.to_owned();
+        }
+        let title: String = title.chars().take(300).collect();
+        let general = a
+            .descriptions
+            .iter()
+            .find(|d| matches!(d.r#type.as_deref(), None | Some("1")))
+            .or(a.descriptions.first());
+        let summary = general.map(|d| shown(&d.narratives)).unwrap_or_default();
+        // Dates.
+        let date_of = |kinds: [&str; 2]| {
+            kinds.iter().find_map(|k| {
+                a.dates
+                    .iter()
+                    .find(|d| d.r#type == *k)
+                    .map(|d| d.iso_date.as_str())
+            })
+        };
+        let start = date_of(["2", "1"]).map(|d| parse_date("activity-date (start)", d));
+        let end = date_of(["4", "3"]).map(|d| parse_date("activity-date (end)", d));
+        let (start, end) = match (start, end) {
+            (Some(Ok(s)), Some(Ok(e))) => (s, e),
+            (Some(Ok(s)), None) => (s, s),
+            (None, Some(Ok(e))) => (e, e),
+            (None, None) => {
+                problems.push("no activity-date of type 1 to 4".into());
+                (self.today, self.today)
+            }
+            (s, e) => {
+                for r in [s, e].into_iter().flatten() {
+                    if let Err(m) = r {
+                        problems.push(m);
+                    }
+                }
+                (self.today, self.today)
+            }
+        };
+        if end < start {
+            problems.push(format!(
+                "activity-date: the end ({end}) is before the start ({start})"
+            ));
+        }
+        // Status.
+        let status = match a.status.as_deref().and_then(status_from_iati) {
+            Some(s) => s,
+            None => {
+                problems.push(format!(
+                    "activity-status: expected a code 1 to 6, found {:?}",
+                    a.status.as_deref().unwrap_or("")
+                ));
+                Status::Approved
+            }
+        };
+        // Money.
+        let default_currency = a
+            .default_currency
+            .clone()
+            .filter(|c| !c.is_empty())
+            .or_else(|| a.budgets.iter().find_map(|b| b.value.currency.clone()))
+            .unwrap_or_else(|| "USD".to_owned());
+        let currency = match Currency::parse(&default_currency) {
+            Ok(c) => c,
+            Err(e) => {
+                problems.push(format!("default-currency: {e}"));
+                Currency::parse("USD").expect("USD is a currency")
+            }
+        };
+        // Budgets: per period, a revised budget replaces the original.
+        let mut lines = Vec::new();
+        let revised: HashSet<(&str, &str)> = a
+            .budgets
+            .iter()
+            .filter(|b| b.r#type.as_deref() == Some("2"))
+            .map(|b| (b.period_start.as_str(), b.period_end.as_str()))
+            .collect();
+        for (i, b) in a.budgets.iter().enumerate() {
+            let period = (b.period_start.as_str(), b.period_end.as_str());
+            if b.r#type.as_deref() != Some("2") && revised.contains(&period) {
+                continue;
+            }
+            let what = format!("budget {}", i + 1);
+            let cur = b.value.currency.as_deref().unwrap_or(currency.code());
+            let on = b.value.value_date.as_deref().unwrap_or(&b.period_start);
+            let result = self.money(&what, &b.value.amount, cur).and_then(|m| {
+                let on = parse_date(&what, on)?;
+                let usd = self.usd(&what, &m, on)?;
+                let amount = e4(m.amount, "amount").map_err(|e| format!("{what}: {e}"))?;
+                Ok((m, amount, usd))
+            });
+            match result {
+                Ok((m, amount_e4, usd)) => lines.push(Line {
+                    category: "IATI budget".into(),
+                    description: format!(
+                        "{} to {}{}",
+                        b.period_start,
+                        b.period_end,
+                        if b.r#type.as_deref() == Some("2") {
+                            " (revised)"
+                        } else {
+                            ""
+                        }
+                    ),
+                    currency: m.currency.to_string(),
+                    amount_e4,
+                    usd_e4: usd,
+                }),
+                Err(m) => problems.push(m),
+            }
+        }
+        let budget_usd_e4: i64 = lines.iter().map(|l| l.usd_e4).sum();
+        let budget_e4 = if lines.iter().all(|l| l.currency == currency.code()) {
+            lines.iter().map(|l| l.amount_e4).sum()
+        } else {
+            let one = Money::new(Decimal::ONE, currency).expect("one unit");
+            match self.rates.to_usd(&one, self.today) {
+                Ok(rate) if !rate.is_zero() => {
+                    let usd = Decimal::new(budget_usd_e4, 4);
+                    e4((usd / rate).round_dp(4), "budget").unwrap_or(0)
+                }
+                _ => {
+                    problems.push(format!(
+                        "budgets in several currencies and no exchange rate for {currency}"
+                    ));
+                    0
+                }
+            }
+        };
+        // Organisations.
+        let name = |narratives: &[Narrative], r: Option<&String>| {
+            let n = shown(narratives);
+            if n.is_empty() {
+                r.cloned().unwrap_or_default()
+            } else {
+                n
+            }
+        };
+        let mut donors: Vec<String> = Vec::new();
+        let mut partners: Vec<String> = Vec::new();
+        for p in &a.participating_orgs {
+            let n = name(&p.narratives, p.r#ref.as_ref());
+            if n.is_empty() {
+                continue;
+            }
+            if p.role == "1" {
+                if !donors.contains(&n) {
+                    donors.push(n);
+                }
+            } else if matches!(p.role.as_str(), "2" | "3" | "4")
+                && (p.r#ref.is_none() || p.r#ref != a.reporting_org.r#ref)
+                && !partners.contains(&n)
+            {
+                partners.push(n);
+            }
+        }
+        // Transactions.
+        let mut transactions = Vec::new();
+        let mut other_transactions = Vec::new();
+        for (i, t) in a.transactions.iter().enumerate() {
+            let kind = match t.r#type.trim() {
+                "1" => TransactionKind::IncomingFunds,
+                "2" => TransactionKind::Commitment,
+                "3" => TransactionKind::Disbursement,
+                "4" => TransactionKind::Expenditure,
+                _ => {
+                    other_transactions.push(t.clone());
+                    continue;
+                }
+            };
+            let what = format!("transaction {}", i + 1);
+            let cur = t.value.currency.as_deref().unwrap_or(currency.code());
+            let result = parse_date(&what, &t.date).and_then(|date| {
+                let m = self.money(&what, &t.value.amount, cur)?;
+                let on = match t.value.value_date.as_deref() {
+                    Some(d) => parse_date(&what, d)?,
+                    None => date,
+                };
+                let usd = self.usd(&what, &m, on)?;
+                let amount = e4(m.amount, "amount").map_err(|e| format!("{what}: {e}"))?;
+                Ok((date, m, amount, usd))
+            });
+            match result {
+                Ok((date, m, amount_e4, usd)) => transactions.push(Txn {
+                    position: i,
+                    kind,
+                    date,
+                    currency: m.currency.to_string(),
+                    amount_e4,
+                    usd_e4: usd,
+                    provider: t
+                        .provider
+                        .as_ref()
+                        .map(|o| name(&o.narratives, o.r#ref.as_ref()))
+                        .unwrap_or_default(),
+                    receiver: t
+                        .receiver
+                        .as_ref()
+                        .map(|o| name(&o.narratives, o.r#ref.as_ref()))
+                        .unwrap_or_default(),
+                    description: shown(&t.description),
+                    detail: t.clone(),
+                }),
+                Err(m) => problems.push(m),
+            }
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        Ok(Mapped {
+            thematic_area: thematic_area(&a),
+            activity: a,
+            line,
+            column,
+            title,
+            summary,
+            unit,
+            region,
+            primary_country,
+            countries,
+            start,
+            end,
+            status,
+            currency,
+            budget_e4,
+            budget_usd_e4,
+            lines,
+            donors,
+            partners,
+            transactions,
+            other_transactions,
+        })
+    }
+}
+
+fn json<T: Serialize>(v: &T) -> String {
+    serde_json::to_string(v).expect("activity parts serialize")
+}
+
+/// A critical finding of the validator: where, and what.
+struct Critical {
+    line: u64,
+    column: u64,
+    text: String,
+}
+
+/// What the validation said, in the form the import uses.
+struct Verdict {
+    readable: bool,
+    /// Schema and document errors, by line.
+    critical: Vec<Critical>,
+    data_quality: u64,
+}
+
+fn verdict(path: &Path) -> Result<Verdict, String> {
+    let file = File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let options = ValidateOptions {
+        max_findings: 200_000,
+        ..ValidateOptions::default()
+    };
+    let report = validate(BufReader::with_capacity(256 * 1024, file), &options)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let critical_layer = |l: Layer| matches!(l, Layer::Document | Layer::Schema);
+    let mut critical: Vec<Critical> = report
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error && critical_layer(f.layer))
+        .map(|f| Critical {
+            line: f.line,
+            column: f.column,
+            text: format!("{}:{} {} {}", f.line, f.column, f.rule_id, f.message),
+        })
+        .collect();
+    critical.sort_by_key(|c| (c.line, c.column));
+    let data_quality = report
+        .by_rule
+        .iter()
+        .filter(|(id, _)| !id.starts_with("0."))
+        .map(|(_, c)| c.count)
+        .sum();
+    if report.truncated && critical.is_empty() && !report.passes_critical_checks() {
+        critical.push(Critical {
+            line: 0,
+            column: 0,
+            text: "too many findings to place the schema errors".into(),
+        });
+    }
+    Ok(Verdict {
+        readable: report.well_formed,
+        critical,
+        data_quality,
+    })
+}
+
+/// The critical findings in `[from, to)` lines.
+fn findings_between(v: &Verdict, from: u64, to: u64) -> Vec<String> {
+    let start = v.critical.partition_point(|c| c.line < from);
+    v.critical[start..]
+        .iter()
+        .take_while(|c| c.line < to)
+        .map(|c| c.text.clone())
+        .collect()
+}
+
+/// Rows for one batch of activities.
+struct Writes {
+    projects: Rows,
+    lines: Rows,
+    donors: Rows,
+    transactions: Rows,
+    iati_transactions: Rows,
+    activities: Rows,
+    audit: Rows,
+}
+
+impl Writes {
+    fn new() -> Self {
+        Writes {
+            projects: Rows::new(
+                "projects",
+                &[
+                    "id",
+                    "code",
+                    "title",
+                    "summary",
+                    "thematic_area",
+                    "unit_code",
+                    "region_code",
+                    "primary_country",
+                    "countries",
+                    "admin_areas",
+                    "start_date",
+                    "end_date",
+                    "start_year",
+                    "currency",
+                    "budget_e4",
+                    "budget_usd_e4",
+                    "donors",
+                    "partners",
+                    "restricted",
+                    "status",
+                    "drafted_by",
+                    "submitted_by",
+                    "created_at",
+                    "updated_at",
+                    "version",
+                ],
+            ),
+            lines: Rows::new(
+                "project_budget_lines",
+                &[
+                    "id",
+                    "project_id",
+                    "position",
+                    "category",
+                    "description",
+                    "currency",
+                    "amount_e4",
+                    "amount_usd_e4",
+                ],
+            ),
+            donors: Rows::new("project_donors", &["project_id", "donor"]),
+            transactions: Rows::new(
+                "project_transactions",
+                &[
+                    "id",
+                    "project_id",
+                    "kind",
+                    "date",
+                    "currency",
+                    "amount_e4",
+                    "amount_usd_e4",
+                    "provider",
+                    "receiver",
+                    "description",
+                    "created_by",
+                    "created_at",
+                ],
+            ),
+            iati_transactions: Rows::new(
+                "iati_transactions",
+                &["transaction_id", "project_id", "position", "detail"],
+            ),
+            activities: Rows::new(
+                "iati_activities",
+                &[
+                    "project_id",
+                    "identifier",
+                    "lang",
+                    "default_currency",
+                    "humanitarian",
+                    "hierarchy",
+                    "last_updated",
+                    "reporting_org",
+                    "titles",
+                    "descriptions",
+                    "participating_orgs",
+                    "activity_status",
+                    "activity_dates",
+                    "recipient_countries",
+                    "recipient_regions",
+                    "locations",
+                    "sectors",
+                    "budgets",
+                    "other_transactions",
+                    "document_links",
+                    "results",
+                    "dropped",
+                    "derived",
+                    "source_file",
+                    "imported_at",
+                    "imported_by",
+                    "version",
+                ],
+            ),
+            audit: Rows::new(
+                "audit_events",
+                &[
+                    "id",
+                    "at",
+                    "actor_id",
+                    "actor",
+                    "action",
+                    "entity",
+                    "entity_id",
+                    "unit_code",
+                    "before_json",
+                    "after_json",
+                ],
+            ),
+        }
+    }
+
+    async fn write(&mut self, tx: &mut Tx, backend: crate::Backend) -> Result<(), StoreError> {
+        // Parents first (foreign keys).
+        for rows in [
+            &mut self.projects,
+            &mut self.lines,
+            &mut self.donors,
+            &mut self.transactions,
+            &mut self.iati_transactions,
+            &mut self.activities,
+            &mut self.audit,
+        ] {
+            if !rows.is_empty() {
+                rows.write(tx, backend).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A project an earlier import made, found by identifier.
+struct Existing {
+    id: String,
+    code: String,
+    unit: String,
+    status: Status,
+    title: String,
+    version: i64,
+}
+
+struct Run<'a> {
+    ctx: Ctx<'a>,
+    source: String,
+    now: String,
+    seen: HashSet<String>,
+    report: ImportReport,
+}
+
+impl Store {
+    /// Imports an IATI activities file (2.03; see `meridian_formats::iati::legacy` for older
+    /// ones). The file is validated first: schema errors refuse the activity they are in (or
+    /// the file, outside any activity); codelist and ruleset findings are counted, not
+    /// refused. Each activity is then mapped onto a project (see the module documentation)
+    /// and written, in batches, in one transaction with one audit event per project.
+    ///
+    /// All or nothing by default: any refused activity (or broken XML) leaves the database as
+    /// it was. With `keep_valid`, the activities that pass are imported and the others
+    /// listed. Re-importing updates the projects by identifier and keeps what Meridian owns:
+    /// the code, office, thematic area, restriction, history, comments, revisions, documents
+    /// and the transactions recorded in Meridian; the status follows the file only when the
+    /// file's status says something else than the project's.
+    pub async fn import_iati(
+        &self,
+        org: &Organization,
+        actor: &Actor,
+        path: &Path,
+        options: &ImportOptions,
+    ) -> Result<ImportReport, StoreError> {
+        let started = std::time::Instant::now();
+        let default_unit = match &options.default_unit {
+            Some(code) => {
+                let unit = UnitCode::parse(code.trim())
+                    .map_err(|m| StoreError::invalid("default_unit", m))?;
+                if org.unit(unit.as_str()).is_none() {
+                    return Err(StoreError::invalid(
+                        "default_unit",
+                        format!("unknown unit code {unit}"),
+                    ));
+                }
+                authorize(org, actor, Action::DraftProject, &unit)?;
+                Some(unit)
+            }
+            None => None,
+        };
+        let source = options
+            .source_name
+            .clone()
+            .unwrap_or_else(|| path.display().to_string());
+        let mut report = ImportReport {
+            file: source.clone(),
+            bytes: std::fs::metadata(path).map(|m| m.len()).unwrap_or(0),
+            readable: true,
+            ..ImportReport::default()
+        };
+        let countries = Countries::builtin();
+        let ctx = Ctx {
+            org,
+            actor,
+            iso3: countries
+                .iter()
+                .map(|c| (c.iso2.to_ascii_uppercase(), c.iso3.clone()))
+                .collect(),
+            rates: self.rate_table().await?,
+            default_unit,
+            today: time::OffsetDateTime::now_utc().date(),
+        };
+        // Validation runs beside the import (all or nothing: its verdict decides the commit),
+        // or before it (keep_valid: it decides which activities are written).
+        let owned = path.to_path_buf();
+        let mut validation = Some(tokio::task::spawn_blocking(move || verdict(&owned)));
+        let mut verdict_first = None;
+        if options.keep_valid {
+            let v = validation
+                .take()
+                .expect("started")
+                .await
+                .map_err(|e| StoreError::Corrupt(format!("validation stopped: {e}")))?;
+            match v {
+                Ok(v) => verdict_first = Some(v),
+                Err(m) => {
+                    report.readable = false;
+                    report.file_errors.push(m);
+                    report.seconds = started.elapsed().as_secs_f64();
+                    return Ok(report);
+                }
+            }
+        }
+        let mut run = Run {
+            ctx,
+            source,
+            now: now_text(),
+            seen: HashSet::new(),
+            report,
+        };
+        let file = match File::open(path) {
+            Ok(f) => f,
+            Err(e) => {
+                run.report.readable = false;
+                run.report
+                    .file_errors
+                    .push(format!("cannot read {}: {e}", path.display()));
+                run.report.seconds = started.elapsed().as_secs_f64();
+                return Ok(run.report);
+            }
+        };
+        let mut reader = ActivityReader::new(BufReader::with_capacity(256 * 1024, file));
+        let mut tx = self.begin().await?;
+        let mut batch: Vec<Mapped> = Vec::with_capacity(BATCH);
+        // Activity start lines, to place the validator's findings (all or nothing).
+        let mut starts: Vec<(u64, u64, Option<String>)> = Vec::new();
+        let mut pending: Option<(Activity, u64, u64)> = None;
+        let mut fatal = false;
+        loop {
+            let item = reader.next();
+            let boundary = match &item {
+                Some(Ok(_)) => reader.activity_position().0,
+                Some(Err(e)) => e.line,
+                None => u64::MAX,
+            };
+            // The activity before this one is complete: its findings are known (keep_valid).
+            if let Some((a, line, column)) = pending.take() {
+                let findings = verdict_first
+                    .as_ref()
+                    .map(|v| findings_between(v, line, boundary))
+                    .unwrap_or_default();
+                if findings.is_empty() {
+                    if let Some(m) = run.prepare(a, line, column) {
+                        batch.push(m);
+                    }
+                } else {
+                    run.report.refused.push(Refusal {
+                        identifier: Some(a.identifier),
+                        line,
+                        column,
+                        reasons: findings,
+                    });
+                }
+            }
+            if batch.len() >= BATCH {
+                self.write_batch(&mut tx, &mut run, std::mem::take(&mut batch))
+                    .await?;
+                if let Some(Progress(tell)) = &options.progress {
+                    tell(ImportProgress {
+                        bytes_read: reader.bytes_read(),
+                        bytes_total: run.report.bytes,
+                        activities: run.report.activities,
+                    });
+                }
+            }
+            match item {
+                Some(Ok(a)) => {
+                    run.report.activities += 1;
+                    for (k, v) in &a.extra.elements {
+                        *run.report.dropped.entry(k.clone()).or_default() += v;
+                    }
+                    let (line, column) = reader.activity_position();
+                    starts.push((line, column, Some(a.identifier.clone())));
+                    pending = Some((a, line, column));
+                }
+                Some(Err(e)) if e.kind == ReadErrorKind::Activity => {
+                    run.report.activities += 1;
+                    starts.push((e.line, e.column, None));
+                    run.report.refused.push(Refusal {
+                        identifier: None,
+                        line: e.line,
+                        column: e.column,
+                        reasons: vec![e.message],
+                    });
+                }
+                Some(Err(e)) => {
+                    fatal = true;
+                    run.report.readable = false;
+                    run.report.file_errors.push(e.to_string());
+                    break;
+                }
+                None => break,
+            }
+        }
+        if !batch.is_empty() && !fatal {
+            self.write_batch(&mut tx, &mut run, batch).await?;
+        }
+        for (name, count) in &reader.skipped().elements {
+            *run.report.dropped.entry(name.clone()).or_default() += count;
+        }
+        let mut report = run.report;
+        // The verdict, for all or nothing.
+        let verdict = match verdict_first {
+            Some(v) => Some(v),
+            None => match validation.take().expect("started").await {
+                Ok(Ok(v)) => Some(v),
+                Ok(Err(m)) => {
+                    report.readable = false;
+                    report.file_errors.push(m);
+                    None
+                }
+                Err(e) => return Err(StoreError::Corrupt(format!("validation stopped: {e}"))),
+            },
+        };
+        if let Some(v) = &verdict {
+            report.data_quality_findings = v.data_quality;
+            if !v.readable {
+                report.readable = false;
+            }
+            let first = starts.first().map_or(u64::MAX, |s| s.0);
+            for c in v.critical.iter().filter(|c| c.line < first) {
+                report.file_errors.push(c.text.clone());
+            }
+            if !options.keep_valid {
+                // Place each critical finding in its activity.
+                let mut by_activity: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+                for c in v.critical.iter().filter(|c| c.line >= first) {
+                    let i = starts.partition_point(|s| s.0 <= c.line) - 1;
+                    by_activity.entry(i).or_default().push(c.text.clone());
+                }
+                for (i, reasons) in by_activity {
+                    let (line, column, identifier) = starts[i].clone();
+                    report.refused.push(Refusal {
+                        identifier,
+                        line,
+                        column,
+                        reasons,
+                    });
+                }
+                report.refused.sort_by_key(|r| (r.line, r.column));
+            }
+        }
+        let commit = report.readable
+            && report.file_errors.is_empty()
+            && (options.keep_valid || report.refused.is_empty());
+        if commit {
+            let mut change =
+                Change::new("iati_import", "file", &report.file).after(serde_json::json!({
+                    "file": report.file, "bytes": report.bytes, "activities": report.activities,
+                    "created": report.created, "updated": report.updated,
+                    "refused": report.refused.len(),
+                }));
+            if let Some(unit) = &options.default_unit {
+                change = change.before(serde_json::json!({ "default_unit": unit }));
+            }
+            crate::audit::record(&mut tx, actor, change).await?;
+            tx.commit().await?;
+            report.committed = true;
+        } else {
+            drop(tx);
+            report.created = 0;
+            report.updated = 0;
+        }
+        report.seconds = started.elapsed().as_secs_f64();
+        Ok(report)
+    }
+
+    /// Writes a batch: updates the projects earlier imports made, inserts the new ones.
+    async fn write_batch(
+        &self,
+        tx: &mut Tx,
+        run: &mut Run<'_>,
+        batch: Vec<Mapped>,
+    ) -> Result<(), StoreError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let backend = self.backend();
+        // Which identifiers are there already.
+        let mut sql = String::from(
+            "SELECT i.identifier, p.id, p.code, p.unit_code, p.status, p.title, p.version \
+             FROM iati_activities i JOIN projects p ON p.id = i.project_id WHERE i.identifier IN (",
+        );
+        for i in 0..batch.len() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("${}", i + 1));
+        }
+        sql.push(')');
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for m in &batch {
+            q = q.bind(m.activity.identifier.trim().to_owned());
+        }
+        let mut existing: HashMap<String, Existing> = HashMap::new();
+        for row in q.fetch_all(&mut **tx).await? {
+            let status: String = row.try_get("status")?;
+            existing.insert(
+                row.try_get("identifier")?,
+                Existing {
+                    id: row.try_get("id")?,
+                    code: row.try_get("code")?,
+                    unit: row.try_get("unit_code")?,
+                    status: Status::parse(&status).map_err(StoreError::Corrupt)?,
+                    title: row.try_get("title")?,
+                    version: row.try_get("version")?,
+                },
+            );
+        }
+        // Codes for the new projects, one sequence step per office and year.
+        let mut wanted: BTreeMap<(String, i64), i64> = BTreeMap::new();
+        for m in &batch {
+            if !existing.contains_key(m.activity.identifier.trim()) {
+                *wanted
+                    .entry((m.unit.to_string(), i64::from(m.start.year())))
+                    .or_default() += 1;
+            }
+        }
+        let mut next_code: HashMap<(String, i64), i64> = HashMap::new();
+        for ((unit, year), n) in &wanted {
+            let last: i64 = sqlx::query(
+                "INSERT INTO project_sequences (unit_code, year, last_value) VALUES ($1, $2, $3) \
+                 ON CONFLICT (unit_code, year) DO UPDATE SET last_value = project_sequences.last_value + $3 \
+                 RETURNING last_value",
+            )
+            .bind(unit)
+            .bind(*year)
+            .bind(*n)
+            .fetch_one(&mut **tx)
+            .await?
+            .try_get("last_value")?;
+            next_code.insert((unit.clone(), *year), last - n + 1);
+        }
+        let mut w = Writes::new();
+        let actor = run.ctx.actor;
+        let label = actor.label();
+        // First what is refused before anything is written: identifiers seen before in the
+        // file, projects the actor may not change.
+        let mut accepted = Vec::with_capacity(batch.len());
+        for m in batch {
+            let identifier = m.activity.identifier.trim().to_owned();
+            let refusal = if !run.seen.insert(identifier.clone()) {
+                Some("the identifier appears more than once in the file".to_owned())
+            } else if let Some(e) = existing.get(&identifier) {
+                let unit = UnitCode::parse(&e.unit).map_err(StoreError::Corrupt)?;
+                authorize(run.ctx.org, actor, Action::DraftProject, &unit)
+                    .err()
+                    .map(|d| d.to_string())
+            } else {
+                None
+            };
+            match refusal {
+                Some(reason) => run.report.refused.push(Refusal {
+                    identifier: Some(identifier),
+                    line: m.line,
+                    column: m.column,
+                    reasons: vec![reason],
+                }),
+                None => accepted.push(m),
+            }
+        }
+        // What the earlier import wrote of the projects updated now goes, in a few statements;
+        // the transactions recorded in Meridian stay.
+        let updated: Vec<String> = accepted
+            .iter()
+            .filter_map(|m| existing.get(m.activity.identifier.trim()))
+            .map(|e| e.id.clone())
+            .collect();
+        let mut own: HashMap<String, Vec<(String, String, String, i64)>> = HashMap::new();
+        for chunk in updated.chunks(BATCH) {
+            let list = (1..=chunk.len())
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            for sql in [
+                format!("DELETE FROM project_budget_lines WHERE project_id IN ({list})"),
+                format!("DELETE FROM project_donors WHERE project_id IN ({list})"),
+                format!(
+                    "DELETE FROM project_transactions WHERE id IN \
+                     (SELECT transaction_id FROM iati_transactions WHERE project_id IN ({list}))"
+                ),
+                format!("DELETE FROM iati_transactions WHERE project_id IN ({list})"),
+                format!("DELETE FROM iati_activities WHERE project_id IN ({list})"),
+            ] {
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for id in chunk {
+                    q = q.bind(id);
+                }
+                q.execute(&mut **tx).await?;
+            }
+            let sql = format!(
+                "SELECT project_id, kind, date, currency, amount_e4 FROM project_transactions \
+                 WHERE project_id IN ({list})"
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(id);
+            }
+            for r in q.fetch_all(&mut **tx).await? {
+                own.entry(r.try_get("project_id")?).or_default().push((
+                    r.try_get("kind")?,
+                    r.try_get("date")?,
+                    r.try_get("currency")?,
+                    r.try_get("amount_e4")?,
+                ));
+            }
+        }
+        for m in accepted {
+            let identifier = m.activity.identifier.trim().to_owned();
+            let derived = Derived {
+                title: m.title.clone(),
+                summary: m.summary.clone(),
+                start_date: m.start.to_string(),
+                end_date: m.end.to_string(),
+                status: m.status.as_str().to_owned(),
+                lines: m.lines.clone(),
+                donors: m.donors.clone(),
+            };
+            let (project_id, unit, code, verb, before, mut own_transactions) =
+                match existing.get(&identifier) {
+                    Some(e) => {
+                        let unit = UnitCode::parse(&e.unit).map_err(StoreError::Corrupt)?;
+                        // The status follows the file only when the file says something else.
+                        let status = if status_to_iati(e.status)
+                            == m.activity.status.as_deref().unwrap_or("").trim()
+                        {
+                            e.status
+                        } else {
+                            m.status
+                        };
+                        sqlx::query(
+                            "UPDATE projects SET title = $2, summary = $3, primary_country = $4, \
+                             countries = $5, start_date = $6, end_date = $7, start_year = $8, \
+                             currency = $9, budget_e4 = $10, budget_usd_e4 = $11, donors = $12, \
+                             partners = $13, status = $14, updated_at = $15, version = version + 1 \
+                             WHERE id = $1",
+                        )
+                        .bind(&e.id)
+                        .bind(&m.title)
+                        .bind(&m.summary)
+                        .bind(&m.primary_country)
+                        .bind(json(&m.countries))
+                        .bind(m.start.to_string())
+                        .bind(m.end.to_string())
+                        .bind(i64::from(m.start.year()))
+                        .bind(m.currency.to_string())
+                        .bind(m.budget_e4)
+                        .bind(m.budget_usd_e4)
+                        .bind(json(&m.donors))
+                        .bind(json(&m.partners))
+                        .bind(status.as_str())
+                        .bind(&run.now)
+                        .execute(&mut **tx)
+                        .await?;
+                        let own = own.remove(&e.id).unwrap_or_default();
+                        run.report.updated += 1;
+                        (
+                            e.id.clone(),
+                            unit,
+                            e.code.clone(),
+                            "iati_update",
+                            Some(serde_json::json!({
+                                "title": e.title, "status": e.status, "version": e.version,
+                            })),
+                            own,
+                        )
+                    }
+                    None => {
+                        let year = i64::from(m.start.year());
+                        let key = (m.unit.to_string(), year);
+                        let seq = next_code.get_mut(&key).expect("a code was reserved");
+                        let code = format!("{}-{year}-{:04}", m.unit, *seq);
+                        *seq += 1;
+                        let id = new_id();
+                        w.projects.push([
+                            V::T(id.clone()),
+                            V::T(code.clone()),
+                            V::T(m.title.clone()),
+                            V::T(m.summary.clone()),
+                            V::T(m.thematic_area.to_owned()),
+                            V::T(m.unit.to_string()),
+                            V::T(m.region.to_string()),
+                            V::T(m.primary_country.clone()),
+                            V::T(json(&m.countries)),
+                            V::T("[]".into()),
+                            V::T(m.start.to_string()),
+                            V::T(m.end.to_string()),
+                            V::I(year),
+                            V::T(m.currency.to_string()),
+                            V::I(m.budget_e4),
+                            V::I(m.budget_usd_e4),
+                            V::T(json(&m.donors)),
+                            V::T(json(&m.partners)),
+                            V::I(0),
+                            V::T(m.status.as_str().to_owned()),
+                            V::T(actor.user_id().map_or_else(|| label.clone(), str::to_owned)),
+                            V::OT(None),
+                            V::T(run.now.clone()),
+                            V::T(run.now.clone()),
+                            V::I(1),
+                        ]);
+                        run.report.created += 1;
+                        (id, m.unit.clone(), code, "iati_import", None, Vec::new())
+                    }
+                };
+            for (i, l) in m.lines.iter().enumerate() {
+                w.lines.push([
+                    V::T(new_id()),
+                    V::T(project_id.clone()),
+                    V::I(i as i64),
+                    V::T(l.category.clone()),
+                    V::T(l.description.clone()),
+                    V::T(l.currency.clone()),
+                    V::I(l.amount_e4),
+                    V::I(l.usd_e4),
+                ]);
+            }
+            for d in &m.donors {
+                w.donors.push([V::T(project_id.clone()), V::T(d.clone())]);
+            }
+            let mut written_transactions = 0;
+            for t in &m.transactions {
+                let key = (
+                    t.kind.as_str().to_owned(),
+                    t.date.to_string(),
+                    t.currency.clone(),
+                    t.amount_e4,
+                );
+                if let Some(i) = own_transactions.iter().position(|o| *o == key) {
+                    own_transactions.swap_remove(i);
+                    continue;
+                }
+                let tid = new_id();
+                w.transactions.push([
+                    V::T(tid.clone()),
+                    V::T(project_id.clone()),
+                    V::T(t.kind.as_str().to_owned()),
+                    V::T(t.date.to_string()),
+                    V::T(t.currency.clone()),
+                    V::I(t.amount_e4),
+                    V::I(t.usd_e4),
+                    V::T(t.provider.clone()),
+                    V::T(t.receiver.clone()),
+                    V::T(t.description.clone()),
+                    V::T(label.clone()),
+                    V::T(run.now.clone()),
+                ]);
+                w.iati_transactions.push([
+                    V::T(tid),
+                    V::T(project_id.clone()),
+                    V::I(t.position as i64),
+                    V::T(json(&t.detail)),
+                ]);
+                written_transactions += 1;
+            }
+            let a = &m.activity;
+            w.activities.push([
+                V::T(project_id.clone()),
+                V::T(identifier.clone()),
+                V::OT(a.lang.clone()),
+                V::OT(a.default_currency.clone()),
+                V::OT(a.humanitarian.clone()),
+                V::OT(a.hierarchy.clone()),
+                V::OT(a.last_updated.clone()),
+                V::T(json(&a.reporting_org)),
+                V::T(json(&a.titles)),
+                V::T(json(&a.descriptions)),
+                V::T(json(&a.participating_orgs)),
+                V::OT(a.status.clone()),
+                V::T(json(&a.dates)),
+                V::T(json(&a.recipient_countries)),
+                V::T(json(&a.recipient_regions)),
+                V::T(json(&a.locations)),
+                V::T(json(&a.sectors)),
+                V::T(json(&a.budgets)),
+                V::T(json(&m.other_transactions)),
+                V::T(json(&a.document_links)),
+                V::T(json(&a.results)),
+                V::T(json(&a.extra.elements)),
+                V::T(json(&derived)),
+                V::T(run.source.clone()),
+                V::T(run.now.clone()),
+                V::T(label.clone()),
+                V::I(1),
+            ]);
+            let after = serde_json::json!({
+                "identifier": identifier, "code": code, "title": m.title,
+                "status": m.status, "budget_usd": crate::projects::from_e4(m.budget_usd_e4),
+                "budget_lines": m.lines.len(), "transactions": written_transactions,
+                "file": run.source,
+            });
+            w.audit.push([
+                V::T(new_id()),
+                V::T(now_text()),
+                V::OT(actor.user_id().map(str::to_owned)),
+                V::T(label.clone()),
+                V::T(format!("project.{verb}")),
+                V::T("project".into()),
+                V::T(project_id),
+                V::OT(Some(unit.to_string())),
+                V::OT(before.map(|b| b.to_string())),
+                V::OT(Some(after.to_string())),
+            ]);
+        }
+        w.write(tx, backend).await
+    }
+}
+
+impl Run<'_> {
+    /// Maps an activity, or records why it is refused.
+    fn prepare(&mut self, a: Activity, line: u64, column: u64) -> Option<Mapped> {
+        let identifier = a.identifier.clone();
+        match self.ctx.map(a, line, column) {
+            Ok(m) => Some(m),
+            Err(reasons) => {
+                self.report.refused.push(Refusal {
+                    identifier: Some(identifier),
+                    line,
+                    column,
+                    reasons,
+                });
+                None
+            }
+        }
+    }
+}

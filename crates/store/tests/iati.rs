@@ -1,0 +1,517 @@
+//! IATI import and export on whichever backend the environment names: real publisher files
+//! become projects; re-importing updates them and keeps Meridian's own data; import → export →
+//! import loses nothing Meridian stores; exports pass the schema (and xmllint when present).
+
+use std::path::{Path, PathBuf};
+
+use meridian_domain::authz::{Actor, Role};
+use meridian_domain::org::{Countries, UnitCode};
+use meridian_domain::projects::money::{Currency, ExchangeRate};
+use meridian_formats::iati::activity::Activity;
+use meridian_formats::iati::read::{ActivityReader, read_all};
+use meridian_formats::iati::write::ActivityWriter;
+use meridian_store::Store;
+use meridian_store::iati::{ExportScope, ImportOptions, ImportReport};
+use meridian_store::projects::{BudgetLineInput, ProjectInput, TransactionInput};
+use meridian_store::testing::TestDb;
+use meridian_store::users::NewUser;
+use sqlx::Row;
+
+fn operator() -> Actor {
+    Actor::Operator {
+        label: "test".into(),
+    }
+}
+
+fn samples() -> PathBuf {
+    let dir = std::env::var("MERIDIAN_IATI_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/iati")
+        });
+    assert!(dir.is_dir(), "IATI data not found at {}", dir.display());
+    dir.join("samples")
+}
+
+fn iom() -> PathBuf {
+    samples().join("real-2.0x/iom_XM-DAC-47066-DP.2154_wrapped.xml")
+}
+
+fn finland() -> PathBuf {
+    samples().join("real-2.0x/fi-3_finland_6acts_line-br.xml")
+}
+
+async fn loaded() -> (TestDb, Store) {
+    let db = TestDb::new().await;
+    let store = Store::connect(&db.url).await.unwrap();
+    let org = meridian_domain::builtin::organization();
+    store
+        .load_organization(&operator(), None, &org, &Countries::builtin())
+        .await
+        .unwrap();
+    (db, store)
+}
+
+async fn with_rates(store: &Store) {
+    let org = meridian_domain::builtin::organization();
+    let date = |s: &str| {
+        time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).unwrap()
+    };
+    let rates = [("EUR", "1999-01-01", "1.10"), ("GBP", "1999-01-01", "1.30")]
+        .iter()
+        .map(|(c, d, r)| ExchangeRate {
+            currency: Currency::parse(c).unwrap(),
+            effective: date(d),
+            usd_per_unit: r.parse().unwrap(),
+        })
+        .collect::<Vec<_>>();
+    store
+        .put_exchange_rates(&org, &operator(), &rates)
+        .await
+        .unwrap();
+}
+
+async fn import(store: &Store, path: &Path, options: ImportOptions) -> ImportReport {
+    let org = meridian_domain::builtin::organization();
+    store
+        .import_iati(&org, &operator(), path, &options)
+        .await
+        .unwrap()
+}
+
+async fn count(store: &Store, sql: &'static str) -> i64 {
+    sqlx::query(sql)
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+        .try_get("n")
+        .unwrap()
+}
+
+async fn export(store: &Store, actor: Option<&Actor>, scope: &ExportScope) -> Vec<u8> {
+    let org = meridian_domain::builtin::organization();
+    let mut writer = ActivityWriter::new(Vec::new(), "2026-11-28T00:00:00Z", None).unwrap();
+    store
+        .export_activities::<Box<dyn std::error::Error>, _>(&org, actor, scope, |a| {
+            writer.write(&a)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    writer.finish().unwrap()
+}
+
+fn schema_errors(bytes: &[u8]) -> Vec<String> {
+    let report = meridian_formats::iati::validate(bytes, &Default::default()).unwrap();
+    assert!(report.well_formed);
+    report
+        .findings
+        .iter()
+        .filter(|f| {
+            f.severity == meridian_formats::iati::Severity::Error
+                && matches!(
+                    f.layer,
+                    meridian_formats::iati::Layer::Schema | meridian_formats::iati::Layer::Document
+                )
+        })
+        .map(|f| format!("{}:{} {}", f.line, f.column, f.message))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_real_iom_activity_becomes_a_project() {
+    let (_db, store) = loaded().await;
+    let report = import(&store, &iom(), ImportOptions::default()).await;
+    assert!(report.is_success(), "{report:?}");
+    assert!(report.committed);
+    assert_eq!((report.created, report.updated), (1, 0));
+    assert!(
+        report.dropped.contains_key("contact-info"),
+        "{:?}",
+        report.dropped
+    );
+    let org = meridian_domain::builtin::organization();
+    let p = store
+        .project(&org, &operator(), "CO-SOM-2020-0001")
+        .await
+        .unwrap();
+    assert!(p.title.starts_with("Promotion of Human Security"));
+    assert!(p.summary.starts_with("The proposed project provides"));
+    assert_eq!(p.unit, "CO-SOM");
+    assert_eq!(p.primary_country, "SOM");
+    assert_eq!(p.status.as_str(), "active");
+    assert_eq!(
+        (p.start_date.as_str(), p.end_date.as_str()),
+        ("2020-03-15", "2021-03-14")
+    );
+    assert_eq!(p.currency, "USD");
+    assert_eq!(p.budget.unwrap().to_string(), "1459753.72");
+    assert_eq!(
+        p.donors.unwrap(),
+        vec!["Japan - Ministry of Foreign Affairs"]
+    );
+    assert_eq!(p.thematic_area, "displacement_and_crisis_response");
+    let identifier: String =
+        sqlx::query("SELECT identifier FROM iati_activities WHERE project_id = $1")
+            .bind(&p.id)
+            .fetch_one(store.pool())
+            .await
+            .unwrap()
+            .try_get("identifier")
+            .unwrap();
+    assert_eq!(identifier, "XM-DAC-47066-DP.2154");
+    assert_eq!(
+        count(
+            &store,
+            "SELECT COUNT(*) AS n FROM audit_events WHERE action = 'project.iati_import'"
+        )
+        .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn reimporting_updates_by_identifier_and_keeps_meridians_own_data() {
+    let (_db, store) = loaded().await;
+    import(&store, &iom(), ImportOptions::default()).await;
+    let org = meridian_domain::builtin::organization();
+    let before = store
+        .project(&org, &operator(), "CO-SOM-2020-0001")
+        .await
+        .unwrap();
+    // A transaction recorded in Meridian.
+    store
+        .add_transaction(
+            &org,
+            &operator(),
+            &before.id,
+            &TransactionInput {
+                kind: "expenditure".into(),
+                date: "2020-06-30".into(),
+                currency: "USD".into(),
+                amount: "1234.5".into(),
+                provider: String::new(),
+                receiver: "Supplier".into(),
+                description: "recorded in Meridian".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let n_before = store
+        .transactions(&org, &operator(), &before.id)
+        .await
+        .unwrap()
+        .len();
+    let report = import(&store, &iom(), ImportOptions::default()).await;
+    assert_eq!((report.created, report.updated), (0, 1), "{report:?}");
+    let after = store
+        .project(&org, &operator(), "CO-SOM-2020-0001")
+        .await
+        .unwrap();
+    assert_eq!(after.id, before.id);
+    assert_eq!(after.version, before.version + 1);
+    assert_eq!(after.budget_lines, before.budget_lines);
+    let txns = store
+        .transactions(&org, &operator(), &after.id)
+        .await
+        .unwrap();
+    assert_eq!(txns.len(), n_before, "no transaction doubled or lost");
+    assert!(txns.iter().any(|t| t.description == "recorded in Meridian"));
+    assert_eq!(count(&store, "SELECT COUNT(*) AS n FROM projects").await, 1);
+    assert_eq!(
+        count(&store, "SELECT COUNT(*) AS n FROM iati_activities").await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn one_refused_activity_refuses_the_file_unless_keep_valid() {
+    let (_db, store) = loaded().await;
+    // No EUR rate yet, and two regional activities with no country office.
+    let report = import(&store, &finland(), ImportOptions::default()).await;
+    assert!(!report.committed);
+    assert_eq!(report.refused.len(), 6, "{:#?}", report.refused);
+    assert!(report.refused.iter().any(|r| {
+        r.reasons
+            .iter()
+            .any(|m| m.contains("add the exchange rates for EUR"))
+    }));
+    assert_eq!(count(&store, "SELECT COUNT(*) AS n FROM projects").await, 0);
+    assert_eq!(
+        count(&store, "SELECT COUNT(*) AS n FROM project_sequences").await,
+        0
+    );
+
+    with_rates(&store).await;
+    let report = import(
+        &store,
+        &finland(),
+        ImportOptions {
+            keep_valid: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    assert!(report.committed);
+    assert_eq!(report.created, 4, "{:#?}", report.refused);
+    assert_eq!(report.refused.len(), 2);
+    for r in &report.refused {
+        assert!(r.line > 1 && r.identifier.is_some());
+        assert!(r.reasons[0].contains("no recipient-country"), "{r}");
+    }
+    // With a default office, the regional ones come in too.
+    let report = import(
+        &store,
+        &finland(),
+        ImportOptions {
+            default_unit: Some("RO-NBO".into()),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert!(report.is_success(), "{:#?}", report.refused);
+    assert_eq!((report.created, report.updated), (2, 4));
+}
+
+#[tokio::test]
+async fn schema_errors_and_broken_files_import_nothing() {
+    let (_db, store) = loaded().await;
+    let invalid =
+        samples().join("real-2.0x/undp_XM-DAC-41114_gabon_INVALID_condition-type-line70077.xml");
+    let report = import(&store, &invalid, ImportOptions::default()).await;
+    assert!(!report.committed);
+    let text = report
+        .refused
+        .iter()
+        .map(|r| r.to_string())
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        text.contains("7007") && text.contains("condition"),
+        "{text}"
+    );
+    assert_eq!(count(&store, "SELECT COUNT(*) AS n FROM projects").await, 0);
+
+    let dir = tempfile::tempdir().unwrap();
+    let cut = dir.path().join("truncated.xml");
+    let bytes = std::fs::read(iom()).unwrap();
+    std::fs::write(&cut, &bytes[..bytes.len() - 200]).unwrap();
+    let report = import(
+        &store,
+        &cut,
+        ImportOptions {
+            keep_valid: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    assert!(!report.readable && !report.committed, "{report:?}");
+    assert!(
+        report.file_errors.iter().any(|e| e.contains("line")),
+        "{:?}",
+        report.file_errors
+    );
+    assert_eq!(count(&store, "SELECT COUNT(*) AS n FROM projects").await, 0);
+}
+
+/// What Meridian stores of an activity, as its export shows it: the activity without what
+/// the import counted as left out.
+fn by_identifier(bytes: &[u8]) -> std::collections::BTreeMap<String, Activity> {
+    read_all(bytes)
+        .unwrap()
+        .into_iter()
+        .map(|mut a| {
+            a.extra = Default::default();
+            (a.identifier.clone(), a)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn import_export_import_loses_nothing_meridian_stores() {
+    let (_db, store) = loaded().await;
+    with_rates(&store).await;
+    let files = [
+        finland(),
+        iom(),
+        samples().join("real-2.0x/us-gov-1_3acts_one-with-errors.xml"),
+        samples().join("validator-fixtures/integration-test-files/iati-act-no-errors.xml"),
+    ];
+    let options = ImportOptions {
+        default_unit: Some("RO-NBO".into()),
+        ..Default::default()
+    };
+    for f in &files {
+        let r = import(&store, f, options.clone()).await;
+        assert!(
+            r.is_success(),
+            "{}: {:#?} {:?}",
+            f.display(),
+            r.refused,
+            r.file_errors
+        );
+    }
+    let first = export(&store, Some(&operator()), &ExportScope::default()).await;
+    assert_eq!(schema_errors(&first), Vec::<String>::new());
+    let exported = by_identifier(&first);
+    assert_eq!(exported.len(), 11);
+    // What the files said, and the export says the same of everything Meridian keeps.
+    for f in &files {
+        let file = std::fs::File::open(f).unwrap();
+        for original in ActivityReader::new(std::io::BufReader::new(file)) {
+            let original = original.unwrap();
+            let out = &exported[&original.identifier];
+            assert_eq!(out.titles, original.titles);
+            assert_eq!(out.descriptions, original.descriptions);
+            assert_eq!(out.participating_orgs, original.participating_orgs);
+            assert_eq!(out.status, original.status);
+            assert_eq!(out.dates, original.dates);
+            assert_eq!(out.recipient_countries, original.recipient_countries);
+            assert_eq!(out.recipient_regions, original.recipient_regions);
+            assert_eq!(out.locations, original.locations);
+            assert_eq!(out.sectors, original.sectors);
+            assert_eq!(out.budgets, original.budgets);
+            assert_eq!(out.document_links, original.document_links);
+            assert_eq!(out.results, original.results);
+            assert_eq!(out.transactions.len(), original.transactions.len());
+            assert_eq!(out.reporting_org, original.reporting_org);
+        }
+    }
+    // Into a second database and out again: the same.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("export.xml");
+    std::fs::write(&path, &first).unwrap();
+    let (_db2, second) = loaded().await;
+    with_rates(&second).await;
+    let r = import(&second, &path, options.clone()).await;
+    assert!(r.is_success(), "{:#?}", r.refused);
+    assert_eq!(r.created, 11);
+    let again = export(&second, Some(&operator()), &ExportScope::default()).await;
+    assert_eq!(by_identifier(&again), exported);
+    // And back into the first: everything updated, nothing new, nothing changed.
+    let r = import(&store, &path, options).await;
+    assert_eq!((r.created, r.updated), (0, 11));
+    assert_eq!(
+        by_identifier(&export(&store, Some(&operator()), &ExportScope::default()).await),
+        exported
+    );
+}
+
+async fn person(store: &Store, email: &str, unit: &str, role: Role) -> Actor {
+    let org = meridian_domain::builtin::organization();
+    store
+        .create_user(
+            &org,
+            &operator(),
+            NewUser {
+                email: email.into(),
+                name: String::new(),
+                unit: UnitCode::parse(unit).unwrap(),
+                roles: vec![role],
+                password: Some("correct horse battery staple".into()),
+            },
+        )
+        .await
+        .unwrap()
+        .user
+        .actor()
+}
+
+#[tokio::test]
+async fn meridian_projects_export_as_valid_activities_and_only_public_ones_are_published() {
+    let (_db, store) = loaded().await;
+    with_rates(&store).await;
+    let org = meridian_domain::builtin::organization();
+    let drafter = person(&store, "dev@example.org", "CO-KEN", Role::ProjectDeveloper).await;
+    let input = |title: &str, restricted: bool| ProjectInput {
+        title: title.into(),
+        summary: "Information & <support> for \"young\" people".into(),
+        thematic_area: "migrant_protection".into(),
+        unit: "CO-KEN".into(),
+        primary_country: "KEN".into(),
+        countries: vec!["UGA".into()],
+        admin_areas: vec![],
+        start_date: "2026-01-01".into(),
+        end_date: "2027-12-31".into(),
+        currency: "EUR".into(),
+        budget_lines: vec![BudgetLineInput {
+            category: "staff".into(),
+            description: String::new(),
+            currency: "EUR".into(),
+            amount: "250000".into(),
+        }],
+        donors: vec!["European Union (DG ECHO)".into()],
+        partners: vec!["Kenya Red Cross".into()],
+        restricted,
+    };
+    let open = store
+        .create_project(&org, &drafter, &input("Open", false))
+        .await
+        .unwrap();
+    let secret = store
+        .create_project(&org, &drafter, &input("Secret", true))
+        .await
+        .unwrap();
+    let all = export(&store, Some(&operator()), &ExportScope::default()).await;
+    assert_eq!(schema_errors(&all), Vec::<String>::new());
+    let acts = by_identifier(&all);
+    assert_eq!(acts.len(), 2);
+    let a = &acts[&format!("XM-DAC-47066-{}", open.code)];
+    assert_eq!(a.status.as_deref(), Some("1"));
+    assert_eq!(a.recipient_countries.len(), 2);
+    assert_eq!(a.budgets[0].value.amount, "250000");
+    assert!(acts.contains_key(&format!("XM-DAC-47066-{}", secret.code)));
+    // Drafts are not published; nor is anything restricted.
+    let public = export(&store, None, &ExportScope::default()).await;
+    assert!(by_identifier(&public).is_empty());
+    sqlx::query("UPDATE projects SET status = 'active'")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let public = by_identifier(&export(&store, None, &ExportScope::default()).await);
+    assert_eq!(
+        public.keys().cloned().collect::<Vec<_>>(),
+        vec![format!("XM-DAC-47066-{}", open.code)]
+    );
+    // A unit filter.
+    let elsewhere = export(
+        &store,
+        Some(&operator()),
+        &ExportScope {
+            unit: Some("CO-SOM".into()),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert!(by_identifier(&elsewhere).is_empty());
+    xmllint(&all);
+}
+
+/// The official schema through xmllint, when it is installed.
+fn xmllint(bytes: &[u8]) {
+    if std::process::Command::new("xmllint")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!(
+            "\n*** xmllint NOT FOUND on PATH: the export was NOT checked by xmllint (install libxml2-utils) ***\n"
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("export.xml");
+    std::fs::write(&file, bytes).unwrap();
+    let schema = samples().join("../schemas/iati-activities-schema.xsd");
+    let out = std::process::Command::new("xmllint")
+        .args(["--noout", "--schema"])
+        .arg(&schema)
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "xmllint: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
