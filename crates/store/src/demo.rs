@@ -282,7 +282,11 @@ impl Rows {
     /// Writes the rows. On SQLite the placeholders are anonymous (`?`): SQLite looks a
     /// numbered placeholder's name up by a linear scan when binding it, which makes binding a
     /// statement of thousands of `$N` quadratic.
-    pub(crate) async fn write(self, tx: &mut Tx, backend: crate::Backend) -> Result<(), StoreError> {
+    pub(crate) async fn write(
+        self,
+        tx: &mut Tx,
+        backend: crate::Backend,
+    ) -> Result<(), StoreError> {
         let width = self.columns.len();
         let per_statement = (MAX_BINDS / width).min(MAX_ROWS_PER_STATEMENT);
         let mut left = self.len();

@@ -201,7 +201,7 @@ async fn results_reporting(c: &Client, app: &App) -> Outcome {
     .context("the report shows as approved")?;
     let text = main_text(c).await?;
     if !text.contains("12") {
-        return Err(format!("the matrix does not show the approved 12: {text}").into());
+        return Err(format!("the matrix does not show the approved 12: {text}"));
     }
     c.goto(&format!("{base}/results?window=2026"))
         .await

@@ -22,8 +22,8 @@ pub use lifecycle::{Comment, HistoryEntry, ProjectHistory};
 pub use portfolio::{Page, PortfolioQuery, PortfolioRow, PortfolioTotals, SortKey, Totals};
 pub use portfolio_keys::search_words;
 pub use revisions::{Revision, RevisionContent, RevisionInput};
-pub use write::{BudgetLineInput, ProjectInput};
 pub(crate) use write::parse_date;
+pub use write::{BudgetLineInput, ProjectInput};
 
 use crate::StoreError;
 use meridian_domain::authz::{Action, Actor, authorize};

@@ -495,7 +495,7 @@ pub fn template(
     f: &ResultsFramework,
     may_report: bool,
 ) -> meridian_formats::results_sheet::Template {
-    use meridian_domain::results::model::{DisaggregationCategory, ValueStatus};
+    use meridian_domain::results::model::DisaggregationCategory;
     use meridian_formats::results_sheet::{Headers, Template, TemplateRow};
     let mut rows = Vec::new();
     for r in &f.results {
@@ -546,8 +546,7 @@ pub fn template(
                             String::new()
                         },
                         status: status.to_owned(),
-                        editable: editable
-                            && !(report.is_some_and(|r| r.status == ValueStatus::Approved)),
+                        editable,
                         disaggregation: key,
                         disaggregation_label: label,
                     });
