@@ -358,6 +358,12 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/projects/{id}/transition", post(projects::transition))
         .route("/projects/{id}/comments", post(projects::comment))
         .route(
+            "/projects/{id}/documents",
+            post(projects::upload_document).layer(axum::extract::DefaultBodyLimit::max(
+                meridian_domain::projects::documents::MAX_DOCUMENT_BYTES + 64 * 1024,
+            )),
+        )
+        .route(
             "/projects/{id}/transactions",
             post(projects::add_transaction),
         )

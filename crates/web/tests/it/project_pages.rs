@@ -768,3 +768,49 @@ async fn every_projects_page_stays_under_30_kb_gzipped() {
         assert!(size <= 30 * 1024, "{path} is {size} bytes gzipped");
     }
 }
+
+async fn upload_document(s: &Session, code: &str, name: &str, bytes: &[u8]) -> reqwest::Response {
+    let form = reqwest::multipart::Form::new()
+        .text("doc_type", "proposal")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(name.to_owned()),
+        );
+    s.client
+        .post(format!("{}/projects/{code}/documents", s.url))
+        .header("x-csrf-token", &s.csrf)
+        .header("hx-request", "true")
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn documents_are_uploaded_from_the_project_page_and_listed_there() {
+    let c = cast().await;
+    let code = drafted(&c).await;
+    let (_, html) = page(&c.drafter, &format!("/projects/{code}")).await;
+    assert!(
+        html.contains("hx-post=\"/projects/") && html.contains("/documents\""),
+        "the upload form"
+    );
+    // A file that is not what its name says is refused in place, and nothing is stored.
+    let r = upload_document(&c.drafter, &code, "proposal.pdf", b"not a pdf at all").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().await.unwrap().contains("class=\"error\""));
+    let pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
+    let r = upload_document(&c.drafter, &code, "proposal.pdf", pdf).await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        r.headers()["hx-redirect"],
+        format!("/projects/{code}#documents").as_str()
+    );
+    let (_, html) = page(&c.drafter, &format!("/projects/{code}")).await;
+    assert!(html.contains(">proposal.pdf</a>"), "the document is listed");
+    assert!(html.contains("Proposal"));
+    // A reviewer sees it but has no upload form.
+    let (_, html) = page(&c.reviewer, &format!("/projects/{code}")).await;
+    assert!(html.contains(">proposal.pdf</a>"));
+    assert!(!html.contains("name=\"doc_type\""));
+}

@@ -8,6 +8,7 @@
 mod analytics;
 mod authority;
 mod chart;
+mod documents;
 mod filters;
 mod form;
 mod page;
@@ -16,6 +17,7 @@ mod rates;
 
 pub use analytics::analytics;
 pub use authority::{create_delegation, delegations, revoke_delegation};
+pub use documents::upload as upload_document;
 pub use form::{create, edit, edit_page, new_page};
 pub use page::{add_transaction, comment, project, transition};
 pub use portfolio::{portfolio, review_queue};
@@ -190,6 +192,11 @@ mod tests {
         keys.extend(Authority::ALL.iter().map(|a| format!("authority.{a}")));
         keys.extend(SECTIONS.iter().map(|s| format!("section.{s}")));
         keys.extend(TRANSACTION_KINDS.iter().map(|s| format!("transaction.{s}")));
+        keys.extend(
+            meridian_domain::projects::documents::DOCUMENT_TYPES
+                .iter()
+                .map(|s| format!("doc_type.{s}")),
+        );
         for field in form::FIELDS {
             keys.push(format!("field.{field}"));
         }

@@ -152,6 +152,10 @@ struct ProjectPage {
     history: Vec<StatusChange>,
     events: Vec<EventRow>,
     finance: Option<Finance>,
+    /// None when the project is restricted and the reader may not see its documents.
+    documents: Option<Vec<super::documents::DocumentRow>>,
+    doc_types: Vec<(&'static str, &'static str)>,
+    can_upload: bool,
     kinds: Vec<(&'static str, &'static str)>,
     error: Option<(Place, FormError)>,
     typed: Typed,
@@ -428,6 +432,19 @@ async fn project_page(
             .map(EventRow::from)
             .collect(),
         finance: finance(state, caller, t, &p).await?,
+        documents: if p.restricted_hidden {
+            None
+        } else {
+            Some(super::documents::rows(
+                t,
+                &state.store.documents(&snap.org, &actor, &p.id).await?,
+            ))
+        },
+        doc_types: meridian_domain::projects::documents::DOCUMENT_TYPES
+            .iter()
+            .map(|d| (*d, label(t, "doc_type", d)))
+            .collect(),
+        can_upload: may(Action::ManageProject),
         kinds: TRANSACTION_KINDS
             .iter()
             .map(|k| (*k, label(t, "transaction", k)))
