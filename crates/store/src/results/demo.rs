@@ -392,30 +392,21 @@ impl Store {
             .try_get("n")?)
     }
 
-    /// Rebuilds every unit cell from the approved values (after a bulk load), one transaction
-    /// per hundred (unit, SRF indicator) pairs. Returns the number of cells.
+    /// Rebuilds every cell from the approved values (after a bulk load): one pass per SRF
+    /// indicator over all units, then each programme. Returns the number of cells.
     pub async fn rebuild_all_cells(&self) -> Result<usize, StoreError> {
-        let pairs: Vec<(String, String, String)> = sqlx::query(
-            "SELECT DISTINCT p.unit_code, p.region_code, i.srf_indicator_code FROM indicators i \
-             JOIN projects p ON p.id = i.project_id WHERE i.srf_indicator_code IS NOT NULL \
-             ORDER BY p.unit_code, i.srf_indicator_code",
+        let codes: Vec<String> = sqlx::query(
+            "SELECT DISTINCT srf_indicator_code FROM indicators \
+             WHERE srf_indicator_code IS NOT NULL ORDER BY srf_indicator_code",
         )
         .fetch_all(self.pool())
         .await?
         .iter()
-        .map(|r| {
-            Ok((
-                r.try_get("unit_code")?,
-                r.try_get("region_code")?,
-                r.try_get("srf_indicator_code")?,
-            ))
-        })
-        .collect::<Result<_, StoreError>>()?;
-        for chunk in pairs.chunks(100) {
+        .map(|r| r.try_get("srf_indicator_code"))
+        .collect::<Result<_, _>>()?;
+        for code in &codes {
             let mut tx = self.begin().await?;
-            for (unit, region, code) in chunk {
-                super::rollup::rebuild_scope(&mut tx, code, "unit", unit, region).await?;
-            }
+            super::rollup::rebuild_scope(&mut tx, code, "all_units", "", "").await?;
             tx.commit().await?;
         }
         let programmes: Vec<String> = sqlx::query("SELECT id FROM programmes")

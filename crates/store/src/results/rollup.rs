@@ -73,6 +73,9 @@ struct Cell {
 type Series = BTreeMap<String, Vec<(usize, Fig)>>;
 
 struct Leaf {
+    /// The unit (or programme) whose cells the leaf counts in, and its region.
+    scope: String,
+    region: String,
     rules: Rules,
     frequency: Frequency,
     first: usize,
@@ -156,15 +159,19 @@ pub(crate) async fn rebuild_scope(
     scope: &str,
     region: &str,
 ) -> Result<(), StoreError> {
-    let member = if scope_kind == "unit" {
-        "p.unit_code = $2"
-    } else {
-        "p.id IN (SELECT project_id FROM programme_projects WHERE programme_id = $2)"
+    // `all_units` rebuilds the cells of every unit at once (after a bulk load): one pass over
+    // the SRF indicator's leaves instead of one per unit.
+    let member = match scope_kind {
+        "unit" => "p.unit_code = $2",
+        "all_units" => "p.unit_code <> $2",
+        _ => "p.id IN (SELECT project_id FROM programme_projects WHERE programme_id = $2)",
     };
+    let per_unit = scope_kind != "programme";
+    let stored_kind = if per_unit { "unit" } else { "programme" };
     // The leaves: each indicator with its rules and its project's periods.
     let sql = format!(
         "SELECT i.id, i.aggregation, i.measure, i.cumulative, i.baseline_e4, i.baseline_num_e4, \
-         i.baseline_den_e4, f.frequency, \
+         i.baseline_den_e4, f.frequency, p.unit_code, p.region_code, \
          (SELECT MIN(period_end) FROM reporting_periods rp WHERE rp.project_id = p.id) AS first_end, \
          (SELECT MAX(period_end) FROM reporting_periods rp WHERE rp.project_id = p.id) AS last_end \
          FROM indicators i JOIN projects p ON p.id = i.project_id \
@@ -192,6 +199,16 @@ pub(crate) async fn rebuild_scope(
         leaves.insert(
             r.try_get("id")?,
             Leaf {
+                scope: if per_unit {
+                    r.try_get("unit_code")?
+                } else {
+                    scope.to_owned()
+                },
+                region: if per_unit {
+                    r.try_get("region_code")?
+                } else {
+                    region.to_owned()
+                },
                 rules,
                 frequency: corrupt(&r.try_get::<String, _>("frequency")?)?,
                 first: month_index(super::date(&first)?),
@@ -251,7 +268,8 @@ pub(crate) async fn rebuild_scope(
         }
     }
     // Time step per leaf and window, then merge into the scope's cells.
-    let mut cells: BTreeMap<(String, String), Cell> = BTreeMap::new();
+    type Key = (String, String, String, String);
+    let mut cells: BTreeMap<Key, Cell> = BTreeMap::new();
     let mut fraction = false;
     for leaf in leaves.values() {
         fraction |= leaf.rules.measure == Measure::Percentage;
@@ -263,7 +281,14 @@ pub(crate) async fn rebuild_scope(
                         acc.push(&0, *month, *f).expect("one leaf");
                     }
                     if let Some(v) = acc.finish().overall {
-                        let cell = cells.entry((w.name.clone(), key.clone())).or_default();
+                        let cell = cells
+                            .entry((
+                                leaf.scope.clone(),
+                                leaf.region.clone(),
+                                w.name.clone(),
+                                key.clone(),
+                            ))
+                            .or_default();
                         if pick == 0 {
                             cell.actual.add(v);
                         } else {
@@ -276,22 +301,30 @@ pub(crate) async fn rebuild_scope(
                 && w.name == "all"
             {
                 cells
-                    .entry((w.name.clone(), String::new()))
+                    .entry((
+                        leaf.scope.clone(),
+                        leaf.region.clone(),
+                        w.name.clone(),
+                        String::new(),
+                    ))
                     .or_default()
                     .baseline
                     .add(b);
             }
         }
     }
-    sqlx::query(
-        "DELETE FROM results_cells WHERE scope_kind = $1 AND scope = $2 AND srf_indicator_code = $3",
-    )
-    .bind(scope_kind)
-    .bind(scope)
-    .bind(srf_code)
-    .execute(&mut **tx)
-    .await?;
-    for ((window, key), cell) in &cells {
+    let delete = if scope_kind == "all_units" {
+        "DELETE FROM results_cells WHERE scope_kind = $1 AND scope <> $2 AND srf_indicator_code = $3"
+    } else {
+        "DELETE FROM results_cells WHERE scope_kind = $1 AND scope = $2 AND srf_indicator_code = $3"
+    };
+    sqlx::query(delete)
+        .bind(stored_kind)
+        .bind(scope)
+        .bind(srf_code)
+        .execute(&mut **tx)
+        .await?;
+    for ((cell_scope, cell_region, window, key), cell) in &cells {
         let ext = |f: Option<Fig>| -> Result<(Option<i64>, Option<i64>), StoreError> {
             Ok(match f {
                 None => (None, None),
@@ -311,9 +344,9 @@ pub(crate) async fn rebuild_scope(
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
         )
         .bind(srf_code)
-        .bind(scope_kind)
-        .bind(scope)
-        .bind(region)
+        .bind(stored_kind)
+        .bind(cell_scope)
+        .bind(cell_region)
         .bind(window)
         .bind(key)
         .bind(crate::db::flag(fraction))
