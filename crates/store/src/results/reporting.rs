@@ -266,24 +266,6 @@ impl Store {
                         ),
                     ));
                 }
-                sqlx::query(
-                    "UPDATE indicator_reports SET status = 'draft', narrative = $3, entered_by = $4, \
-                     updated_at = $5, version = version + 1 WHERE indicator_id = $1 AND period_start = $2",
-                )
-                .bind(indicator_id)
-                .bind(&period_start)
-                .bind(&narrative)
-                .bind(actor.label())
-                .bind(&now)
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query(
-                    "DELETE FROM indicator_values WHERE indicator_id = $1 AND period_start = $2",
-                )
-                .bind(indicator_id)
-                .bind(&period_start)
-                .execute(&mut *tx)
-                .await?;
             }
             None => {
                 if locked {
@@ -291,21 +273,22 @@ impl Store {
                         meridian_domain::results::model::ValueTransitionError::PeriodLocked,
                     ));
                 }
-                sqlx::query(
-                    "INSERT INTO indicator_reports (indicator_id, period_start, project_id, status, narrative, \
-                     entered_by, review_note, updated_at, version) VALUES ($1, $2, $3, 'draft', $4, $5, '', $6, 1)",
-                )
-                .bind(indicator_id)
-                .bind(&period_start)
-                .bind(&facts.project.id)
-                .bind(&narrative)
-                .bind(actor.label())
-                .bind(&now)
-                .execute(&mut *tx)
-                .await?;
             }
         }
-        insert_values(&mut tx, indicator_id, &period_start, &checked).await?;
+        write_draft(
+            &mut tx,
+            DraftWrite {
+                indicator_id,
+                period_start: &period_start,
+                project_id: &facts.project.id,
+                narrative: &narrative,
+                entered_by: &actor.label(),
+                now: &now,
+                exists: before.is_some(),
+                checked: &checked,
+            },
+        )
+        .await?;
         let after = report_in_tx(&mut tx, indicator_id, &period_start)
             .await?
             .expect("written above");
@@ -985,40 +968,20 @@ impl Store {
         let now = now_text();
         for (indicator_id, period_start, narrative, checked) in &writes {
             let before = report_in_tx(&mut tx, indicator_id, period_start).await?;
-            if before.is_some() {
-                sqlx::query(
-                    "UPDATE indicator_reports SET status = 'draft', narrative = $3, entered_by = $4, \
-                     updated_at = $5, version = version + 1 WHERE indicator_id = $1 AND period_start = $2",
-                )
-                .bind(indicator_id)
-                .bind(period_start)
-                .bind(narrative)
-                .bind(actor.label())
-                .bind(&now)
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query(
-                    "DELETE FROM indicator_values WHERE indicator_id = $1 AND period_start = $2",
-                )
-                .bind(indicator_id)
-                .bind(period_start)
-                .execute(&mut *tx)
-                .await?;
-            } else {
-                sqlx::query(
-                    "INSERT INTO indicator_reports (indicator_id, period_start, project_id, status, narrative, \
-                     entered_by, review_note, updated_at, version) VALUES ($1, $2, $3, 'draft', $4, $5, '', $6, 1)",
-                )
-                .bind(indicator_id)
-                .bind(period_start)
-                .bind(&p.id)
-                .bind(narrative)
-                .bind(actor.label())
-                .bind(&now)
-                .execute(&mut *tx)
-                .await?;
-            }
-            insert_values(&mut tx, indicator_id, period_start, checked).await?;
+            write_draft(
+                &mut tx,
+                DraftWrite {
+                    indicator_id,
+                    period_start,
+                    project_id: &p.id,
+                    narrative,
+                    entered_by: &actor.label(),
+                    now: &now,
+                    exists: before.is_some(),
+                    checked,
+                },
+            )
+            .await?;
             let after = report_in_tx(&mut tx, indicator_id, period_start).await?;
             record(
                 &mut tx,
@@ -1041,4 +1004,54 @@ impl Store {
             problems: Vec::new(),
         })
     }
+}
+
+/// A report's figures about to be written as a draft.
+struct DraftWrite<'a> {
+    indicator_id: &'a str,
+    period_start: &'a str,
+    project_id: &'a str,
+    narrative: &'a str,
+    entered_by: &'a str,
+    now: &'a str,
+    /// The report exists (its row is updated and its values replaced).
+    exists: bool,
+    checked: &'a CheckedReport,
+}
+
+/// Writes a report as a draft with its figures: the one write of `save_report` and
+/// `upload_reports`, after their checks.
+async fn write_draft(tx: &mut Tx, w: DraftWrite<'_>) -> Result<(), StoreError> {
+    if w.exists {
+        sqlx::query(
+            "UPDATE indicator_reports SET status = 'draft', narrative = $3, entered_by = $4, \
+             updated_at = $5, version = version + 1 WHERE indicator_id = $1 AND period_start = $2",
+        )
+        .bind(w.indicator_id)
+        .bind(w.period_start)
+        .bind(w.narrative)
+        .bind(w.entered_by)
+        .bind(w.now)
+        .execute(&mut **tx)
+        .await?;
+        sqlx::query("DELETE FROM indicator_values WHERE indicator_id = $1 AND period_start = $2")
+            .bind(w.indicator_id)
+            .bind(w.period_start)
+            .execute(&mut **tx)
+            .await?;
+    } else {
+        sqlx::query(
+            "INSERT INTO indicator_reports (indicator_id, period_start, project_id, status, narrative, \
+             entered_by, review_note, updated_at, version) VALUES ($1, $2, $3, 'draft', $4, $5, '', $6, 1)",
+        )
+        .bind(w.indicator_id)
+        .bind(w.period_start)
+        .bind(w.project_id)
+        .bind(w.narrative)
+        .bind(w.entered_by)
+        .bind(w.now)
+        .execute(&mut **tx)
+        .await?;
+    }
+    insert_values(tx, w.indicator_id, w.period_start, w.checked).await
 }
