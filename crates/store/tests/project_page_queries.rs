@@ -31,11 +31,33 @@ impl tracing::Subscriber for StatementCounter {
     fn record_follows_from(&self, _: &Id, _: &Id) {}
     fn event(&self, event: &Event<'_>) {
         if event.metadata().target() == "sqlx::query" {
-            STATEMENTS.fetch_add(1, Ordering::SeqCst);
+            // A connection the pool opens meanwhile runs its settings (`PRAGMA …`): those are
+            // the pool's, not the page's.
+            let mut text = Statement(String::new());
+            event.record(&mut text);
+            if !text.0.trim_start().starts_with("PRAGMA") {
+                STATEMENTS.fetch_add(1, Ordering::SeqCst);
+            }
         }
     }
     fn enter(&self, _: &Id) {}
     fn exit(&self, _: &Id) {}
+}
+
+/// The statement's text, from sqlx's `summary` or `db.statement` field.
+struct Statement(String);
+
+impl tracing::field::Visit for Statement {
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        if self.0.is_empty() && matches!(field.name(), "summary" | "db.statement") {
+            self.0 = value.to_owned();
+        }
+    }
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        if self.0.is_empty() && matches!(field.name(), "summary" | "db.statement") {
+            self.0 = format!("{value:?}").trim_matches('"').to_owned();
+        }
+    }
 }
 
 fn operator() -> Actor {
