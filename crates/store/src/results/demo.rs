@@ -384,14 +384,6 @@ impl Store {
         Ok(summary)
     }
 
-    /// How many projects have a results matrix.
-    pub async fn results_framework_count(&self) -> Result<i64, StoreError> {
-        Ok(sqlx::query("SELECT COUNT(*) AS n FROM results_frameworks")
-            .fetch_one(self.pool())
-            .await?
-            .try_get("n")?)
-    }
-
     /// Rebuilds every cell from the approved values (after a bulk load): one pass per SRF
     /// indicator over all units, then each programme. Returns the number of cells.
     pub async fn rebuild_all_cells(&self) -> Result<usize, StoreError> {

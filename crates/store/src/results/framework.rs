@@ -240,7 +240,8 @@ impl Store {
                 .transpose()?;
         let now = now_text();
         if before.as_deref() == Some(frequency.as_str()) {
-            return self.framework_after(org, actor, &p.id).await;
+            drop(tx);
+            return self.results_framework(org, actor, &p.id).await;
         }
         if before.is_some() {
             let reported: i64 =
@@ -304,16 +305,7 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
-        self.framework_after(org, actor, &p.id).await
-    }
-
-    async fn framework_after(
-        &self,
-        org: &Organization,
-        actor: &Actor,
-        project_id: &str,
-    ) -> Result<super::ResultsFramework, StoreError> {
-        self.results_framework(org, actor, project_id).await
+        self.results_framework(org, actor, &p.id).await
     }
 
     async fn check_result(&self, input: &ResultInput) -> Result<(ResultLevel, String), StoreError> {

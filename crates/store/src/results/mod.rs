@@ -434,7 +434,7 @@ fn value_figure(row: &AnyRow) -> Result<Option<Figure>, StoreError> {
 }
 
 impl Store {
-    /// A project's results matrix with periods, targets and reports. Six queries, whatever
+    /// A project's results matrix with periods, targets and reports: the project, then six queries, whatever
     /// the number of results, indicators, periods or reports.
     pub async fn results_framework(
         &self,

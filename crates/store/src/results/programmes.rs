@@ -74,12 +74,39 @@ impl Store {
             return Err(StoreError::invalid("title", "is required"));
         }
         let scope = org.scope_of(&unit);
-        let mut members = Vec::new();
-        for p in &input.projects {
-            let project = self
-                .project_unchecked(p.trim())
-                .await
-                .map_err(|_| StoreError::invalid("projects", format!("no project {p:?}")))?;
+        // The members in one query (by id or code), in the order given.
+        let wanted: Vec<String> = input
+            .projects
+            .iter()
+            .map(|p| p.trim().to_owned())
+            .filter(|p| !p.is_empty())
+            .collect();
+        let mut found: Vec<ProgrammeProject> = Vec::new();
+        for chunk in wanted.chunks(1_000) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT id, code, title, unit_code FROM projects WHERE id IN ({0}) OR code IN ({0})",
+                marks.join(", ")
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for p in chunk {
+                q = q.bind(p);
+            }
+            for r in q.fetch_all(self.pool()).await? {
+                found.push(ProgrammeProject {
+                    id: r.try_get("id")?,
+                    code: r.try_get("code")?,
+                    title: r.try_get("title")?,
+                    unit: r.try_get("unit_code")?,
+                });
+            }
+        }
+        let mut members: Vec<ProgrammeProject> = Vec::new();
+        for p in &wanted {
+            let project = found
+                .iter()
+                .find(|f| f.id == *p || f.code == *p)
+                .ok_or_else(|| StoreError::invalid("projects", format!("no project {p:?}")))?;
             if !org.in_scope(&scope, &unit_code(&project.unit)?) {
                 return Err(StoreError::invalid(
                     "projects",
@@ -89,16 +116,8 @@ impl Store {
                     ),
                 ));
             }
-            if !members
-                .iter()
-                .any(|m: &ProgrammeProject| m.id == project.id)
-            {
-                members.push(ProgrammeProject {
-                    id: project.id,
-                    code: project.code,
-                    title: project.title,
-                    unit: project.unit,
-                });
+            if !members.iter().any(|m| m.id == project.id) {
+                members.push(project.clone());
             }
         }
         let mut tx = self.begin().await?;

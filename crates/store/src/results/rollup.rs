@@ -10,7 +10,7 @@
 //! a read of a few hundred rows instead of millions of values.
 
 use super::{Figure, corrupt};
-use crate::projects::{e4_rounded, from_e4, unit_code};
+use crate::projects::{e4_rounded, from_e4};
 use crate::{Store, StoreError, Tx};
 use meridian_domain::authz::{Action, Actor, authorize};
 use meridian_domain::org::{Organization, Scope, UnitCode};
@@ -599,17 +599,5 @@ impl Store {
             });
         }
         Ok(out)
-    }
-
-    /// The unit's scope check for callers that show a unit's page.
-    pub fn check_unit_visible(
-        &self,
-        org: &Organization,
-        actor: &Actor,
-        unit: &str,
-    ) -> Result<UnitCode, StoreError> {
-        let code = unit_code(unit)?;
-        authorize(org, actor, Action::ViewProjects, &code)?;
-        Ok(code)
     }
 }
