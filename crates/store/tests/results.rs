@@ -951,3 +951,45 @@ async fn a_matrix_refuses_what_does_not_fit_and_keeps_reported_history() {
         ("People assisted", 2)
     );
 }
+
+#[tokio::test]
+async fn the_generated_benchmark_programme_rolls_up_every_figure() {
+    let w = world().await;
+    let id = w
+        .store
+        .demo_programme(
+            &w.org,
+            &operator(),
+            &meridian_store::results::DemoProgrammeShape {
+                code: "GEN".into(),
+                unit: "CO-KEN".into(),
+                country: "KEN".into(),
+                projects: 3,
+                indicators_per_project: 2,
+                months: 2,
+            },
+        )
+        .await
+        .unwrap();
+    // 3 projects × 2 indicators × 2 months × (total + 11 options).
+    assert_eq!(w.store.programme_figure_count(&id).await.unwrap(), 144);
+    let rows = rollup(
+        &w,
+        &operator(),
+        RollupScope::Programme("GEN".into()),
+        "all",
+        "",
+    )
+    .await;
+    let contributors: i64 = rows.iter().map(|r| r.contributors).sum();
+    assert_eq!(contributors, 6, "every generated indicator contributes");
+    let female = rollup(
+        &w,
+        &operator(),
+        RollupScope::Programme("GEN".into()),
+        "all",
+        "sex=female",
+    )
+    .await;
+    assert!(female.iter().any(|r| r.actual.is_some()));
+}

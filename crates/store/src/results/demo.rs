@@ -38,6 +38,137 @@ fn hash(s: &str) -> u64 {
     h
 }
 
+/// The rows of one batch of generated results, one multi-row insert per table.
+struct Tables {
+    frameworks: Rows,
+    periods: Rows,
+    results: Rows,
+    indicators: Rows,
+    targets: Rows,
+    reports: Rows,
+    values: Rows,
+}
+
+impl Tables {
+    fn new() -> Tables {
+        Tables {
+            frameworks: Rows::new(
+                "results_frameworks",
+                &["project_id", "frequency", "updated_at", "version"],
+            ),
+            periods: Rows::new(
+                "reporting_periods",
+                &[
+                    "project_id",
+                    "period_start",
+                    "period_end",
+                    "label",
+                    "locked",
+                ],
+            ),
+            results: Rows::new(
+                "results",
+                &[
+                    "id",
+                    "project_id",
+                    "level",
+                    "title",
+                    "position",
+                    "srf_codes",
+                    "gcm_objectives",
+                    "sdg_targets",
+                    "created_at",
+                    "updated_at",
+                    "version",
+                ],
+            ),
+            indicators: Rows::new(
+                "indicators",
+                &[
+                    "id",
+                    "result_id",
+                    "project_id",
+                    "title",
+                    "measure",
+                    "direction",
+                    "aggregation",
+                    "cumulative",
+                    "unit",
+                    "categories",
+                    "baseline_year",
+                    "baseline_e4",
+                    "baseline_num_e4",
+                    "baseline_den_e4",
+                    "target_e4",
+                    "target_num_e4",
+                    "target_den_e4",
+                    "srf_indicator_code",
+                    "means_of_verification",
+                    "position",
+                    "created_at",
+                    "updated_at",
+                    "version",
+                ],
+            ),
+            targets: Rows::new(
+                "indicator_targets",
+                &[
+                    "indicator_id",
+                    "period_start",
+                    "disaggregation",
+                    "value_e4",
+                    "num_e4",
+                    "den_e4",
+                ],
+            ),
+            reports: Rows::new(
+                "indicator_reports",
+                &[
+                    "indicator_id",
+                    "period_start",
+                    "project_id",
+                    "status",
+                    "narrative",
+                    "entered_by",
+                    "submitted_by",
+                    "submitted_at",
+                    "reviewed_by",
+                    "reviewed_at",
+                    "review_note",
+                    "updated_at",
+                    "version",
+                ],
+            ),
+            values: Rows::new(
+                "indicator_values",
+                &[
+                    "indicator_id",
+                    "period_start",
+                    "disaggregation",
+                    "value_e4",
+                    "num_e4",
+                    "den_e4",
+                ],
+            ),
+        }
+    }
+
+    async fn write(self, tx: &mut crate::Tx, backend: crate::Backend) -> Result<(), StoreError> {
+        for table in [
+            self.frameworks,
+            self.periods,
+            self.results,
+            self.indicators,
+            self.targets,
+            self.reports,
+            self.values,
+        ] {
+            table.write(tx, backend).await?;
+        }
+        Ok(())
+    }
+}
+
 impl Store {
     /// Writes demo results for every reporting project that has none yet. `today` bounds the
     /// reported periods (only those ended by then are reported, and approved).
@@ -83,104 +214,7 @@ impl Store {
                 break;
             }
             let now = now_text();
-            let mut frameworks = Rows::new(
-                "results_frameworks",
-                &["project_id", "frequency", "updated_at", "version"],
-            );
-            let mut periods = Rows::new(
-                "reporting_periods",
-                &[
-                    "project_id",
-                    "period_start",
-                    "period_end",
-                    "label",
-                    "locked",
-                ],
-            );
-            let mut results = Rows::new(
-                "results",
-                &[
-                    "id",
-                    "project_id",
-                    "level",
-                    "title",
-                    "position",
-                    "srf_codes",
-                    "gcm_objectives",
-                    "sdg_targets",
-                    "created_at",
-                    "updated_at",
-                    "version",
-                ],
-            );
-            let mut indicators = Rows::new(
-                "indicators",
-                &[
-                    "id",
-                    "result_id",
-                    "project_id",
-                    "title",
-                    "measure",
-                    "direction",
-                    "aggregation",
-                    "cumulative",
-                    "unit",
-                    "categories",
-                    "baseline_year",
-                    "baseline_e4",
-                    "baseline_num_e4",
-                    "baseline_den_e4",
-                    "target_e4",
-                    "target_num_e4",
-                    "target_den_e4",
-                    "srf_indicator_code",
-                    "means_of_verification",
-                    "position",
-                    "created_at",
-                    "updated_at",
-                    "version",
-                ],
-            );
-            let mut targets = Rows::new(
-                "indicator_targets",
-                &[
-                    "indicator_id",
-                    "period_start",
-                    "disaggregation",
-                    "value_e4",
-                    "num_e4",
-                    "den_e4",
-                ],
-            );
-            let mut reports = Rows::new(
-                "indicator_reports",
-                &[
-                    "indicator_id",
-                    "period_start",
-                    "project_id",
-                    "status",
-                    "narrative",
-                    "entered_by",
-                    "submitted_by",
-                    "submitted_at",
-                    "reviewed_by",
-                    "reviewed_at",
-                    "review_note",
-                    "updated_at",
-                    "version",
-                ],
-            );
-            let mut values = Rows::new(
-                "indicator_values",
-                &[
-                    "indicator_id",
-                    "period_start",
-                    "disaggregation",
-                    "value_e4",
-                    "num_e4",
-                    "den_e4",
-                ],
-            );
+            let mut t = Tables::new();
             let mut batch = DemoResultsSummary::default();
             for r in &rows {
                 let id: String = r.try_get("id")?;
@@ -195,14 +229,14 @@ impl Store {
                     Frequency::Quarterly
                 };
                 let list = frequency.periods(start, end);
-                frameworks.push([
+                t.frameworks.push([
                     V::T(id.clone()),
                     V::T(frequency.as_str().into()),
                     V::T(now.clone()),
                     V::I(1),
                 ]);
                 for p in &list {
-                    periods.push([
+                    t.periods.push([
                         V::T(id.clone()),
                         V::T(p.start.to_string()),
                         V::T(p.end.to_string()),
@@ -214,7 +248,7 @@ impl Store {
                 let result_id = format!("{id}-r1");
                 let number = numbers[rng.below(numbers.len() as u64) as usize];
                 let percent = percents[rng.below(percents.len() as u64) as usize];
-                results.push([
+                t.results.push([
                     V::T(result_id.clone()),
                     V::T(id.clone()),
                     V::T("output".into()),
@@ -250,7 +284,7 @@ impl Store {
                         (None, Some(80), Some(100)),
                     ),
                 ] {
-                    indicators.push([
+                    t.indicators.push([
                         V::T(ind.clone()),
                         V::T(result_id.clone()),
                         V::T(id.clone()),
@@ -290,7 +324,7 @@ impl Store {
                     } else {
                         "approved"
                     };
-                    targets.push([
+                    t.targets.push([
                         V::T(number_id.clone()),
                         V::T(ps.clone()),
                         V::T(String::new()),
@@ -309,7 +343,7 @@ impl Store {
                     let assessed = 20 + rng.below(100) as i64;
                     let ok = assessed * (50 + rng.below(45) as i64) / 100;
                     for ind in [&number_id, &percent_id] {
-                        reports.push([
+                        t.reports.push([
                             V::T(ind.clone()),
                             V::T(ps.clone()),
                             V::T(id.clone()),
@@ -332,7 +366,7 @@ impl Store {
                         ("sex=male", male.max(0)),
                         ("sex=other_unknown", other),
                     ] {
-                        values.push([
+                        t.values.push([
                             V::T(number_id.clone()),
                             V::T(ps.clone()),
                             V::T(key.into()),
@@ -342,7 +376,7 @@ impl Store {
                         ]);
                         batch.values += 1;
                     }
-                    values.push([
+                    t.values.push([
                         V::T(percent_id.clone()),
                         V::T(ps.clone()),
                         V::T(String::new()),
@@ -355,11 +389,7 @@ impl Store {
                 batch.frameworks += 1;
             }
             let mut tx = self.begin().await?;
-            for table in [
-                frameworks, periods, results, indicators, targets, reports, values,
-            ] {
-                table.write(&mut tx, self.backend()).await?;
-            }
+            t.write(&mut tx, self.backend()).await?;
             record(
                 &mut tx,
                 actor,
@@ -540,106 +570,16 @@ impl Store {
         let now = now_text();
         let mut rng = DemoRng::new(hash(&shape.code));
         for chunk in project_ids.chunks(50) {
-            let mut frameworks = Rows::new(
-                "results_frameworks",
-                &["project_id", "frequency", "updated_at", "version"],
-            );
-            let mut rp = Rows::new(
-                "reporting_periods",
-                &[
-                    "project_id",
-                    "period_start",
-                    "period_end",
-                    "label",
-                    "locked",
-                ],
-            );
-            let mut results = Rows::new(
-                "results",
-                &[
-                    "id",
-                    "project_id",
-                    "level",
-                    "title",
-                    "position",
-                    "srf_codes",
-                    "gcm_objectives",
-                    "sdg_targets",
-                    "created_at",
-                    "updated_at",
-                    "version",
-                ],
-            );
-            let mut indicators = Rows::new(
-                "indicators",
-                &[
-                    "id",
-                    "result_id",
-                    "project_id",
-                    "title",
-                    "measure",
-                    "direction",
-                    "aggregation",
-                    "cumulative",
-                    "unit",
-                    "categories",
-                    "srf_indicator_code",
-                    "means_of_verification",
-                    "position",
-                    "created_at",
-                    "updated_at",
-                    "version",
-                ],
-            );
-            let mut targets = Rows::new(
-                "indicator_targets",
-                &[
-                    "indicator_id",
-                    "period_start",
-                    "disaggregation",
-                    "value_e4",
-                    "num_e4",
-                    "den_e4",
-                ],
-            );
-            let mut reports = Rows::new(
-                "indicator_reports",
-                &[
-                    "indicator_id",
-                    "period_start",
-                    "project_id",
-                    "status",
-                    "narrative",
-                    "entered_by",
-                    "submitted_by",
-                    "submitted_at",
-                    "reviewed_by",
-                    "reviewed_at",
-                    "review_note",
-                    "updated_at",
-                    "version",
-                ],
-            );
-            let mut values = Rows::new(
-                "indicator_values",
-                &[
-                    "indicator_id",
-                    "period_start",
-                    "disaggregation",
-                    "value_e4",
-                    "num_e4",
-                    "den_e4",
-                ],
-            );
+            let mut t = Tables::new();
             for id in chunk {
-                frameworks.push([
+                t.frameworks.push([
                     V::T(id.clone()),
                     V::T("monthly".into()),
                     V::T(now.clone()),
                     V::I(1),
                 ]);
                 for p in &periods {
-                    rp.push([
+                    t.periods.push([
                         V::T(id.clone()),
                         V::T(p.start.to_string()),
                         V::T(p.end.to_string()),
@@ -648,7 +588,7 @@ impl Store {
                     ]);
                 }
                 let result_id = format!("{id}-r1");
-                results.push([
+                t.results.push([
                     V::T(result_id.clone()),
                     V::T(id.clone()),
                     V::T("output".into()),
@@ -664,7 +604,7 @@ impl Store {
                 for k in 0..shape.indicators_per_project {
                     let srf = &numbers[k % numbers.len()];
                     let ind = format!("{id}-i{k}");
-                    indicators.push([
+                    t.indicators.push([
                         V::T(ind.clone()),
                         V::T(result_id.clone()),
                         V::T(id.clone()),
@@ -675,7 +615,15 @@ impl Store {
                         V::I(0),
                         V::T("people".into()),
                         V::T(categories_json.clone()),
-                        V::T(srf.code.clone()),
+                        // No baseline, no overall target.
+                        V::OI(None),
+                        V::OI(None),
+                        V::OI(None),
+                        V::OI(None),
+                        V::OI(None),
+                        V::OI(None),
+                        V::OI(None),
+                        V::OT(Some(srf.code.clone())),
                         V::T("Monitoring records".into()),
                         V::I(k as i64 + 1),
                         V::T(now.clone()),
@@ -685,7 +633,7 @@ impl Store {
                     for p in &periods {
                         let ps = p.start.to_string();
                         let at = format!("{}T09:00:00.000000Z", p.end);
-                        targets.push([
+                        t.targets.push([
                             V::T(ind.clone()),
                             V::T(ps.clone()),
                             V::T(String::new()),
@@ -693,7 +641,7 @@ impl Store {
                             V::OI(None),
                             V::OI(None),
                         ]);
-                        reports.push([
+                        t.reports.push([
                             V::T(ind.clone()),
                             V::T(ps.clone()),
                             V::T(id.clone()),
@@ -709,7 +657,7 @@ impl Store {
                             V::I(3),
                         ]);
                         let total = 60 + rng.below(80) as i64;
-                        values.push([
+                        t.values.push([
                             V::T(ind.clone()),
                             V::T(ps.clone()),
                             V::T(String::new()),
@@ -728,7 +676,7 @@ impl Store {
                                     left * (30 + rng.below(40) as i64) / 100
                                 };
                                 left -= v;
-                                values.push([
+                                t.values.push([
                                     V::T(ind.clone()),
                                     V::T(ps.clone()),
                                     V::T(format!("{}={}", d.category.as_str(), o.code)),
@@ -743,11 +691,7 @@ impl Store {
             }
             debug_assert!(keys.len() == 11);
             let mut tx = self.begin().await?;
-            for table in [
-                frameworks, rp, results, indicators, targets, reports, values,
-            ] {
-                table.write(&mut tx, self.backend()).await?;
-            }
+            t.write(&mut tx, self.backend()).await?;
             tx.commit().await?;
         }
         let programme = self
