@@ -94,6 +94,7 @@ impl Store {
         })
         .execute(&pool)
         .await?;
+        crate::projects::summary::install(&pool, backend).await?;
         let store = Self { pool, backend };
         crate::projects::portfolio_keys::backfill(&store).await?;
         Ok(store)

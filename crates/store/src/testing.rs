@@ -126,3 +126,104 @@ mod tests {
         );
     }
 }
+
+/// How the portfolio summary (`portfolio_summary`, kept by triggers) and each project's
+/// expenditure (`projects.spent_usd_e4`) differ from what the projects, their donors and their
+/// transactions say; empty when they agree. Rows holding no project are ignored.
+pub async fn portfolio_summary_drift(store: &crate::Store) -> Vec<String> {
+    use sqlx::Row;
+    let dims = "unit_code, region_code, status, restricted";
+    let expected = summary_rows(
+        store,
+        format!(
+            "SELECT 'all' AS kind, '' AS value, {dims}, COUNT(*) AS n, \
+               CAST(SUM(budget_usd_e4) AS BIGINT) AS usd, \
+               CAST(COALESCE(SUM((SELECT SUM(t.amount_usd_e4) FROM project_transactions t \
+                 WHERE t.project_id = projects.id AND t.kind = 'expenditure')), 0) AS BIGINT) AS spent \
+             FROM projects GROUP BY {dims} \
+             UNION ALL SELECT 'country', primary_country, {dims}, COUNT(*), \
+               CAST(SUM(budget_usd_e4) AS BIGINT), 0 FROM projects GROUP BY primary_country, {dims} \
+             UNION ALL SELECT 'theme', thematic_area, {dims}, COUNT(*), \
+               CAST(SUM(budget_usd_e4) AS BIGINT), 0 FROM projects GROUP BY thematic_area, {dims} \
+             UNION ALL SELECT 'year', CAST(start_year AS TEXT), {dims}, COUNT(*), \
+               CAST(SUM(budget_usd_e4) AS BIGINT), 0 FROM projects GROUP BY start_year, {dims} \
+             UNION ALL SELECT 'donor', d.donor, p.unit_code, p.region_code, p.status, p.restricted, \
+               COUNT(*), CAST(SUM(p.budget_usd_e4) AS BIGINT), 0 \
+             FROM project_donors d JOIN projects p ON p.id = d.project_id \
+             GROUP BY d.donor, p.unit_code, p.region_code, p.status, p.restricted"
+        ),
+    )
+    .await;
+    let actual = summary_rows(
+        store,
+        "SELECT kind, value, unit_code, region_code, status, restricted, projects AS n, \
+         budget_usd_e4 AS usd, spent_usd_e4 AS spent FROM portfolio_summary"
+            .to_owned(),
+    )
+    .await;
+    let mut drift = Vec::new();
+    for (k, e) in &expected {
+        match actual.get(k) {
+            Some(a) if a == e => {}
+            Some(a) => drift.push(format!("{k:?}: expected {e:?}, found {a:?}")),
+            None => drift.push(format!("{k:?}: expected {e:?}, missing")),
+        }
+    }
+    for (k, a) in &actual {
+        if !expected.contains_key(k) {
+            drift.push(format!("{k:?}: unexpected {a:?}"));
+        }
+    }
+    for r in sqlx::query(
+        "SELECT code, spent_usd_e4, CAST((SELECT COALESCE(SUM(t.amount_usd_e4), 0) \
+         FROM project_transactions t WHERE t.project_id = projects.id \
+         AND t.kind = 'expenditure') AS BIGINT) AS spent FROM projects",
+    )
+    .fetch_all(store.pool())
+    .await
+    .expect("the expenditure query runs")
+    {
+        let kept: i64 = r.get("spent_usd_e4");
+        let summed: i64 = r.get("spent");
+        if kept != summed {
+            drift.push(format!(
+                "project {}: spent_usd_e4 {kept}, its expenditure transactions sum to {summed}",
+                r.get::<String, _>("code")
+            ));
+        }
+    }
+    drift
+}
+
+/// A summary row's key (kind, value, unit, region, status, restricted).
+type SummaryKey = (String, String, String, String, String, i64);
+
+/// Summary rows (projects, budget, expenditure) by key, without the rows that hold nothing.
+async fn summary_rows(
+    store: &crate::Store,
+    sql: String,
+) -> std::collections::BTreeMap<SummaryKey, (i64, i64, i64)> {
+    use sqlx::Row;
+    let mut rows = std::collections::BTreeMap::new();
+    for r in sqlx::query(sqlx::AssertSqlSafe(sql))
+        .fetch_all(store.pool())
+        .await
+        .expect("the summary query runs")
+    {
+        let figures: (i64, i64, i64) = (r.get("n"), r.get("usd"), r.get("spent"));
+        if figures != (0, 0, 0) {
+            rows.insert(
+                (
+                    r.get("kind"),
+                    r.get("value"),
+                    r.get("unit_code"),
+                    r.get("region_code"),
+                    r.get("status"),
+                    r.get("restricted"),
+                ),
+                figures,
+            );
+        }
+    }
+    rows
+}

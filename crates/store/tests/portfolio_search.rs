@@ -184,6 +184,12 @@ async fn assert_no_drift(store: &Store, after: &str) {
         unknown.is_empty(),
         "after {after}: title words missing from project_words: {unknown:?}"
     );
+    let drift = meridian_store::testing::portfolio_summary_drift(store).await;
+    assert!(
+        drift.is_empty(),
+        "after {after}: the portfolio summary drifted from the projects:\n{}",
+        drift.join("\n")
+    );
 }
 
 fn query(q: &str) -> PortfolioQuery {

@@ -13,6 +13,7 @@ mod lifecycle;
 mod portfolio;
 pub(crate) mod portfolio_keys;
 mod revisions;
+pub(crate) mod summary;
 mod write;
 
 pub use delegations::{DelegationInput, DelegationView};
