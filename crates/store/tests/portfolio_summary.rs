@@ -160,6 +160,17 @@ async fn the_analytics_read_from_the_summary_equal_those_read_from_the_projects(
                 .await
                 .unwrap();
             assert_eq!(summary, scanned, "{who}, {what}");
+            // The list's totals are read from the summary too.
+            let list = store.portfolio(&org, actor, q).await.unwrap().totals;
+            assert_eq!(
+                list.projects,
+                scanned.by_status.iter().map(|g| g.projects).sum::<i64>(),
+                "{who}, {what}: the list's count"
+            );
+            assert_eq!(
+                list.budget_usd, scanned.budget_usd,
+                "{who}, {what}: the list's sum"
+            );
         }
         // Every group is filled for "everything" (the comparison would pass on empty results).
         let all = store

@@ -498,7 +498,16 @@ impl Store {
             .map(|(row, _)| row)
             .collect();
         let id = f.id;
-        let totals_sql = if f.dedupe {
+        let totals_sql = if summary_answers(q) {
+            // The count and sum of what matches, from the summary's few rows per unit and
+            // status instead of every matching project.
+            format!(
+                "SELECT CAST(COALESCE(SUM(projects), 0) AS BIGINT) AS n, \
+                 CAST(COALESCE(SUM({}), 0) AS BIGINT) AS usd FROM portfolio_summary{} AND kind = 'all'",
+                f.visible_budget(),
+                f.sql
+            )
+        } else if f.dedupe {
             format!(
                 "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(b), 0) AS BIGINT) AS usd \
                  FROM (SELECT {id} AS id, MIN({}) AS b{} GROUP BY {id}) matches",
