@@ -136,5 +136,9 @@ async fn adding_a_project_to_a_programme_runs_as_many_statements_for_a_small_and
         counts[0], counts[1],
         "adding a project runs as many statements for a small matrix as for a large one"
     );
-    assert!(counts[0] <= 20, "adding a project runs {} statements", counts[0]);
+    assert!(
+        counts[0] <= 20,
+        "adding a project runs {} statements",
+        counts[0]
+    );
 }

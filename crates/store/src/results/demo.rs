@@ -521,8 +521,29 @@ impl Store {
                 },
             )
             .await?;
-        self.rebuild_all_cells().await?;
+        // The programme's cells were built as its members were added; the unit's cells take
+        // the generated projects in.
+        let mut tx = self.begin().await?;
+        for code in self.srf_codes_of_unit_projects(&shape.unit).await? {
+            super::rollup::rebuild_scope(&mut tx, &code, super::rollup::Rebuild::Unit(&shape.unit))
+                .await?;
+        }
+        tx.commit().await?;
         Ok(programme.id)
+    }
+
+    async fn srf_codes_of_unit_projects(&self, unit: &str) -> Result<Vec<String>, StoreError> {
+        sqlx::query(
+            "SELECT DISTINCT i.srf_indicator_code FROM indicators i \
+             JOIN projects p ON p.id = i.project_id \
+             WHERE p.unit_code = $1 AND i.srf_indicator_code IS NOT NULL",
+        )
+        .bind(unit)
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(|r| r.try_get("srf_indicator_code").map_err(StoreError::from))
+        .collect()
     }
 
     /// One more project shaped like a generated programme's members (not a member of it),
