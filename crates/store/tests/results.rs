@@ -993,3 +993,376 @@ async fn the_generated_benchmark_programme_rolls_up_every_figure() {
     .await;
     assert!(female.iter().any(|r| r.actual.is_some()));
 }
+
+/// A programme's stored roll-up cells, one line each in a stable order.
+async fn programme_cells(store: &Store, programme: &str) -> Vec<String> {
+    use sqlx::Row;
+    sqlx::query(
+        "SELECT srf_indicator_code, region_code, time_window, disaggregation, fraction, leaves, \
+         n_e4, d_e4, min_n_e4, min_d_e4, max_n_e4, max_d_e4, target_leaves, target_n_e4, \
+         target_d_e4, baseline_leaves, baseline_n_e4, baseline_d_e4 FROM results_cells \
+         WHERE scope_kind = 'programme' AND scope = $1 \
+         ORDER BY srf_indicator_code, time_window, disaggregation",
+    )
+    .bind(programme)
+    .fetch_all(store.pool())
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| {
+        let text = |c: &str| r.try_get::<String, _>(c).unwrap();
+        let int = |c: &str| {
+            r.try_get::<Option<i64>, _>(c)
+                .unwrap()
+                .map_or("-".to_owned(), |v| v.to_string())
+        };
+        let mut line = [
+            "srf_indicator_code",
+            "region_code",
+            "time_window",
+            "disaggregation",
+        ]
+        .map(text)
+        .join(" ");
+        for c in [
+            "fraction",
+            "leaves",
+            "n_e4",
+            "d_e4",
+            "min_n_e4",
+            "min_d_e4",
+            "max_n_e4",
+            "max_d_e4",
+            "target_leaves",
+            "target_n_e4",
+            "target_d_e4",
+            "baseline_leaves",
+            "baseline_n_e4",
+            "baseline_d_e4",
+        ] {
+            line.push(' ');
+            line.push_str(&int(c));
+        }
+        line
+    })
+    .collect()
+}
+
+/// Saves the programme with these members, then checks that the cells the change left (by
+/// merging and taking out members' partials) are those a rebuild from every member's approved
+/// values gives. Returns the new version and the cells.
+async fn set_members(
+    w: &World,
+    actor: &Actor,
+    programme: &meridian_store::results::Programme,
+    version: i64,
+    members: &[&String],
+) -> (i64, Vec<String>) {
+    let saved = w
+        .store
+        .save_programme(
+            &w.org,
+            actor,
+            Some(&programme.id),
+            &ProgrammeInput {
+                code: programme.code.clone(),
+                title: programme.title.clone(),
+                unit: programme.unit.clone(),
+                projects: members.iter().map(|m| (*m).clone()).collect(),
+                version: Some(version),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(saved.member_count, members.len() as i64);
+    let incremental = programme_cells(&w.store, &programme.id).await;
+    w.store.rebuild_all_cells().await.unwrap();
+    let rebuilt = programme_cells(&w.store, &programme.id).await;
+    assert_eq!(
+        incremental,
+        rebuilt,
+        "the cells after a change to {} members are those of a full rebuild",
+        members.len()
+    );
+    (saved.version, incremental)
+}
+
+#[tokio::test]
+async fn changing_a_programme_s_members_updates_its_cells_as_a_full_rebuild_would() {
+    let w = world().await;
+    let percent = IndicatorInput {
+        title: "Share of returnees with sustainable reintegration scores".into(),
+        measure: "percentage".into(),
+        categories: vec![],
+        baseline: None,
+        target: Some("80/100".into()),
+        targets: vec![],
+        ..number_indicator(&w.percent_srf)
+    };
+    // Per project: Q1 total and its parts by sex, Q2 total, a Q1 percentage. B is strictly
+    // between A and C in every window, so taking it out leaves every extreme in place
+    // (counts and sums subtracted); A holds lowest and highest figures, so taking it out
+    // needs the remaining members' leaves.
+    let shapes = [
+        ("10", ["4", "5", "1"], "50", Some("9/10")),
+        ("20", ["12", "6", "2"], "25", Some("50/100")),
+        ("40", ["30", "7", "3"], "1", Some("10/90")),
+        ("33", ["3", "30", "0"], "7", None),
+    ];
+    let mut projects = Vec::new();
+    for (q1, [female, male, other], q2, share) in shapes {
+        let (p, ind) = with_indicator(
+            &w,
+            "CO-KEN",
+            "KEN",
+            &w.developer_ken,
+            number_indicator(&w.number_srf),
+        )
+        .await;
+        for (period, total, parts) in [
+            (
+                "2026-Q1",
+                q1,
+                vec![
+                    ("sex=female", female),
+                    ("sex=male", male),
+                    ("sex=other_unknown", other),
+                ],
+            ),
+            ("2026-Q2", q2, vec![]),
+        ] {
+            w.store
+                .save_report(&w.org, &w.me_ken, &ind, period, &values(total, &parts))
+                .await
+                .unwrap();
+            w.store
+                .transition_report(&w.org, &w.me_ken, &ind, period, &action("submit", ""))
+                .await
+                .unwrap();
+            w.store
+                .transition_report(&w.org, &w.me_ken_2, &ind, period, &action("approve", ""))
+                .await
+                .unwrap();
+        }
+        if let Some(share) = share {
+            let r = w
+                .store
+                .results_framework(&w.org, &w.me_ken, &p)
+                .await
+                .unwrap()
+                .results[0]
+                .id
+                .clone();
+            let i = w
+                .store
+                .add_indicator(&w.org, &w.developer_ken, &r, &percent)
+                .await
+                .unwrap()
+                .id;
+            report_and_approve(&w, &w.me_ken, &w.me_ken_2, &i, "2026-Q1", share).await;
+        }
+        projects.push(p);
+    }
+    let [a, b, c, d] = [&projects[0], &projects[1], &projects[2], &projects[3]];
+    let created = w
+        .store
+        .save_programme(
+            &w.org,
+            &w.developer_ken,
+            None,
+            &ProgrammeInput {
+                code: "RRP-KEN".into(),
+                title: "Return and reintegration in Kenya".into(),
+                unit: "CO-KEN".into(),
+                projects: vec![a.clone(), b.clone()],
+                version: None,
+            },
+        )
+        .await
+        .unwrap();
+    let at_creation = programme_cells(&w.store, &created.id).await;
+    w.store.rebuild_all_cells().await.unwrap();
+    assert_eq!(at_creation, programme_cells(&w.store, &created.id).await);
+    assert!(!at_creation.is_empty());
+    let total = async |window: &str, key: &str, srf: &str| {
+        let rows = rollup(
+            &w,
+            &operator(),
+            RollupScope::Programme("RRP-KEN".into()),
+            window,
+            key,
+        )
+        .await;
+        let r = row(&rows, srf);
+        (r.contributors, r.actual.clone())
+    };
+    assert_eq!(
+        total("all", "", &w.number_srf).await.1.unwrap().value,
+        Some(decimal("105"))
+    );
+
+    // Add C (new highest Q1 figure, new lowest Q2 figure): merged.
+    let (v, _) = set_members(&w, &w.developer_ken, &created, created.version, &[a, b, c]).await;
+    assert_eq!(
+        total("all", "", &w.number_srf).await.1.unwrap().value,
+        Some(decimal("146"))
+    );
+    // Take B out: subtracted, every extreme stays.
+    let (v, cells) = set_members(&w, &w.developer_ken, &created, v, &[a, c]).await;
+    let (n, actual) = total("all", "", &w.number_srf).await;
+    assert_eq!((n, actual.unwrap().value), (2, Some(decimal("101"))));
+    let share = total("2026-Q1", "", &w.percent_srf).await.1.unwrap();
+    assert_eq!(
+        (share.numerator, share.denominator),
+        (Some(decimal("19")), Some(decimal("100")))
+    );
+    let female = total("2026-Q1", "sex=female", &w.number_srf).await;
+    assert_eq!(
+        (female.0, female.1.unwrap().value),
+        (2, Some(decimal("34")))
+    );
+    assert!(cells.iter().any(|c| c.contains(" 2026-Q1 sex=female ")));
+    // Take A out (it holds extremes) and add D in the same change.
+    let (v, _) = set_members(&w, &w.developer_ken, &created, v, &[c, d]).await;
+    assert_eq!(
+        total("2026-Q2", "", &w.number_srf).await.1.unwrap().value,
+        Some(decimal("8"))
+    );
+    // The same members again: nothing changes.
+    let (v, _) = set_members(&w, &w.developer_ken, &created, v, &[d, c]).await;
+    // Every member out: no cells left.
+    let (v, cells) = set_members(&w, &w.developer_ken, &created, v, &[]).await;
+    assert!(cells.is_empty(), "{cells:?}");
+    // And back, all at once.
+    let (v, _) = set_members(&w, &w.developer_ken, &created, v, &[d, c, b, a]).await;
+    assert_eq!(
+        total("all", "", &w.number_srf).await.1.unwrap().value,
+        Some(decimal("186"))
+    );
+
+    // Each change is audited, as one event with the members before and after.
+    use sqlx::Row;
+    let events: Vec<(String, String)> = sqlx::query(
+        "SELECT action, after_json FROM audit_events WHERE entity = 'programme' AND entity_id = $1 \
+         ORDER BY at",
+    )
+    .bind(&created.id)
+    .fetch_all(w.store.pool())
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| {
+        (
+            r.try_get("action").unwrap(),
+            r.try_get("after_json").unwrap(),
+        )
+    })
+    .collect();
+    assert_eq!(events.len() as i64, v);
+    assert!(
+        events[1..]
+            .iter()
+            .all(|(action, _)| action == "programme.update")
+    );
+    assert!(events[2].1.contains(c.as_str()) && !events[3].1.contains(b.as_str()));
+
+    // A stale version is refused and changes nothing.
+    let stale = w
+        .store
+        .save_programme(
+            &w.org,
+            &w.developer_ken,
+            Some(&created.id),
+            &ProgrammeInput {
+                code: "RRP-KEN".into(),
+                title: "Return and reintegration in Kenya".into(),
+                unit: "CO-KEN".into(),
+                projects: vec![a.clone()],
+                version: Some(v - 1),
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(stale, StoreError::Conflict(_)), "{stale}");
+    assert_eq!(
+        w.store
+            .programme(&w.org, &operator(), &created.id)
+            .await
+            .unwrap()
+            .member_count,
+        4
+    );
+}
+
+#[tokio::test]
+async fn a_generated_programme_s_cells_stay_those_of_a_full_rebuild_as_members_come_and_go() {
+    let w = world().await;
+    let shape = meridian_store::results::DemoProgrammeShape {
+        code: "GEN".into(),
+        unit: "CO-KEN".into(),
+        country: "KEN".into(),
+        projects: 4,
+        indicators_per_project: 3,
+        months: 4,
+    };
+    let generated = w
+        .store
+        .demo_programme(&w.org, &operator(), &shape)
+        .await
+        .unwrap();
+    let members: Vec<String> = w
+        .store
+        .programme(&w.org, &operator(), &generated)
+        .await
+        .unwrap()
+        .projects
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
+    let extra = w
+        .store
+        .demo_programme_project(&w.org, &operator(), &shape, "extra")
+        .await
+        .unwrap();
+    let sub = w
+        .store
+        .save_programme(
+            &w.org,
+            &w.developer_ken,
+            None,
+            &ProgrammeInput {
+                code: "GEN-SUB".into(),
+                title: "Part of the generated programme".into(),
+                unit: "CO-KEN".into(),
+                projects: members[..2].to_vec(),
+                version: None,
+            },
+        )
+        .await
+        .unwrap();
+    let at_creation = programme_cells(&w.store, &sub.id).await;
+    w.store.rebuild_all_cells().await.unwrap();
+    assert_eq!(at_creation, programme_cells(&w.store, &sub.id).await);
+    let m: Vec<&String> = members.iter().collect();
+    let mut v = sub.version;
+    for set in [
+        vec![m[0], m[1], &extra],
+        vec![m[1], &extra],
+        vec![m[1], m[2], m[3]],
+        vec![m[3], &extra, m[0]],
+        vec![m[3]],
+    ] {
+        v = set_members(&w, &w.developer_ken, &sub, v, &set).await.0;
+    }
+    // The generated programme grows by the extra project the same way.
+    let programme = w
+        .store
+        .programme(&w.org, &operator(), &generated)
+        .await
+        .unwrap();
+    let mut all: Vec<&String> = m.clone();
+    all.push(&extra);
+    let (_, cells) = set_members(&w, &operator(), &programme, programme.version, &all).await;
+    // 4 SRF indicators at most × 4 windows × (total + 11 options), all with figures.
+    assert!(cells.len() >= 12 * 4, "{}", cells.len());
+}

@@ -244,39 +244,22 @@ pub async fn run(database: &str, args: ResultsArgs) -> anyhow::Result<()> {
         );
     }
 
-    // Adding one project to the programme rebuilds its cells.
-    let developer = store
-        .demo_person(
-            &org,
-            "bench-developer@meridian.local",
-            "CO-KEN",
-            Role::ProjectDeveloper,
-        )
-        .await?;
+    // Adding one project shaped like the members (its matrix and approved figures) to the
+    // programme: its partials are merged into the programme's cells. Then taking it out again
+    // (which puts the programme back as it was, so that runs compare).
+    let shape = DemoProgrammeShape {
+        code: PROGRAMME.into(),
+        unit: "CO-KEN".into(),
+        country: "KEN".into(),
+        projects: 1,
+        indicators_per_project: args.indicators,
+        months: args.months,
+    };
     let extra = store
-        .create_project(
-            &org,
-            &developer,
-            &meridian_store::projects::ProjectInput {
-                title: "One more project".into(),
-                summary: String::new(),
-                thematic_area: "migrant_protection".into(),
-                unit: "CO-KEN".into(),
-                primary_country: "KEN".into(),
-                countries: vec![],
-                admin_areas: vec![],
-                start_date: "2026-01-01".into(),
-                end_date: "2026-12-31".into(),
-                currency: "USD".into(),
-                budget_lines: vec![],
-                donors: vec![],
-                partners: vec![],
-                restricted: false,
-            },
-        )
+        .demo_programme_project(&org, &operator, &shape, "bench-extra")
         .await?;
     let mut members: Vec<String> = programme.projects.iter().map(|p| p.id.clone()).collect();
-    members.push(extra.id.clone());
+    members.push(extra.clone());
     let started = Instant::now();
     let (n, saved) = counted(store.save_programme(
         &org,
@@ -294,24 +277,31 @@ pub async fn run(database: &str, args: ResultsArgs) -> anyhow::Result<()> {
     let elapsed = started.elapsed();
     let saved = saved?;
     println!(
-        "| adding one project to the programme (rebuilds its roll-up) | {:.1} | — | — | {n} |",
+        "| adding one project ({} indicators × {} months) to the programme (merges its partials) | {:.1} | — | — | {n} |",
+        args.indicators,
+        args.months,
         elapsed.as_secs_f64() * 1000.0
     );
-    // Put the programme back as it was, so that runs compare.
     let members: Vec<String> = programme.projects.iter().map(|p| p.id.clone()).collect();
-    store
-        .save_programme(
-            &org,
-            &operator,
-            Some(&saved.id),
-            &ProgrammeInput {
-                code: saved.code.clone(),
-                title: saved.title.clone(),
-                unit: saved.unit.clone(),
-                projects: members,
-                version: Some(saved.version),
-            },
-        )
-        .await?;
+    let started = Instant::now();
+    let (n, back) = counted(store.save_programme(
+        &org,
+        &operator,
+        Some(&saved.id),
+        &ProgrammeInput {
+            code: saved.code.clone(),
+            title: saved.title.clone(),
+            unit: saved.unit.clone(),
+            projects: members,
+            version: Some(saved.version),
+        },
+    ))
+    .await;
+    let elapsed = started.elapsed();
+    back?;
+    println!(
+        "| taking that project out again (subtracts; rebuilds the SRF indicators where it held a lowest or highest figure) | {:.1} | — | — | {n} |",
+        elapsed.as_secs_f64() * 1000.0
+    );
     Ok(())
 }

@@ -39,16 +39,31 @@ fn rank(f: &Figure) -> Option<Decimal> {
     }
 }
 
-/// Keeps the lower (or higher) ranked figure; on a tie, the one already kept.
+/// Orders figures of equal rank (0/1 and 0/2): the smaller denominator, then numerator.
+fn tie(f: &Figure) -> (Decimal, Decimal) {
+    match *f {
+        Figure::Number(n) => (Decimal::ZERO, n),
+        Figure::Fraction {
+            numerator,
+            denominator,
+        } => (denominator, numerator),
+    }
+}
+
+/// Keeps the lower (or higher) ranked figure; on a tie of rank, the one with the smaller
+/// [`tie`] key, so that the kept figure does not depend on the order leaves come in (a cell
+/// built at once and one built by merges keep the same figure).
 fn keep(slot: &mut Option<Figure>, candidate: Figure, lower: bool) {
     let Some(r) = rank(&candidate) else { return };
-    let better = match slot.and_then(|s| rank(&s)) {
+    let better = match slot.and_then(|s| rank(&s).map(|k| (s, k))) {
         None => true,
-        Some(current) => {
-            if lower {
-                r < current
+        Some((current, k)) => {
+            if r == k {
+                tie(&candidate) < tie(&current)
+            } else if lower {
+                r < k
             } else {
-                r > current
+                r > k
             }
         }
     };
@@ -91,6 +106,35 @@ impl Partial {
         if let Some(m) = o.max {
             keep(&mut self.max, m, false);
         }
+    }
+
+    /// Takes out leaves that were added to this partial (`o` is their partial): the count
+    /// and the sums exactly. Returns `false` when the leaves taken out may have held this
+    /// partial's lowest or highest figure (or do not fit in it): only the remaining leaves can
+    /// tell the new extremes, so the caller must recompute the partial from them.
+    #[must_use]
+    pub fn subtract(&mut self, o: &Partial) -> bool {
+        if o.leaves == 0 {
+            return true;
+        }
+        self.leaves -= o.leaves;
+        self.n -= o.n;
+        self.d -= o.d;
+        let held = |mine: Option<Figure>, theirs: Option<Figure>, lower: bool| match (
+            theirs.as_ref().and_then(rank),
+            mine.as_ref().and_then(rank),
+        ) {
+            (None, _) => false,
+            (Some(_), None) => true,
+            (Some(t), Some(m)) => {
+                if lower {
+                    t <= m
+                } else {
+                    t >= m
+                }
+            }
+        };
+        self.leaves >= 0 && !held(self.min, o.min, true) && !held(self.max, o.max, false)
     }
 
     /// The group's value by `op`; `None` when no leaf had a value (missing is not zero).
@@ -223,6 +267,42 @@ mod tests {
             } else {
                 prop_assert!(close(got, expected), "{aggregation}: {got:?} vs {expected:?}");
             }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1000))]
+        /// Taking a group's leaves out of the merge of all groups gives the merge of the
+        /// others: the count and sums always, the extremes whenever `subtract` says it kept
+        /// them; and merges keep the same extremes whatever the order.
+        #[test]
+        fn subtracting_a_group_gives_the_merge_of_the_others((_, percentage, leaves) in case(), out in 0usize..5) {
+            let mut groups = [Partial::default(); 5];
+            for (g, f) in &leaves {
+                groups[*g].add(*f);
+            }
+            let mut all = Partial::default();
+            let mut reversed = Partial::default();
+            let mut others = Partial::default();
+            for (g, p) in groups.iter().enumerate() {
+                all.merge(p);
+                if g != out {
+                    others.merge(p);
+                }
+            }
+            for (_, f) in leaves.iter().rev() {
+                reversed.add(*f);
+            }
+            prop_assert_eq!((all.min, all.max), (reversed.min, reversed.max));
+            let mut left = all;
+            let kept = left.subtract(&groups[out]);
+            prop_assert_eq!((left.leaves, left.n, left.d), (others.leaves, others.n, others.d));
+            if kept {
+                prop_assert_eq!((left.min, left.max), (others.min, others.max));
+            } else {
+                prop_assert!(groups[out].leaves > 0);
+            }
+            let _ = percentage;
         }
     }
 

@@ -428,7 +428,7 @@ impl Store {
         .collect::<Result<_, _>>()?;
         for code in &codes {
             let mut tx = self.begin().await?;
-            super::rollup::rebuild_scope(&mut tx, code, "all_units", "", "").await?;
+            super::rollup::rebuild_scope(&mut tx, code, super::rollup::Rebuild::AllUnits).await?;
             tx.commit().await?;
         }
         let programmes: Vec<String> = sqlx::query("SELECT id FROM programmes")
@@ -504,6 +504,97 @@ impl Store {
         shape: &DemoProgrammeShape,
     ) -> Result<String, StoreError> {
         authorize(org, actor, Action::ReloadOrganization, &org.root().code)?;
+        let project_ids = self
+            .generate_programme_projects(org, shape, shape.projects, &shape.code)
+            .await?;
+        let programme = self
+            .save_programme(
+                org,
+                actor,
+                None,
+                &super::ProgrammeInput {
+                    code: shape.code.clone(),
+                    title: format!("Benchmark programme of {} projects", shape.projects),
+                    unit: shape.unit.clone(),
+                    projects: project_ids,
+                    version: None,
+                },
+            )
+            .await?;
+        // The programme's cells were built as its members were added; the unit's cells take
+        // the generated projects in.
+        let mut tx = self.begin().await?;
+        for code in self.srf_codes_of_unit_projects(&shape.unit).await? {
+            super::rollup::rebuild_scope(&mut tx, &code, super::rollup::Rebuild::Unit(&shape.unit))
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(programme.id)
+    }
+
+    async fn srf_codes_of_unit_projects(&self, unit: &str) -> Result<Vec<String>, StoreError> {
+        sqlx::query(
+            "SELECT DISTINCT i.srf_indicator_code FROM indicators i \
+             JOIN projects p ON p.id = i.project_id \
+             WHERE p.unit_code = $1 AND i.srf_indicator_code IS NOT NULL",
+        )
+        .bind(unit)
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(|r| r.try_get("srf_indicator_code").map_err(StoreError::from))
+        .collect()
+    }
+
+    /// One more project shaped like a generated programme's members (not a member of it),
+    /// its values approved and rolled up into its unit's cells: what the benchmark adds to the
+    /// programme. `seed` makes its figures. Returns the project id.
+    pub async fn demo_programme_project(
+        &self,
+        org: &Organization,
+        actor: &Actor,
+        shape: &DemoProgrammeShape,
+        seed: &str,
+    ) -> Result<String, StoreError> {
+        authorize(org, actor, Action::ReloadOrganization, &org.root().code)?;
+        let id = self
+            .generate_programme_projects(org, shape, 1, seed)
+            .await?
+            .remove(0);
+        let codes: Vec<String> = sqlx::query(
+            "SELECT DISTINCT srf_indicator_code FROM indicators \
+             WHERE project_id = $1 AND srf_indicator_code IS NOT NULL",
+        )
+        .bind(&id)
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(|r| r.try_get("srf_indicator_code"))
+        .collect::<Result<_, _>>()?;
+        let mut tx = self.begin().await?;
+        super::rollup::refresh(&mut tx, org, &id, &codes).await?;
+        record(
+            &mut tx,
+            actor,
+            Change::new("results", "demo_load", &id).after(serde_json::json!({
+                "frameworks": 1,
+                "indicators": shape.indicators_per_project,
+            })),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Creates `count` projects with the programme shape's matrix and approved figures
+    /// (seeded by `seed`), bulk-written; their cells are not rolled up.
+    async fn generate_programme_projects(
+        &self,
+        org: &Organization,
+        shape: &DemoProgrammeShape,
+        count: usize,
+        seed: &str,
+    ) -> Result<Vec<String>, StoreError> {
         let numbers: Vec<_> = self
             .srf_indicators()
             .await?
@@ -553,14 +644,18 @@ impl Store {
                 meridian_domain::authz::Role::ProjectDeveloper,
             )
             .await?;
-        let mut project_ids = Vec::with_capacity(shape.projects);
-        for n in 0..shape.projects {
+        let mut project_ids = Vec::with_capacity(count);
+        for n in 0..count {
             let p = self
                 .create_project(
                     org,
                     &developer,
                     &crate::projects::ProjectInput {
-                        title: format!("{} project {}", shape.code, n + 1),
+                        title: if count == 1 {
+                            format!("{} project {seed}", shape.code)
+                        } else {
+                            format!("{} project {}", shape.code, n + 1)
+                        },
                         ..input.clone()
                     },
                 )
@@ -568,7 +663,7 @@ impl Store {
             project_ids.push(p.id);
         }
         let now = now_text();
-        let mut rng = DemoRng::new(hash(&shape.code));
+        let mut rng = DemoRng::new(hash(seed));
         for chunk in project_ids.chunks(50) {
             let mut t = Tables::new();
             for id in chunk {
@@ -694,21 +789,6 @@ impl Store {
             t.write(&mut tx, self.backend()).await?;
             tx.commit().await?;
         }
-        let programme = self
-            .save_programme(
-                org,
-                actor,
-                None,
-                &super::ProgrammeInput {
-                    code: shape.code.clone(),
-                    title: format!("Benchmark programme of {} projects", shape.projects),
-                    unit: shape.unit.clone(),
-                    projects: project_ids,
-                    version: None,
-                },
-            )
-            .await?;
-        self.rebuild_all_cells().await?;
-        Ok(programme.id)
+        Ok(project_ids)
     }
 }

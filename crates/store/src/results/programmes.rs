@@ -2,6 +2,7 @@
 
 use crate::audit::record;
 use crate::db::{new_id, now_text};
+use crate::demo::{Rows, V};
 use crate::projects::unit_code;
 use crate::{Store, StoreError};
 use meridian_domain::audit::Change;
@@ -9,6 +10,7 @@ use meridian_domain::authz::{Action, Actor, authorize};
 use meridian_domain::org::Organization;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
+use std::collections::HashSet;
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct ProgrammeInput {
@@ -47,8 +49,10 @@ pub struct ProgrammeProject {
 
 impl Store {
     /// Creates a programme or replaces one (`input.version` set) with its members. Every
-    /// member must be a project in the programme unit's scope; the programme's roll-up cells
-    /// are rebuilt in the same transaction.
+    /// member must be a project in the programme unit's scope; in the same transaction the
+    /// members added are merged into the programme's roll-up cells and those taken out are
+    /// subtracted from them (see `rollup::programme_members_changed`), and the change is
+    /// audited.
     pub async fn save_programme(
         &self,
         org: &Organization,
@@ -134,21 +138,26 @@ impl Store {
                         before.version
                     )));
                 }
-                sqlx::query(
+                // The version is checked again under the row's lock: the membership read
+                // below is then the one this change replaces.
+                let updated = sqlx::query(
                     "UPDATE programmes SET code = $2, title = $3, unit_code = $4, updated_at = $5, \
-                     version = version + 1 WHERE id = $1",
+                     version = version + 1 WHERE id = $1 AND version = $6",
                 )
                 .bind(&before.id)
                 .bind(code)
                 .bind(title)
                 .bind(unit.to_string())
                 .bind(&now)
+                .bind(version)
                 .execute(&mut *tx)
-                .await?;
-                sqlx::query("DELETE FROM programme_projects WHERE programme_id = $1")
-                    .bind(&before.id)
-                    .execute(&mut *tx)
-                    .await?;
+                .await
+                .map_err(|e| unique(e, code))?;
+                if updated.rows_affected() != 1 {
+                    return Err(StoreError::Conflict(format!(
+                        "the programme was changed since you read it (you have version {version}); reload and apply your change again"
+                    )));
+                }
                 (before.id.clone(), Some(before))
             }
             None => {
@@ -168,16 +177,49 @@ impl Store {
                 (id, None)
             }
         };
-        for m in &members {
-            sqlx::query(
-                "INSERT INTO programme_projects (programme_id, project_id) VALUES ($1, $2)",
-            )
-            .bind(&id)
-            .bind(&m.id)
-            .execute(&mut *tx)
-            .await?;
+        // The membership as stored, then only what changed: members taken out and added,
+        // whose partials are taken out of and merged into the programme's roll-up cells.
+        let current: HashSet<String> = if before.is_some() {
+            sqlx::query("SELECT project_id FROM programme_projects WHERE programme_id = $1")
+                .bind(&id)
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(|r| r.try_get("project_id"))
+                .collect::<Result<_, _>>()?
+        } else {
+            HashSet::new()
+        };
+        let wanted: HashSet<&str> = members.iter().map(|m| m.id.as_str()).collect();
+        let mut removed: Vec<String> = current
+            .iter()
+            .filter(|p| !wanted.contains(p.as_str()))
+            .cloned()
+            .collect();
+        removed.sort();
+        let added: Vec<String> = members
+            .iter()
+            .filter(|m| !current.contains(&m.id))
+            .map(|m| m.id.clone())
+            .collect();
+        for chunk in removed.chunks(1_000) {
+            let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+            let sql = format!(
+                "DELETE FROM programme_projects WHERE programme_id = $1 AND project_id IN ({})",
+                marks.join(", ")
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&id);
+            for p in chunk {
+                q = q.bind(p);
+            }
+            q.execute(&mut *tx).await?;
         }
-        super::rollup::refresh_programme(&mut tx, &id).await?;
+        let mut rows = Rows::new("programme_projects", &["programme_id", "project_id"]);
+        for p in &added {
+            rows.push([V::T(id.clone()), V::T(p.clone())]);
+        }
+        rows.write(&mut tx, self.backend()).await?;
+        super::rollup::programme_members_changed(&mut tx, &id, &added, &removed).await?;
         let after = Programme {
             id: id.clone(),
             code: code.to_owned(),

@@ -10,6 +10,7 @@
 //! a read of a few hundred rows instead of millions of values.
 
 use super::{Figure, corrupt};
+use crate::demo::{Rows, V};
 use crate::projects::{e4_rounded, from_e4};
 use crate::{Store, StoreError, Tx};
 use meridian_domain::authz::{Action, Actor, authorize};
@@ -69,10 +70,62 @@ struct Cell {
     baseline: Partial,
 }
 
+/// A partial's count and sums without its extremes (which cells keep only for actuals).
+fn sums(p: &Partial) -> Partial {
+    Partial {
+        min: None,
+        max: None,
+        ..*p
+    }
+}
+
+impl Cell {
+    fn merge(&mut self, o: &Cell) {
+        self.actual.merge(&o.actual);
+        self.target.merge(&sums(&o.target));
+        self.baseline.merge(&sums(&o.baseline));
+    }
+
+    /// Takes out leaves counted in this cell; `false` when the actual's lowest or highest
+    /// figure may have gone with them and the cell must be recomputed from its leaves.
+    fn subtract(&mut self, o: &Cell) -> bool {
+        let actual = self.actual.subtract(&o.actual);
+        let target = self.target.subtract(&sums(&o.target));
+        let baseline = self.baseline.subtract(&sums(&o.baseline));
+        actual && target && baseline
+    }
+
+    fn is_empty(&self) -> bool {
+        self.actual.leaves == 0 && self.target.leaves == 0 && self.baseline.leaves == 0
+    }
+}
+
+/// (SRF indicator, scope, region, window, disaggregation).
+type Key = (String, String, String, String, String);
+
+/// Cells, with whether each SRF indicator's figures are fractions.
+#[derive(Debug, Default)]
+struct Cells {
+    cells: BTreeMap<Key, Cell>,
+    fraction: BTreeMap<String, bool>,
+}
+
+impl Cells {
+    fn merge(&mut self, o: Cells) {
+        for (k, c) in o.cells {
+            self.cells.entry(k).or_default().merge(&c);
+        }
+        for (code, f) in o.fraction {
+            *self.fraction.entry(code).or_default() |= f;
+        }
+    }
+}
+
 /// One leaf's rows, grouped by disaggregation: (month index of the period's end, figure).
 type Series = BTreeMap<String, Vec<(usize, Fig)>>;
 
 struct Leaf {
+    srf: String,
     /// The unit (or programme) whose cells the leaf counts in, and its region.
     scope: String,
     region: String,
@@ -96,6 +149,45 @@ fn figure_of(value: Option<i64>, num: Option<i64>, den: Option<i64>) -> Option<F
     }
 }
 
+/// A leaf's value over a window, to the ten-thousandth the cells store. Rounding each leaf
+/// (not each cell's sum) keeps the sums exact: a cell built from all its leaves at once and
+/// one built by adding and taking out members hold the same numbers, as do a region read
+/// as the merge of its units' cells and one aggregated from every leaf.
+fn rounded(f: Fig) -> Fig {
+    match f {
+        Fig::Number(n) => Fig::Number(n.round_dp(4)),
+        Fig::Fraction {
+            numerator,
+            denominator,
+        } => Fig::Fraction {
+            numerator: numerator.round_dp(4),
+            denominator: denominator.round_dp(4),
+        },
+    }
+}
+
+/// The scopes whose cells are rebuilt whole.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Rebuild<'a> {
+    /// One unit's cells, from its projects.
+    Unit(&'a str),
+    /// Every unit's cells at once (after a bulk load): one pass over the SRF indicator's
+    /// leaves instead of one per unit.
+    AllUnits,
+    /// A programme's cells, from its members.
+    Programme(&'a str),
+}
+
+/// Whose leaves are read, and which cells they count in.
+enum Members<'a> {
+    Scope(Rebuild<'a>),
+    /// These projects, in the cells of the programme.
+    Projects {
+        programme: &'a str,
+        ids: &'a [String],
+    },
+}
+
 /// Rebuilds the cells of every scope `project_id` belongs to (its unit, its programmes) for
 /// the given SRF indicators, from the approved values. Runs inside the caller's transaction.
 pub(crate) async fn refresh(
@@ -107,12 +199,11 @@ pub(crate) async fn refresh(
     if srf_codes.is_empty() {
         return Ok(());
     }
-    let row = sqlx::query("SELECT unit_code, region_code FROM projects WHERE id = $1")
+    let row = sqlx::query("SELECT unit_code FROM projects WHERE id = $1")
         .bind(project_id)
         .fetch_one(&mut **tx)
         .await?;
     let unit: String = row.try_get("unit_code")?;
-    let region: String = row.try_get("region_code")?;
     let programmes: Vec<String> =
         sqlx::query("SELECT programme_id FROM programme_projects WHERE project_id = $1")
             .bind(project_id)
@@ -122,15 +213,15 @@ pub(crate) async fn refresh(
             .map(|r| r.try_get("programme_id"))
             .collect::<Result<_, _>>()?;
     for code in srf_codes {
-        rebuild_scope(tx, code, "unit", &unit, &region).await?;
+        rebuild_scope(tx, code, Rebuild::Unit(&unit)).await?;
         for p in &programmes {
-            rebuild_scope(tx, code, "programme", p, "").await?;
+            rebuild_scope(tx, code, Rebuild::Programme(p)).await?;
         }
     }
     Ok(())
 }
 
-/// Rebuilds every cell of a programme (after its membership changed).
+/// Rebuilds every cell of a programme from its members' leaves, one SRF indicator at a time.
 pub(crate) async fn refresh_programme(tx: &mut Tx, programme_id: &str) -> Result<(), StoreError> {
     let codes: Vec<String> = sqlx::query(
         "SELECT DISTINCT i.srf_indicator_code FROM indicators i \
@@ -146,45 +237,200 @@ pub(crate) async fn refresh_programme(tx: &mut Tx, programme_id: &str) -> Result
     .map(|r| r.try_get("srf_indicator_code"))
     .collect::<Result<_, _>>()?;
     for code in codes {
-        rebuild_scope(tx, &code, "programme", programme_id, "").await?;
+        rebuild_scope(tx, &code, Rebuild::Programme(programme_id)).await?;
     }
     Ok(())
 }
 
-/// Recomputes the cells of one (scope, SRF indicator) from the leaves in that scope.
-pub(crate) async fn rebuild_scope(
+/// Members read per pass when a programme's membership changes: bounds the rows held at once.
+const MEMBERS_PER_PASS: usize = 50;
+
+/// The cells of `ids`' leaves for `programme`, every SRF indicator at once, a few members
+/// per pass (three queries each).
+async fn members_cells(tx: &mut Tx, programme: &str, ids: &[String]) -> Result<Cells, StoreError> {
+    let mut out = Cells::default();
+    for chunk in ids.chunks(MEMBERS_PER_PASS) {
+        let leaves = load_leaves(
+            tx,
+            None,
+            &Members::Projects {
+                programme,
+                ids: chunk,
+            },
+        )
+        .await?;
+        out.merge(cells_of(&leaves));
+    }
+    Ok(out)
+}
+
+/// Applies a change of a programme's membership to its cells, in the caller's transaction
+/// (after the membership rows are written): the partials of the members `added` are merged
+/// into the programme's cells, those of the members `removed` taken out (counts and sums
+/// subtract exactly). A lowest or highest figure cannot be taken out: an SRF indicator
+/// whose cell had its extreme held by a removed member is rebuilt from the remaining members
+/// ([`rebuild_scope`]). The statements are bounded by the members changed (three reads per
+/// [`MEMBERS_PER_PASS`]), the programme's cells (one read, one delete, a multi-row insert
+/// per 800 cells) and those rebuilds, never by indicators × periods.
+pub(crate) async fn programme_members_changed(
     tx: &mut Tx,
-    srf_code: &str,
-    scope_kind: &str,
-    scope: &str,
-    region: &str,
+    programme: &str,
+    added: &[String],
+    removed: &[String],
 ) -> Result<(), StoreError> {
-    // `all_units` rebuilds the cells of every unit at once (after a bulk load): one pass over
-    // the SRF indicator's leaves instead of one per unit.
-    let member = match scope_kind {
-        "unit" => "p.unit_code = $2",
-        "all_units" => "p.unit_code <> $2",
-        _ => "p.id IN (SELECT project_id FROM programme_projects WHERE programme_id = $2)",
+    if added.is_empty() && removed.is_empty() {
+        return Ok(());
+    }
+    let plus = members_cells(tx, programme, added).await?;
+    let minus = members_cells(tx, programme, removed).await?;
+    let mut codes: Vec<String> = plus
+        .fraction
+        .keys()
+        .chain(minus.fraction.keys())
+        .cloned()
+        .collect();
+    codes.sort();
+    codes.dedup();
+    if codes.is_empty() {
+        return Ok(());
+    }
+    // The programme's cells of those SRF indicators, as stored.
+    let mut cells = Cells::default();
+    for r in sqlx::query(
+        "SELECT srf_indicator_code, region_code, time_window, disaggregation, fraction, leaves, \
+         n_e4, d_e4, min_n_e4, min_d_e4, max_n_e4, max_d_e4, target_leaves, target_n_e4, \
+         target_d_e4, baseline_leaves, baseline_n_e4, baseline_d_e4 FROM results_cells \
+         WHERE scope_kind = 'programme' AND scope = $1",
+    )
+    .bind(programme)
+    .fetch_all(&mut **tx)
+    .await?
+    {
+        let code: String = r.try_get("srf_indicator_code")?;
+        if codes.binary_search(&code).is_err() {
+            continue;
+        }
+        *cells.fraction.entry(code.clone()).or_default() |= r.try_get::<i64, _>("fraction")? == 1;
+        cells.cells.insert(
+            (
+                code,
+                programme.to_owned(),
+                r.try_get("region_code")?,
+                r.try_get("time_window")?,
+                r.try_get("disaggregation")?,
+            ),
+            Cell {
+                actual: partial_from(&r, "", true)?,
+                target: partial_from(&r, "target_", false)?,
+                baseline: partial_from(&r, "baseline_", false)?,
+            },
+        );
+    }
+    // Take out, then add: an extreme taken out marks its SRF indicator for a rebuild.
+    let mut rebuild: Vec<String> = Vec::new();
+    for (key, gone) in &minus.cells {
+        let kept = match cells.cells.get_mut(key) {
+            Some(cell) => {
+                let kept = cell.subtract(gone);
+                if kept && cell.is_empty() {
+                    cells.cells.remove(key);
+                }
+                kept
+            }
+            None => false,
+        };
+        if !kept {
+            rebuild.push(key.0.clone());
+        }
+    }
+    rebuild.sort();
+    rebuild.dedup();
+    cells.merge(plus);
+    cells
+        .cells
+        .retain(|k, _| rebuild.binary_search(&k.0).is_err());
+    let merged: Vec<&String> = codes
+        .iter()
+        .filter(|c| rebuild.binary_search(c).is_err())
+        .collect();
+    for chunk in merged.chunks(500) {
+        let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+        let sql = format!(
+            "DELETE FROM results_cells WHERE scope_kind = 'programme' AND scope = $1 \
+             AND srf_indicator_code IN ({})",
+            marks.join(", ")
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(programme);
+        for c in chunk {
+            q = q.bind(*c);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    write_cells(tx, "programme", &cells).await?;
+    for code in &rebuild {
+        rebuild_scope(tx, code, Rebuild::Programme(programme)).await?;
+    }
+    Ok(())
+}
+
+/// The leaves (project indicators linked to an SRF indicator) of `members`, with their
+/// approved values and their targets: three queries.
+async fn load_leaves(
+    tx: &mut Tx,
+    srf_code: Option<&str>,
+    members: &Members<'_>,
+) -> Result<BTreeMap<String, Leaf>, StoreError> {
+    let mut binds: Vec<&str> = Vec::new();
+    let mut filter = match srf_code {
+        Some(code) => {
+            binds.push(code);
+            "i.srf_indicator_code = $1".to_owned()
+        }
+        None => "i.srf_indicator_code IS NOT NULL".to_owned(),
     };
-    let per_unit = scope_kind != "programme";
-    let stored_kind = if per_unit { "unit" } else { "programme" };
+    let programme = match members {
+        Members::Scope(Rebuild::Unit(unit)) => {
+            binds.push(unit);
+            filter.push_str(&format!(" AND p.unit_code = ${}", binds.len()));
+            None
+        }
+        Members::Scope(Rebuild::AllUnits) => None,
+        Members::Scope(Rebuild::Programme(id)) => {
+            binds.push(id);
+            filter.push_str(&format!(
+                " AND p.id IN (SELECT project_id FROM programme_projects WHERE programme_id = ${})",
+                binds.len()
+            ));
+            Some(*id)
+        }
+        Members::Projects { programme, ids } => {
+            if ids.is_empty() {
+                return Ok(BTreeMap::new());
+            }
+            let mut marks = Vec::new();
+            for id in ids.iter() {
+                binds.push(id);
+                marks.push(format!("${}", binds.len()));
+            }
+            filter.push_str(&format!(" AND p.id IN ({})", marks.join(", ")));
+            Some(*programme)
+        }
+    };
     // The leaves: each indicator with its rules and its project's periods.
     let sql = format!(
-        "SELECT i.id, i.aggregation, i.measure, i.cumulative, i.baseline_e4, i.baseline_num_e4, \
-         i.baseline_den_e4, f.frequency, p.unit_code, p.region_code, \
+        "SELECT i.id, i.srf_indicator_code, i.aggregation, i.measure, i.cumulative, i.baseline_e4, \
+         i.baseline_num_e4, i.baseline_den_e4, f.frequency, p.unit_code, p.region_code, \
          (SELECT MIN(period_end) FROM reporting_periods rp WHERE rp.project_id = p.id) AS first_end, \
          (SELECT MAX(period_end) FROM reporting_periods rp WHERE rp.project_id = p.id) AS last_end \
          FROM indicators i JOIN projects p ON p.id = i.project_id \
-         JOIN results_frameworks f ON f.project_id = p.id \
-         WHERE i.srf_indicator_code = $1 AND {member} ORDER BY i.id"
+         JOIN results_frameworks f ON f.project_id = p.id WHERE {filter}"
     );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for b in &binds {
+        q = q.bind(*b);
+    }
     let mut leaves: BTreeMap<String, Leaf> = BTreeMap::new();
-    for r in sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(srf_code)
-        .bind(scope)
-        .fetch_all(&mut **tx)
-        .await?
-    {
+    for r in q.fetch_all(&mut **tx).await? {
         let (Some(first), Some(last)) = (
             r.try_get::<Option<String>, _>("first_end")?,
             r.try_get::<Option<String>, _>("last_end")?,
@@ -196,19 +442,16 @@ pub(crate) async fn rebuild_scope(
             measure: corrupt::<Measure>(&r.try_get::<String, _>("measure")?)?,
             cumulative: r.try_get::<i64, _>("cumulative")? == 1,
         };
+        let (scope, region) = match programme {
+            Some(p) => (p.to_owned(), String::new()),
+            None => (r.try_get("unit_code")?, r.try_get("region_code")?),
+        };
         leaves.insert(
             r.try_get("id")?,
             Leaf {
-                scope: if per_unit {
-                    r.try_get("unit_code")?
-                } else {
-                    scope.to_owned()
-                },
-                region: if per_unit {
-                    r.try_get("region_code")?
-                } else {
-                    region.to_owned()
-                },
+                srf: r.try_get("srf_indicator_code")?,
+                scope,
+                region,
                 rules,
                 frequency: corrupt(&r.try_get::<String, _>("frequency")?)?,
                 first: month_index(super::date(&first)?),
@@ -223,6 +466,9 @@ pub(crate) async fn rebuild_scope(
             },
         );
     }
+    if leaves.is_empty() {
+        return Ok(leaves);
+    }
     // Approved values and all targets of those leaves, one query each.
     for (table, approved_only) in [("indicator_values", true), ("indicator_targets", false)] {
         let approved = if approved_only {
@@ -236,14 +482,13 @@ pub(crate) async fn rebuild_scope(
              FROM {table} v JOIN indicators i ON i.id = v.indicator_id \
              JOIN projects p ON p.id = i.project_id {approved} \
              JOIN reporting_periods rp ON rp.project_id = i.project_id AND rp.period_start = v.period_start \
-             WHERE i.srf_indicator_code = $1 AND {member}"
+             WHERE {filter}"
         );
-        for r in sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(srf_code)
-            .bind(scope)
-            .fetch_all(&mut **tx)
-            .await?
-        {
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for b in &binds {
+            q = q.bind(*b);
+        }
+        for r in q.fetch_all(&mut **tx).await? {
             let id: String = r.try_get("indicator_id")?;
             let Some(leaf) = leaves.get_mut(&id) else {
                 continue;
@@ -267,12 +512,15 @@ pub(crate) async fn rebuild_scope(
                 .push((month_index(super::date(&end)?), f));
         }
     }
-    // Time step per leaf and window, then merge into the scope's cells.
-    type Key = (String, String, String, String);
-    let mut cells: BTreeMap<Key, Cell> = BTreeMap::new();
-    let mut fraction = false;
+    Ok(leaves)
+}
+
+/// Time step per leaf and window, then merged into the scopes' cells.
+fn cells_of(leaves: &BTreeMap<String, Leaf>) -> Cells {
+    let mut out = Cells::default();
     for leaf in leaves.values() {
-        fraction |= leaf.rules.measure == Measure::Percentage;
+        *out.fraction.entry(leaf.srf.clone()).or_default() |=
+            leaf.rules.measure == Measure::Percentage;
         for w in windows(leaf.frequency, leaf.first, leaf.last) {
             for (series, pick) in [(&leaf.actual, 0u8), (&leaf.target, 1u8)] {
                 for (key, rows) in series {
@@ -281,8 +529,10 @@ pub(crate) async fn rebuild_scope(
                         acc.push(&0, *month, *f).expect("one leaf");
                     }
                     if let Some(v) = acc.finish().overall {
-                        let cell = cells
+                        let cell = out
+                            .cells
                             .entry((
+                                leaf.srf.clone(),
                                 leaf.scope.clone(),
                                 leaf.region.clone(),
                                 w.name.clone(),
@@ -290,9 +540,9 @@ pub(crate) async fn rebuild_scope(
                             ))
                             .or_default();
                         if pick == 0 {
-                            cell.actual.add(v);
+                            cell.actual.add(rounded(v));
                         } else {
-                            cell.target.add(v);
+                            cell.target.add(rounded(v));
                         }
                     }
                 }
@@ -300,8 +550,9 @@ pub(crate) async fn rebuild_scope(
             if let Some(b) = leaf.baseline
                 && w.name == "all"
             {
-                cells
+                out.cells
                     .entry((
+                        leaf.srf.clone(),
                         leaf.scope.clone(),
                         leaf.region.clone(),
                         w.name.clone(),
@@ -313,60 +564,112 @@ pub(crate) async fn rebuild_scope(
             }
         }
     }
-    let delete = if scope_kind == "all_units" {
-        "DELETE FROM results_cells WHERE scope_kind = $1 AND scope <> $2 AND srf_indicator_code = $3"
-    } else {
-        "DELETE FROM results_cells WHERE scope_kind = $1 AND scope = $2 AND srf_indicator_code = $3"
+    out
+}
+
+/// Inserts cells (whose rows the caller deleted), many rows per statement.
+async fn write_cells(tx: &mut Tx, stored_kind: &str, cells: &Cells) -> Result<(), StoreError> {
+    let mut rows = Rows::new(
+        "results_cells",
+        &[
+            "srf_indicator_code",
+            "scope_kind",
+            "scope",
+            "region_code",
+            "time_window",
+            "disaggregation",
+            "fraction",
+            "leaves",
+            "n_e4",
+            "d_e4",
+            "min_n_e4",
+            "min_d_e4",
+            "max_n_e4",
+            "max_d_e4",
+            "target_leaves",
+            "target_n_e4",
+            "target_d_e4",
+            "baseline_leaves",
+            "baseline_n_e4",
+            "baseline_d_e4",
+        ],
+    );
+    let ext = |f: Option<Fig>| -> Result<(Option<i64>, Option<i64>), StoreError> {
+        Ok(match f {
+            None => (None, None),
+            Some(Fig::Number(n)) => (Some(e4_rounded(n)?), None),
+            Some(Fig::Fraction {
+                numerator,
+                denominator,
+            }) => (Some(e4_rounded(numerator)?), Some(e4_rounded(denominator)?)),
+        })
     };
-    sqlx::query(delete)
-        .bind(stored_kind)
-        .bind(scope)
-        .bind(srf_code)
-        .execute(&mut **tx)
-        .await?;
-    for ((cell_scope, cell_region, window, key), cell) in &cells {
-        let ext = |f: Option<Fig>| -> Result<(Option<i64>, Option<i64>), StoreError> {
-            Ok(match f {
-                None => (None, None),
-                Some(Fig::Number(n)) => (Some(e4_rounded(n)?), None),
-                Some(Fig::Fraction {
-                    numerator,
-                    denominator,
-                }) => (Some(e4_rounded(numerator)?), Some(e4_rounded(denominator)?)),
-            })
-        };
+    for ((code, scope, region, window, key), cell) in &cells.cells {
         let (min_n, min_d) = ext(cell.actual.min)?;
         let (max_n, max_d) = ext(cell.actual.max)?;
-        sqlx::query(
-            "INSERT INTO results_cells (srf_indicator_code, scope_kind, scope, region_code, time_window, \
-             disaggregation, fraction, leaves, n_e4, d_e4, min_n_e4, min_d_e4, max_n_e4, max_d_e4, \
-             target_leaves, target_n_e4, target_d_e4, baseline_leaves, baseline_n_e4, baseline_d_e4) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
-        )
-        .bind(srf_code)
-        .bind(stored_kind)
-        .bind(cell_scope)
-        .bind(cell_region)
-        .bind(window)
-        .bind(key)
-        .bind(crate::db::flag(fraction))
-        .bind(cell.actual.leaves)
-        .bind(e4_rounded(cell.actual.n)?)
-        .bind(e4_rounded(cell.actual.d)?)
-        .bind(min_n)
-        .bind(min_d)
-        .bind(max_n)
-        .bind(max_d)
-        .bind(cell.target.leaves)
-        .bind(e4_rounded(cell.target.n)?)
-        .bind(e4_rounded(cell.target.d)?)
-        .bind(cell.baseline.leaves)
-        .bind(e4_rounded(cell.baseline.n)?)
-        .bind(e4_rounded(cell.baseline.d)?)
-        .execute(&mut **tx)
-        .await?;
+        let fraction = cells.fraction.get(code).copied().unwrap_or(false);
+        rows.push([
+            V::T(code.clone()),
+            V::T(stored_kind.to_owned()),
+            V::T(scope.clone()),
+            V::T(region.clone()),
+            V::T(window.clone()),
+            V::T(key.clone()),
+            V::I(i64::from(crate::db::flag(fraction))),
+            V::I(cell.actual.leaves),
+            V::I(e4_rounded(cell.actual.n)?),
+            V::I(e4_rounded(cell.actual.d)?),
+            V::OI(min_n),
+            V::OI(min_d),
+            V::OI(max_n),
+            V::OI(max_d),
+            V::I(cell.target.leaves),
+            V::I(e4_rounded(cell.target.n)?),
+            V::I(e4_rounded(cell.target.d)?),
+            V::I(cell.baseline.leaves),
+            V::I(e4_rounded(cell.baseline.n)?),
+            V::I(e4_rounded(cell.baseline.d)?),
+        ]);
     }
-    Ok(())
+    let backend = if tx.backend_name() == "PostgreSQL" {
+        crate::Backend::Postgres
+    } else {
+        crate::Backend::Sqlite
+    };
+    rows.write(tx, backend).await
+}
+
+/// Recomputes the cells of one (scope, SRF indicator) from the leaves in that scope.
+pub(crate) async fn rebuild_scope(
+    tx: &mut Tx,
+    srf_code: &str,
+    scope: Rebuild<'_>,
+) -> Result<(), StoreError> {
+    let leaves = load_leaves(tx, Some(srf_code), &Members::Scope(scope)).await?;
+    let cells = cells_of(&leaves);
+    let (delete, kind, bound) = match scope {
+        Rebuild::Unit(unit) => (
+            "DELETE FROM results_cells WHERE scope_kind = 'unit' AND srf_indicator_code = $1 AND scope = $2",
+            "unit",
+            Some(unit),
+        ),
+        Rebuild::AllUnits => (
+            "DELETE FROM results_cells WHERE scope_kind = 'unit' AND srf_indicator_code = $1",
+            "unit",
+            None,
+        ),
+        Rebuild::Programme(id) => (
+            "DELETE FROM results_cells WHERE scope_kind = 'programme' AND srf_indicator_code = $1 AND scope = $2",
+            "programme",
+            Some(id),
+        ),
+    };
+    let mut q = sqlx::query(delete).bind(srf_code);
+    if let Some(b) = bound {
+        q = q.bind(b);
+    }
+    q.execute(&mut **tx).await?;
+    write_cells(tx, kind, &cells).await
 }
 
 /// Where a roll-up is read: the reader's whole scope, a region, a unit, or a programme.

@@ -1,0 +1,144 @@
+//! Adding a project to a programme runs a bounded number of statements, whatever the size of
+//! the project's matrix (indicators × periods × disaggregations): its partials are merged into
+//! the programme's cells, they are not rebuilt. Counted through sqlx's statement events.
+//!
+//! This file holds one test, so that nothing else runs statements while it counts.
+
+use meridian_domain::authz::Actor;
+use meridian_domain::org::Countries;
+use meridian_store::Store;
+use meridian_store::results::{DemoProgrammeShape, ProgrammeInput};
+use meridian_store::testing::TestDb;
+use std::sync::atomic::{AtomicU64, Ordering};
+use tracing::span::{Attributes, Id, Record};
+use tracing::{Event, Metadata};
+
+static STATEMENTS: AtomicU64 = AtomicU64::new(0);
+
+/// A subscriber that counts the statements sqlx runs (its `sqlx::query` events), whichever
+/// thread runs them (SQLite's worker thread included).
+struct StatementCounter;
+
+impl tracing::Subscriber for StatementCounter {
+    fn enabled(&self, metadata: &Metadata<'_>) -> bool {
+        metadata.target() == "sqlx::query"
+    }
+    fn new_span(&self, _: &Attributes<'_>) -> Id {
+        Id::from_u64(1)
+    }
+    fn record(&self, _: &Id, _: &Record<'_>) {}
+    fn record_follows_from(&self, _: &Id, _: &Id) {}
+    fn event(&self, event: &Event<'_>) {
+        if event.metadata().target() == "sqlx::query" {
+            // A connection the pool opens meanwhile runs its settings (`PRAGMA …`): those are
+            // the pool's, not the page's.
+            let mut text = Statement(String::new());
+            event.record(&mut text);
+            if !text.0.trim_start().starts_with("PRAGMA") {
+                STATEMENTS.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+    }
+    fn enter(&self, _: &Id) {}
+    fn exit(&self, _: &Id) {}
+}
+
+/// The statement's text, from sqlx's `summary` or `db.statement` field.
+struct Statement(String);
+
+impl tracing::field::Visit for Statement {
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        if self.0.is_empty() && matches!(field.name(), "summary" | "db.statement") {
+            self.0 = value.to_owned();
+        }
+    }
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        if self.0.is_empty() && matches!(field.name(), "summary" | "db.statement") {
+            self.0 = format!("{value:?}").trim_matches('"').to_owned();
+        }
+    }
+}
+
+fn operator() -> Actor {
+    Actor::Operator {
+        label: "test".into(),
+    }
+}
+
+#[tokio::test]
+async fn adding_a_project_to_a_programme_runs_as_many_statements_for_a_small_and_a_large_matrix() {
+    let db = TestDb::new().await;
+    let store = Store::connect(&db.url).await.unwrap();
+    let org = meridian_domain::builtin::organization();
+    store
+        .load_organization(&operator(), None, &org, &Countries::builtin())
+        .await
+        .unwrap();
+    store
+        .load_srf_if_empty(&meridian_domain::builtin::srf())
+        .await
+        .unwrap();
+    let shape = |code: &str, indicators, months| DemoProgrammeShape {
+        code: code.into(),
+        unit: "CO-KEN".into(),
+        country: "KEN".into(),
+        projects: 3,
+        indicators_per_project: indicators,
+        months,
+    };
+    // 2 indicators × 2 months against 8 × 9 (each month: the total and 11 options).
+    let mut counts = Vec::new();
+    tracing::subscriber::set_global_default(StatementCounter).unwrap();
+    for shape in [shape("SMALL", 2, 2), shape("LARGE", 8, 9)] {
+        let id = store
+            .demo_programme(&org, &operator(), &shape)
+            .await
+            .unwrap();
+        let programme = store.programme(&org, &operator(), &id).await.unwrap();
+        let extra = store
+            .demo_programme_project(&org, &operator(), &shape, "extra")
+            .await
+            .unwrap();
+        let mut members: Vec<String> = programme.projects.iter().map(|p| p.id.clone()).collect();
+        members.push(extra);
+        let before = store.programme_figure_count(&id).await.unwrap();
+        STATEMENTS.store(0, Ordering::SeqCst);
+        store
+            .save_programme(
+                &org,
+                &operator(),
+                Some(&id),
+                &ProgrammeInput {
+                    code: programme.code.clone(),
+                    title: programme.title.clone(),
+                    unit: programme.unit.clone(),
+                    projects: members,
+                    version: Some(programme.version),
+                },
+            )
+            .await
+            .unwrap();
+        let n = STATEMENTS.load(Ordering::SeqCst);
+        let after = store.programme_figure_count(&id).await.unwrap();
+        assert_eq!(
+            after - before,
+            (shape.indicators_per_project * shape.months * 12) as i64,
+            "the project added carries its figures"
+        );
+        eprintln!(
+            "adding a project of {} indicators × {} months: {n} statements",
+            shape.indicators_per_project, shape.months
+        );
+        counts.push(n);
+    }
+    assert!(counts[0] > 0, "the statements are counted");
+    assert_eq!(
+        counts[0], counts[1],
+        "adding a project runs as many statements for a small matrix as for a large one"
+    );
+    assert!(
+        counts[0] <= 20,
+        "adding a project runs {} statements",
+        counts[0]
+    );
+}
