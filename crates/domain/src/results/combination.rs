@@ -16,7 +16,8 @@
 //! **The rule for a report (and the targets of a period):** it holds either combinations or
 //! marginals, never both. Marginals, and more generally figures over fewer categories, are
 //! *derived* from combinations by summing ([`derived_keys`], [`derive`]); numbers are summed,
-//! percentages sum their numerators and denominators separately. A figure over a subset of
+//! percentages sum their numerators and denominators separately, and only when every
+//! combination summed was given (a missing one is not zero). A figure over a subset of
 //! categories is derived only when every category summed over is exhaustive: summing
 //! sex × displacement status over displacement status (not exhaustive) would miss the people
 //! of no listed status, so only the displacement-status marginals are derived there.
@@ -293,6 +294,16 @@ pub fn derived_keys(
     out
 }
 
+/// How many combinations add up to a derived key: the product of the option counts of the
+/// categories it leaves out. A derived figure exists only when all of them were given (a
+/// missing combination is not zero: the sum would be short).
+pub fn derived_from(categories: &[Disaggregation], derived: &DisaggregationKey) -> usize {
+    categories
+        .iter()
+        .filter(|d| derived.option_of(d.category.as_str()).is_none())
+        .fold(1usize, |n, d| n.saturating_mul(d.options.len()))
+}
+
 /// The sum of two figures of the same measure (percentages: numerators and denominators
 /// separately); `None` for text, mixed measures or an overflow.
 pub fn add_quantities(a: &Quantity, b: &Quantity) -> Option<Quantity> {
@@ -315,29 +326,28 @@ pub fn add_quantities(a: &Quantity, b: &Quantity) -> Option<Quantity> {
     }
 }
 
-/// The figures derived from combinations (see [`derived_keys`]), sorted by key. Marginals
-/// given directly and the total are not touched; figures that cannot be summed (text) are
-/// skipped.
+/// The figures derived from combinations (see [`derived_keys`]), sorted by key: only those
+/// whose every combination was given ([`derived_from`]). Marginals given directly and the
+/// total are not touched; figures that cannot be summed (text) are skipped.
 pub fn derive(
     categories: &[Disaggregation],
     cells: &[(DisaggregationKey, Quantity)],
 ) -> Vec<(DisaggregationKey, Quantity)> {
-    let mut sums: BTreeMap<DisaggregationKey, Quantity> = BTreeMap::new();
+    let mut sums: BTreeMap<DisaggregationKey, (usize, Option<Quantity>)> = BTreeMap::new();
     for (key, q) in cells {
         for d in derived_keys(categories, key) {
-            match sums.get(&d) {
-                None => {
-                    sums.insert(d, q.clone());
-                }
-                Some(prev) => {
-                    if let Some(s) = add_quantities(prev, q) {
-                        sums.insert(d, s);
-                    }
-                }
-            }
+            let entry = sums.entry(d).or_insert((0, None));
+            entry.0 += 1;
+            entry.1 = match &entry.1 {
+                None => Some(q.clone()),
+                Some(prev) => add_quantities(prev, q),
+            };
         }
     }
-    sums.into_iter().collect()
+    sums.into_iter()
+        .filter(|(k, (n, _))| *n == derived_from(categories, k))
+        .filter_map(|(k, (_, q))| q.map(|q| (k, q)))
+        .collect()
 }
 
 /// What is wrong with a breakdown: the key (or `total`, or a category code) to point at, and
@@ -615,20 +625,33 @@ mod tests {
     #[test]
     fn derived_figures_are_sums_and_percentages_sum_their_counts() {
         let cats = sex_age();
-        let cells = vec![
-            (key("age_group=age_0_17;sex=female"), pct("10/40")),
-            (key("age_group=age_18_59;sex=female"), pct("5/10")),
-            (key("age_group=age_0_17;sex=male"), pct("1/50")),
-        ];
+        let mut cells: Vec<(DisaggregationKey, Quantity)> = combinations(&cats)
+            .into_iter()
+            .map(|k| (k, pct("0/0")))
+            .collect();
+        cells[0].1 = pct("10/40"); // female 0–17
+        cells[1].1 = pct("5/10"); // female 18–59
+        cells[3].1 = pct("1/50"); // male 0–17
         let d: BTreeMap<String, Quantity> = derive(&cats, &cells)
             .into_iter()
             .map(|(k, q)| (k.to_string(), q))
             .collect();
         assert_eq!(d["sex=female"], pct("15/50"));
         assert_eq!(d["sex=male"], pct("1/50"));
+        assert_eq!(d["sex=other_unknown"], pct("0/0"));
         assert_eq!(d["age_group=age_0_17"], pct("11/90"));
         assert_eq!(d["age_group=age_18_59"], pct("5/10"));
-        assert_eq!(d.len(), 4);
+        assert_eq!(d.len(), 6);
+        // Without female 60+, no figure for women nor for 60+ (a missing cell is not zero).
+        cells.remove(2);
+        let d: Vec<String> = derive(&cats, &cells)
+            .into_iter()
+            .map(|(k, _)| k.to_string())
+            .collect();
+        assert_eq!(
+            d,
+            ["age_group=age_0_17", "age_group=age_18_59", "sex=male", "sex=other_unknown"]
+        );
     }
 
     fn parts(list: &[(&str, &str)]) -> Vec<(DisaggregationKey, Quantity)> {
