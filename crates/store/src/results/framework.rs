@@ -58,7 +58,9 @@ pub struct OptionInput {
 pub type FigureInput = String;
 
 /// A target for one period (its start date or label, e.g. `2026-Q1`) and optionally one
-/// disaggregation option (`sex=female`).
+/// disaggregation option (`sex=female`) or one combination of options of every category
+/// (`age_group=age_18_59;sex=female`). The targets of a period per option or combination
+/// agree with its total target as reported values do, but some may be left out.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct TargetInput {
     pub period: String,

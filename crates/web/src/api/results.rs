@@ -332,7 +332,9 @@ pub struct RollupParams {
     pub code: Option<String>,
     /// `all` (default), a year (`2026`) or a quarter (`2026-Q1`).
     pub window: Option<String>,
-    /// Empty for totals, or `category=option` (`sex=female`).
+    /// Empty for totals, `category=option` (`sex=female`), or one option of several
+    /// categories (`age_group=age_18_59;sex=female`, in any order): figures per option are
+    /// also worked out from values reported per combination.
     pub disaggregation: Option<String>,
 }
 

@@ -693,6 +693,68 @@ async fn values_per_combination_go_through_the_api_the_form_the_template_and_the
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
 
+    // Targets per combination for Q2 through the page's targets form: all nine must add up
+    // to the total target (both categories cover everyone); Q1's targets are kept.
+    let html = c
+        .developer
+        .get(&format!("/projects/{}/results", c.project))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("name=\"target:age_group=age_18_59;sex=female\""));
+    let (_, framework) = c
+        .developer
+        .get_json(&format!("/api/v1/projects/{}/results", c.project))
+        .await;
+    let version = framework["results"][0]["indicators"][1]["version"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+    let targets_form = |total: &'static str, first: &'static str| {
+        let mut fields: Vec<(String, String)> = vec![
+            ("indicator".into(), id.clone()),
+            ("period".into(), "2026-04-01".into()),
+            ("version".into(), version.clone()),
+            ("target".into(), total.into()),
+        ];
+        for (i, k) in combinations.iter().enumerate() {
+            let k = k.as_str().unwrap();
+            fields.push(("key".into(), k.into()));
+            fields.push((format!("target:{k}"), if i == 0 { first } else { "5" }.into()));
+        }
+        fields
+    };
+    let post = |fields: Vec<(String, String)>| {
+        let s = &c.developer;
+        let path = format!("/projects/{}/results/targets", c.project);
+        async move {
+            let form: Vec<(&str, &str)> = fields
+                .iter()
+                .map(|(a, b)| (a.as_str(), b.as_str()))
+                .collect();
+            s.post_form(&path, &form).await
+        }
+    };
+    let r = post(targets_form("50", "11")).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("the combinations add up to 51, but the total is 50"),
+        "{html}"
+    );
+    let r = post(targets_form("50", "10")).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, framework) = c
+        .developer
+        .get_json(&format!("/api/v1/projects/{}/results", c.project))
+        .await;
+    let targets = framework["results"][0]["indicators"][1]["targets"]
+        .as_array()
+        .unwrap();
+    let in_period = |start: &str| targets.iter().filter(|t| t["period_start"] == start).count();
+    assert_eq!((in_period("2026-01-01"), in_period("2026-04-01")), (2, 10));
+
     // The template has a row per combination (and the total) for each period.
     let r = c
         .reporter
