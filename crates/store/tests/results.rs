@@ -995,7 +995,13 @@ async fn the_generated_benchmark_programme_rolls_up_every_figure() {
 }
 
 /// Approves a report already saved (submit by the reporter, approve by another person).
-async fn submit_and_approve(w: &World, reporter: &Actor, approver: &Actor, ind: &str, period: &str) {
+async fn submit_and_approve(
+    w: &World,
+    reporter: &Actor,
+    approver: &Actor,
+    ind: &str,
+    period: &str,
+) {
     w.store
         .transition_report(&w.org, reporter, ind, period, &action("submit", ""))
         .await
@@ -1134,7 +1140,13 @@ async fn values_per_combination_add_up_and_roll_up_per_option_and_per_combinatio
     // A missing combination, an unknown option, and combinations mixed with single options.
     let err = w
         .store
-        .save_report(&w.org, &w.me_ken, &a.id, "2026-Q1", &values("75", &cells[..8]))
+        .save_report(
+            &w.org,
+            &w.me_ken,
+            &a.id,
+            "2026-Q1",
+            &values("75", &cells[..8]),
+        )
         .await
         .unwrap_err();
     assert!(err.to_string().contains("8 of 9 given"), "{err}");
@@ -1142,7 +1154,13 @@ async fn values_per_combination_add_up_and_roll_up_per_option_and_per_combinatio
     wrong_option[0] = ("sex=woman;age_group=age_0_17", "10");
     let err = w
         .store
-        .save_report(&w.org, &w.me_ken, &a.id, "2026-Q1", &values("75", &wrong_option))
+        .save_report(
+            &w.org,
+            &w.me_ken,
+            &a.id,
+            "2026-Q1",
+            &values("75", &wrong_option),
+        )
         .await
         .unwrap_err();
     assert!(
@@ -1184,7 +1202,11 @@ async fn values_per_combination_add_up_and_roll_up_per_option_and_per_combinatio
             "2026-Q2",
             &values(
                 "10",
-                &[("sex=female", "10"), ("sex=male", "0"), ("sex=other_unknown", "0")],
+                &[
+                    ("sex=female", "10"),
+                    ("sex=male", "0"),
+                    ("sex=other_unknown", "0"),
+                ],
             ),
         )
         .await
@@ -1207,7 +1229,11 @@ async fn values_per_combination_add_up_and_roll_up_per_option_and_per_combinatio
             "2026-Q1",
             &values(
                 "10",
-                &[("sex=female", "6"), ("sex=male", "4"), ("sex=other_unknown", "0")],
+                &[
+                    ("sex=female", "6"),
+                    ("sex=male", "4"),
+                    ("sex=other_unknown", "0"),
+                ],
             ),
         )
         .await
@@ -1237,16 +1263,25 @@ async fn values_per_combination_add_up_and_roll_up_per_option_and_per_combinatio
     assert_eq!(at("", "all").await.0, Some(decimal("95")));
     // Women: 40 derived from the combinations, 10 reported in Q2, 6 from the second project.
     // No target for women: only one of their three combinations has a target.
-    assert_eq!(at("sex=female", "all").await, (Some(decimal("56")), 2, None));
+    assert_eq!(
+        at("sex=female", "all").await,
+        (Some(decimal("56")), 2, None)
+    );
     assert_eq!(at("sex=male", "all").await.0, Some(decimal("36")));
-    assert_eq!(at("sex=other_unknown", "2026-Q1").await.0, Some(decimal("3")));
+    assert_eq!(
+        at("sex=other_unknown", "2026-Q1").await.0,
+        Some(decimal("3"))
+    );
     // Ages come from the first project's combinations only: 10 + 8 + 1, 25 + 20 + 2, 5 + 4.
     assert_eq!(at("age_group=age_0_17", "all").await.0, Some(decimal("19")));
     assert_eq!(
         at("age_group=age_18_59", "all").await,
         (Some(decimal("47")), 1, None)
     );
-    assert_eq!(at("age_group=age_60_plus", "all").await.0, Some(decimal("9")));
+    assert_eq!(
+        at("age_group=age_60_plus", "all").await.0,
+        Some(decimal("9"))
+    );
     // One combination, asked in any order, with its target.
     assert_eq!(
         at("sex=female;age_group=age_18_59", "all").await,
@@ -1287,7 +1322,8 @@ async fn values_per_combination_add_up_and_roll_up_per_option_and_per_combinatio
         .await
         .unwrap_err();
     assert!(
-        err.to_string().contains("values were reported for age_group="),
+        err.to_string()
+            .contains("values were reported for age_group="),
         "{err}"
     );
 }

@@ -131,7 +131,12 @@ impl DisaggregationKey {
     /// The key keeping only the parts whose category `keep` accepts.
     pub fn restrict(&self, keep: impl Fn(&str) -> bool) -> DisaggregationKey {
         DisaggregationKey {
-            parts: self.parts.iter().filter(|(c, _)| keep(c)).cloned().collect(),
+            parts: self
+                .parts
+                .iter()
+                .filter(|(c, _)| keep(c))
+                .cloned()
+                .collect(),
         }
     }
 }
@@ -536,7 +541,14 @@ mod tests {
 
     #[test]
     fn malformed_keys_are_refused_naming_what_was_found() {
-        for bad in ["sex", "sex=", "=female", "sex=female;", "sex=fe male", "sex==x"] {
+        for bad in [
+            "sex",
+            "sex=",
+            "=female",
+            "sex=female;",
+            "sex=fe male",
+            "sex==x",
+        ] {
             let e = DisaggregationKey::parse(bad).unwrap_err();
             assert!(e.contains(&format!("{bad:?}")), "{e}");
         }
@@ -580,7 +592,10 @@ mod tests {
         assert_eq!(all[0].to_string(), "age_group=age_0_17;sex=female");
         assert_eq!(all[1].to_string(), "age_group=age_18_59;sex=female");
         assert_eq!(all[3].to_string(), "age_group=age_0_17;sex=male");
-        assert_eq!(all[8].to_string(), "age_group=age_60_plus;sex=other_unknown");
+        assert_eq!(
+            all[8].to_string(),
+            "age_group=age_60_plus;sex=other_unknown"
+        );
         let mut sorted = all.clone();
         sorted.sort();
         sorted.dedup();
@@ -650,7 +665,12 @@ mod tests {
             .collect();
         assert_eq!(
             d,
-            ["age_group=age_0_17", "age_group=age_18_59", "sex=male", "sex=other_unknown"]
+            [
+                "age_group=age_0_17",
+                "age_group=age_18_59",
+                "sex=male",
+                "sex=other_unknown"
+            ]
         );
     }
 
@@ -687,7 +707,11 @@ mod tests {
             Ok(())
         );
         let e = check_breakdown(&cats, Some(&n("60")), &cells[..8], false).unwrap_err();
-        assert!(e.message.contains("more than the total 60"), "{}", e.message);
+        assert!(
+            e.message.contains("more than the total 60"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]
@@ -719,7 +743,10 @@ mod tests {
         assert!(e.message.contains("give one or the other"), "{}", e.message);
         let twice = parts(&[("sex=female", "1"), ("sex=female", "1")]);
         let e = check_breakdown(&cats, Some(&n("9")), &twice, false).unwrap_err();
-        assert_eq!((e.field.as_str(), e.message.as_str()), ("sex=female", "given twice"));
+        assert_eq!(
+            (e.field.as_str(), e.message.as_str()),
+            ("sex=female", "given twice")
+        );
     }
 
     #[test]

@@ -650,9 +650,8 @@ impl Store {
                             ),
                         )
                     })?;
-                let (key, _) = check_key(&categories, &t.disaggregation).map_err(|e| {
-                    StoreError::invalid("targets", format!("{wanted}: {e}"))
-                })?;
+                let (key, _) = check_key(&categories, &t.disaggregation)
+                    .map_err(|e| StoreError::invalid("targets", format!("{wanted}: {e}")))?;
                 let d = key.to_string();
                 let start = period.start.to_string();
                 if targets
@@ -802,9 +801,7 @@ impl Store {
             if let Some((d, e)) = orphan {
                 return Err(StoreError::invalid(
                     "categories",
-                    format!(
-                        "values were reported for {d}; keep its categories and options ({e})"
-                    ),
+                    format!("values were reported for {d}; keep its categories and options ({e})"),
                 ));
             }
         }

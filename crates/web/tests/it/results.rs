@@ -565,7 +565,8 @@ async fn values_per_combination_go_through_the_api_the_form_the_template_and_the
             .as_array()
             .unwrap()
             .iter()
-            .any(|t| t["disaggregation"] == "age_group=age_18_59;sex=female" && t["figure"]["value"] == "30"),
+            .any(|t| t["disaggregation"] == "age_group=age_18_59;sex=female"
+                && t["figure"]["value"] == "30"),
         "{indicator}"
     );
 
@@ -617,7 +618,8 @@ async fn values_per_combination_go_through_the_api_the_form_the_template_and_the
             .as_array()
             .unwrap()
             .iter()
-            .any(|v| v["disaggregation"] == "age_group=age_18_59;sex=female" && v["figure"]["value"] == "25"),
+            .any(|v| v["disaggregation"] == "age_group=age_18_59;sex=female"
+                && v["figure"]["value"] == "25"),
         "{saved}"
     );
     let transitions = format!("{path}/transitions");
@@ -721,7 +723,10 @@ async fn values_per_combination_go_through_the_api_the_form_the_template_and_the
         for (i, k) in combinations.iter().enumerate() {
             let k = k.as_str().unwrap();
             fields.push(("key".into(), k.into()));
-            fields.push((format!("target:{k}"), if i == 0 { first } else { "5" }.into()));
+            fields.push((
+                format!("target:{k}"),
+                if i == 0 { first } else { "5" }.into(),
+            ));
         }
         fields
     };
@@ -752,7 +757,12 @@ async fn values_per_combination_go_through_the_api_the_form_the_template_and_the
     let targets = framework["results"][0]["indicators"][1]["targets"]
         .as_array()
         .unwrap();
-    let in_period = |start: &str| targets.iter().filter(|t| t["period_start"] == start).count();
+    let in_period = |start: &str| {
+        targets
+            .iter()
+            .filter(|t| t["period_start"] == start)
+            .count()
+    };
     assert_eq!((in_period("2026-01-01"), in_period("2026-04-01")), (2, 10));
 
     // The template has a row per combination (and the total) for each period.
@@ -809,7 +819,11 @@ async fn values_per_combination_go_through_the_api_the_form_the_template_and_the
     let reports = framework["results"][0]["indicators"][1]["reports"]
         .as_array()
         .unwrap();
-    assert_eq!(reports.len(), 3, "Q1 by the API, Q2 by the form, Q3 by the template");
+    assert_eq!(
+        reports.len(),
+        3,
+        "Q1 by the API, Q2 by the form, Q3 by the template"
+    );
     assert_eq!(reports[1]["values"].as_array().unwrap().len(), 10);
     assert_eq!(reports[2]["values"].as_array().unwrap().len(), 10);
 }

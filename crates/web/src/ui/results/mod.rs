@@ -12,8 +12,8 @@ mod rollup;
 pub use missing::missing;
 pub use programmes::{create_programme, programme, programmes};
 pub use project::{
-    add_indicator, add_result, approve_period, lock_period, project_results, report, review, targets,
-    set_frequency, template_csv, template_xlsx, upload,
+    add_indicator, add_result, approve_period, lock_period, project_results, report, review,
+    set_frequency, targets, template_csv, template_xlsx, upload,
 };
 pub use rollup::{rollup, update_srf_indicator, update_srf_node};
 

@@ -184,7 +184,10 @@ fn combo_table(
             .iter()
             .filter_map(|d| {
                 let o = k.option_of(d.category.as_str())?;
-                d.options.iter().find(|x| x.code == o).map(|x| x.label.clone())
+                d.options
+                    .iter()
+                    .find(|x| x.code == o)
+                    .map(|x| x.label.clone())
             })
             .collect::<Vec<_>>()
             .join(" · ")
