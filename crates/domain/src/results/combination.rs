@@ -422,6 +422,17 @@ pub fn check_breakdown(
         ));
     }
     if let Some((first, _)) = combos.first() {
+        if combination_count(categories) > MAX_COMBINATIONS {
+            return Err(err(
+                first.to_string(),
+                format!(
+                    "this indicator's categories make {} combinations, more than the {} that \
+                     can be reported one by one; give figures per category instead",
+                    combination_count(categories),
+                    MAX_COMBINATIONS
+                ),
+            ));
+        }
         let exhaustive = super::model::combination_is_exhaustive(categories);
         if exhaustive && complete && combos.len() != combination_count(categories) {
             let missing = combinations(categories)

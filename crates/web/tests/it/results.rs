@@ -661,6 +661,24 @@ async fn values_per_combination_go_through_the_api_the_form_the_template_and_the
         .get_json("/api/v1/srf/rollup?disaggregation=sex%3Dfemale%3Bsex%3Dmale")
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{rows}");
+    // The SRF page offers the combination and shows its figure.
+    let html = c
+        .developer
+        .get("/results?scope=unit&code=CO-KEN&disaggregation=sex%3Dfemale%3Bage_group%3Dage_18_59")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("value=\"age_group=age_18_59;sex=female\" selected"),
+        "the combination is selected"
+    );
+    let srf_section = html
+        .split(&format!("id=\"srf-{}\"", c.srf))
+        .nth(1)
+        .and_then(|rest| rest.split("</section>").next())
+        .unwrap();
+    assert!(srf_section.contains(">25<"), "{srf_section}");
 
     // The page shows a table per combination and takes a report through its form.
     let html = c
