@@ -1327,3 +1327,79 @@ async fn values_per_combination_add_up_and_roll_up_per_option_and_per_combinatio
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn percentages_per_combination_roll_up_per_option_from_numerators_and_denominators() {
+    let w = world().await;
+    // Sex × disability: disability is not exhaustive, so combinations add up to at most the
+    // total and only the disability figures are derived (sex would miss people not asked).
+    let indicator = IndicatorInput {
+        title: "Share of returnees reporting safe access to services".into(),
+        measure: "percentage".into(),
+        categories: vec![
+            CategoryInput {
+                category: "sex".into(),
+                options: None,
+                exhaustive: None,
+            },
+            CategoryInput {
+                category: "disability".into(),
+                options: None,
+                exhaustive: None,
+            },
+        ],
+        baseline: None,
+        target: Some("80/100".into()),
+        targets: vec![],
+        ..number_indicator(&w.percent_srf)
+    };
+    let (_, ind) = with_indicator(&w, "CO-KEN", "KEN", &w.developer_ken, indicator).await;
+    let cells: &[(&str, &str)] = &[
+        ("sex=female;disability=with_disability", "3/4"),
+        ("sex=female;disability=without_disability", "20/40"),
+        ("sex=male;disability=with_disability", "1/6"),
+        ("sex=male;disability=without_disability", "10/30"),
+        ("sex=other_unknown;disability=with_disability", "0/0"),
+        ("sex=other_unknown;disability=without_disability", "1/2"),
+    ];
+    // 35/82 in all; a total of 30/80 is below the combinations: refused.
+    let err = w
+        .store
+        .save_report(&w.org, &w.me_ken, &ind, "2026-Q1", &values("30/80", cells))
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("the combinations add up to 35/82, more than the total 30/80"),
+        "{err}"
+    );
+    // Some people were not asked about disability: the total is larger.
+    w.store
+        .save_report(&w.org, &w.me_ken, &ind, "2026-Q1", &values("40/100", cells))
+        .await
+        .unwrap();
+    submit_and_approve(&w, &w.me_ken, &w.me_ken_2, &ind, "2026-Q1").await;
+    let at = |key: &'static str| {
+        let w = &w;
+        async move {
+            let rows = rollup(w, &w.me_ken, RollupScope::Unit("CO-KEN".into()), "all", key).await;
+            let a = row(&rows, &w.percent_srf).actual.clone();
+            a.map(|f| (f.numerator.unwrap(), f.denominator.unwrap()))
+        }
+    };
+    assert_eq!(at("").await, Some((decimal("40"), decimal("100"))));
+    // With disability: 3 + 1 + 0 of 4 + 6 + 0; without: 20 + 10 + 1 of 40 + 30 + 2.
+    assert_eq!(
+        at("disability=with_disability").await,
+        Some((decimal("4"), decimal("10")))
+    );
+    assert_eq!(
+        at("disability=without_disability").await,
+        Some((decimal("31"), decimal("72")))
+    );
+    assert_eq!(at("sex=female").await, None, "not derived over disability");
+    assert_eq!(
+        at("sex=male;disability=without_disability").await,
+        Some((decimal("10"), decimal("30")))
+    );
+}

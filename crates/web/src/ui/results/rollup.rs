@@ -200,8 +200,8 @@ async fn page(
         disaggregations.push((k.to_string(), name));
     }
     // The key asked for, canonical, so that the list shows it selected.
-    let disaggregation = DisaggregationKey::parse(&disaggregation)
-        .map_or(disaggregation, |k| k.to_string());
+    let disaggregation =
+        DisaggregationKey::parse(&disaggregation).map_or(disaggregation, |k| k.to_string());
     if !disaggregations.iter().any(|(k, _)| *k == disaggregation) {
         disaggregations.push((disaggregation.clone(), disaggregation.clone()));
     }
