@@ -712,6 +712,24 @@ async fn values_per_combination_go_through_the_api_the_form_the_template_and_the
         .post_form(&format!("/projects/{}/results/report", c.project), &form)
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    // The draft's figures per sex and per age group are worked out in its table: 3 each.
+    let html = c
+        .reporter
+        .get(&format!("/projects/{}/results", c.project))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let q2_table = html
+        .split_once(&format!("id=\"v-{id}-2026-04-01-"))
+        .and_then(|(_, rest)| rest.split("</table>").next())
+        .unwrap();
+    assert!(q2_table.contains("Worked out"), "{q2_table}");
+    assert_eq!(
+        q2_table.matches("<td class=\"num\">3</td>").count(),
+        6,
+        "three sexes and three age groups: {q2_table}"
+    );
 
     // Targets per combination for Q2 through the page's targets form: all nine must add up
     // to the total target (both categories cover everyone); Q1's targets are kept.

@@ -14,10 +14,10 @@ use axum::extract::{Path, State};
 use axum::http::Uri;
 use axum::response::{IntoResponse, Redirect, Response};
 use meridian_domain::authz::Action;
-use meridian_domain::results::combination::{DisaggregationKey, combinations};
+use meridian_domain::results::combination::{DisaggregationKey, combinations, derive};
 use meridian_domain::results::model::{
-    AggregationType, Direction, DisaggregationCategory, Frequency, Measure, ResultLevel,
-    ValueStatus,
+    AggregationType, Direction, DisaggregationCategory, Frequency, Measure, Quantity, ResultLevel,
+    ValueStatus, parse_quantity,
 };
 use meridian_store::StoreError;
 use meridian_store::results::{
@@ -51,6 +51,9 @@ pub struct ValueField {
 pub struct ComboRow {
     label: String,
     cells: Vec<ValueField>,
+    /// The row's figure worked out from its cells (empty unless every cell is filled and the
+    /// other categories cover everyone).
+    sum: String,
 }
 
 /// The entry table of an indicator with several categories: rows are the options of its first
@@ -62,6 +65,11 @@ pub struct ComboTable {
     corner: String,
     columns: Vec<String>,
     rows: Vec<ComboRow>,
+    /// Each column's figure worked out from its cells, when the first category covers
+    /// everyone; all empty when nothing can be worked out.
+    column_sums: Vec<String>,
+    /// Whether any row or column figure was worked out (the table then shows them).
+    has_sums: bool,
     /// The period was reported per single option: that list is shown open.
     marginals_reported: bool,
 }
@@ -192,7 +200,37 @@ fn combo_table(
             .collect::<Vec<_>>()
             .join(" · ")
     };
-    let rows = first
+    let key_of = |c: &DisaggregationKey, option: &str| {
+        DisaggregationKey::from_parts(
+            c.parts()
+                .iter()
+                .cloned()
+                .chain([(first.category.as_str().to_owned(), option.to_owned())]),
+        )
+        .expect("distinct categories")
+        .to_string()
+    };
+    // The figures per row and column, summed from the cells filled (see `derive`).
+    let filled: Vec<(DisaggregationKey, Quantity)> = ind
+        .combination_keys()
+        .iter()
+        .filter_map(|k| {
+            let q = parse_quantity(ind.measure, &figure_of(k)).ok()?;
+            Some((DisaggregationKey::parse(k).ok()?, q))
+        })
+        .collect();
+    let derived: Vec<(String, String)> = derive(&ind.categories, &filled)
+        .into_iter()
+        .map(|(k, q)| (k.to_string(), q.to_string()))
+        .collect();
+    let sum_of = |k: &str| {
+        derived
+            .iter()
+            .find(|(d, _)| d == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let rows: Vec<ComboRow> = first
         .options
         .iter()
         .map(|o| ComboRow {
@@ -200,14 +238,7 @@ fn combo_table(
             cells: columns
                 .iter()
                 .map(|c| {
-                    let key = DisaggregationKey::from_parts(
-                        c.parts()
-                            .iter()
-                            .cloned()
-                            .chain([(first.category.as_str().to_owned(), o.code.clone())]),
-                    )
-                    .expect("distinct categories")
-                    .to_string();
+                    let key = key_of(c, &o.code);
                     ValueField {
                         label: disaggregation_label(t, ind, &key),
                         value: figure_of(&key),
@@ -215,8 +246,12 @@ fn combo_table(
                     }
                 })
                 .collect(),
+            sum: sum_of(&format!("{}={}", first.category.as_str(), o.code)),
         })
         .collect();
+    let column_sums: Vec<String> = columns.iter().map(|c| sum_of(&c.to_string())).collect();
+    let has_sums =
+        rows.iter().any(|r| !r.sum.is_empty()) || column_sums.iter().any(|s| !s.is_empty());
     Some(ComboTable {
         caption: ind
             .categories
@@ -227,6 +262,8 @@ fn combo_table(
         corner: category_label(t, &first.category),
         columns: columns.iter().map(column_label).collect(),
         rows,
+        column_sums,
+        has_sums,
         marginals_reported,
     })
 }
