@@ -49,7 +49,8 @@ mod tests;
 // The public model
 // ---------------------------------------------------------------------------------------------
 
-/// One line of a template: one indicator × period × disaggregation option (or the total).
+/// One line of a template: one indicator × period × disaggregation (the total, an option, or a
+/// combination of one option per category when the indicator has several categories).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TemplateRow {
     pub project_code: String,

@@ -1366,3 +1366,413 @@ async fn a_generated_programme_s_cells_stay_those_of_a_full_rebuild_as_members_c
     // 4 SRF indicators at most × 4 windows × (total + 11 options), all with figures.
     assert!(cells.len() >= 12 * 4, "{}", cells.len());
 }
+
+/// Approves a report already saved (submit by the reporter, approve by another person).
+async fn submit_and_approve(
+    w: &World,
+    reporter: &Actor,
+    approver: &Actor,
+    ind: &str,
+    period: &str,
+) {
+    w.store
+        .transition_report(&w.org, reporter, ind, period, &action("submit", ""))
+        .await
+        .unwrap();
+    w.store
+        .transition_report(&w.org, approver, ind, period, &action("approve", ""))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn values_per_combination_add_up_and_roll_up_per_option_and_per_combination() {
+    let w = world().await;
+    // Sex × age group (both exhaustive): nine combinations.
+    let mut by_sex_and_age = number_indicator(&w.number_srf);
+    by_sex_and_age.categories.push(CategoryInput {
+        category: "age_group".into(),
+        options: None,
+        exhaustive: None,
+    });
+    // A combination target above the period's total target is refused.
+    let mut bad_targets = by_sex_and_age.clone();
+    bad_targets.targets.push(TargetInput {
+        period: "2026-Q1".into(),
+        disaggregation: "sex=female;age_group=age_18_59".into(),
+        value: "101".into(),
+    });
+    let p = w
+        .store
+        .create_project(&w.org, &w.developer_ken, &project("CO-KEN", "KEN"))
+        .await
+        .unwrap();
+    w.store
+        .set_results_frequency(&w.org, &w.developer_ken, &p.id, "quarterly")
+        .await
+        .unwrap();
+    let r = w
+        .store
+        .add_result(
+            &w.org,
+            &w.developer_ken,
+            &p.id,
+            &ResultInput {
+                level: "output".into(),
+                title: "Returnees are assisted to reintegrate".into(),
+                srf_codes: vec![],
+                gcm_objectives: vec![],
+                sdg_targets: vec![],
+                version: None,
+            },
+        )
+        .await
+        .unwrap();
+    let err = w
+        .store
+        .add_indicator(&w.org, &w.developer_ken, &r.id, &bad_targets)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("the combinations add up to 101, more than the total 100"),
+        "{err}"
+    );
+    let mut unknown = by_sex_and_age.clone();
+    unknown.targets.push(TargetInput {
+        period: "2026-Q1".into(),
+        disaggregation: "sex=female;nationality=ken".into(),
+        value: "1".into(),
+    });
+    let err = w
+        .store
+        .add_indicator(&w.org, &w.developer_ken, &r.id, &unknown)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("unknown category \"nationality\""),
+        "{err}"
+    );
+    by_sex_and_age.targets.push(TargetInput {
+        period: "2026-Q1".into(),
+        disaggregation: "sex=female;age_group=age_18_59".into(),
+        value: "30".into(),
+    });
+    let a = w
+        .store
+        .add_indicator(&w.org, &w.developer_ken, &r.id, &by_sex_and_age)
+        .await
+        .unwrap();
+    assert!(
+        a.targets
+            .iter()
+            .any(|t| t.disaggregation == "age_group=age_18_59;sex=female"),
+        "targets are stored under the canonical key: {:?}",
+        a.targets
+    );
+
+    // Female 10 + 25 + 5, male 8 + 20 + 4, other or unknown 1 + 2 + 0: 75.
+    let cells: &[(&str, &str)] = &[
+        ("sex=female;age_group=age_0_17", "10"),
+        ("sex=female;age_group=age_18_59", "25"),
+        ("age_group=age_60_plus;sex=female", "5"),
+        ("sex=male;age_group=age_0_17", "8"),
+        ("sex=male;age_group=age_18_59", "20"),
+        ("sex=male;age_group=age_60_plus", "4"),
+        ("sex=other_unknown;age_group=age_0_17", "1"),
+        ("sex=other_unknown;age_group=age_18_59", "2"),
+        ("sex=other_unknown;age_group=age_60_plus", "0"),
+    ];
+    let stored = |store: &Store| {
+        let ind = a.id.clone();
+        let store = store.clone();
+        async move {
+            use sqlx::Row;
+            sqlx::query("SELECT COUNT(*) AS n FROM indicator_values WHERE indicator_id = $1")
+                .bind(ind)
+                .fetch_one(store.pool())
+                .await
+                .unwrap()
+                .try_get::<i64, _>("n")
+                .unwrap()
+        }
+    };
+    // A wrong total is refused naming both sums, and nothing is saved.
+    let err = w
+        .store
+        .save_report(&w.org, &w.me_ken, &a.id, "2026-Q1", &values("76", cells))
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains(
+            "the combinations add up to 75, but the total is 76; the categories cover everyone"
+        ),
+        "{err}"
+    );
+    assert_eq!(stored(&w.store).await, 0);
+    // A missing combination, an unknown option, and combinations mixed with single options.
+    let err = w
+        .store
+        .save_report(
+            &w.org,
+            &w.me_ken,
+            &a.id,
+            "2026-Q1",
+            &values("75", &cells[..8]),
+        )
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("8 of 9 given"), "{err}");
+    let mut wrong_option = cells.to_vec();
+    wrong_option[0] = ("sex=woman;age_group=age_0_17", "10");
+    let err = w
+        .store
+        .save_report(
+            &w.org,
+            &w.me_ken,
+            &a.id,
+            "2026-Q1",
+            &values("75", &wrong_option),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("unknown option \"woman\" of sex"),
+        "{err}"
+    );
+    let mut mixed = cells.to_vec();
+    mixed.push(("sex=female", "40"));
+    let err = w
+        .store
+        .save_report(&w.org, &w.me_ken, &a.id, "2026-Q1", &values("75", &mixed))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("give one or the other"), "{err}");
+    assert_eq!(stored(&w.store).await, 0);
+
+    let saved = w
+        .store
+        .save_report(&w.org, &w.me_ken, &a.id, "2026-Q1", &values("75", cells))
+        .await
+        .unwrap();
+    assert_eq!(saved.values.len(), 10, "the total and nine combinations");
+    assert!(
+        saved
+            .values
+            .iter()
+            .any(|v| v.disaggregation == "age_group=age_18_59;sex=female"
+                && v.figure.value == Some(decimal("25"))),
+        "{:?}",
+        saved.values
+    );
+    submit_and_approve(&w, &w.me_ken, &w.me_ken_2, &a.id, "2026-Q1").await;
+    // Another period of the same indicator reported per sex only.
+    w.store
+        .save_report(
+            &w.org,
+            &w.me_ken,
+            &a.id,
+            "2026-Q2",
+            &values(
+                "10",
+                &[
+                    ("sex=female", "10"),
+                    ("sex=male", "0"),
+                    ("sex=other_unknown", "0"),
+                ],
+            ),
+        )
+        .await
+        .unwrap();
+    submit_and_approve(&w, &w.me_ken, &w.me_ken_2, &a.id, "2026-Q2").await;
+    // A second project's indicator, disaggregated by sex only: 6 women, 4 men.
+    let (_, b) = with_indicator(
+        &w,
+        "CO-KEN",
+        "KEN",
+        &w.developer_ken,
+        number_indicator(&w.number_srf),
+    )
+    .await;
+    w.store
+        .save_report(
+            &w.org,
+            &w.me_ken,
+            &b,
+            "2026-Q1",
+            &values(
+                "10",
+                &[
+                    ("sex=female", "6"),
+                    ("sex=male", "4"),
+                    ("sex=other_unknown", "0"),
+                ],
+            ),
+        )
+        .await
+        .unwrap();
+    submit_and_approve(&w, &w.me_ken, &w.me_ken_2, &b, "2026-Q1").await;
+
+    let at = |key: &'static str, window: &'static str| {
+        let w = &w;
+        async move {
+            let rows = rollup(
+                w,
+                &w.me_ken,
+                RollupScope::Unit("CO-KEN".into()),
+                window,
+                key,
+            )
+            .await;
+            let r = row(&rows, &w.number_srf).clone();
+            (
+                r.actual.and_then(|f| f.value),
+                r.contributors,
+                r.target.and_then(|f| f.value),
+            )
+        }
+    };
+    // Totals: 75 + 10 + 10.
+    assert_eq!(at("", "all").await.0, Some(decimal("95")));
+    // Women: 40 derived from the combinations, 10 reported in Q2, 6 from the second project.
+    // No target for women: only one of their three combinations has a target.
+    assert_eq!(
+        at("sex=female", "all").await,
+        (Some(decimal("56")), 2, None)
+    );
+    assert_eq!(at("sex=male", "all").await.0, Some(decimal("36")));
+    assert_eq!(
+        at("sex=other_unknown", "2026-Q1").await.0,
+        Some(decimal("3"))
+    );
+    // Ages come from the first project's combinations only: 10 + 8 + 1, 25 + 20 + 2, 5 + 4.
+    assert_eq!(at("age_group=age_0_17", "all").await.0, Some(decimal("19")));
+    assert_eq!(
+        at("age_group=age_18_59", "all").await,
+        (Some(decimal("47")), 1, None)
+    );
+    assert_eq!(
+        at("age_group=age_60_plus", "all").await.0,
+        Some(decimal("9"))
+    );
+    // One combination, asked in any order, with its target.
+    assert_eq!(
+        at("sex=female;age_group=age_18_59", "all").await,
+        (Some(decimal("25")), 1, Some(decimal("30")))
+    );
+    assert_eq!(
+        at("age_group=age_18_59;sex=female", "2026-Q2").await.0,
+        None,
+        "nothing per combination was reported in Q2"
+    );
+    let err = w
+        .store
+        .results_rollup(
+            &w.org,
+            &w.me_ken,
+            &RollupScope::Unit("CO-KEN".into()),
+            &RollupQuery {
+                window: "all".into(),
+                disaggregation: "sex=female;sex=male".into(),
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("sex is named twice"), "{err}");
+
+    // The indicator cannot lose a category its combinations name.
+    let current = w
+        .store
+        .results_framework(&w.org, &w.me_ken, &p.id)
+        .await
+        .unwrap();
+    let version = current.indicator(&a.id).unwrap().version;
+    let mut fewer = number_indicator(&w.number_srf);
+    fewer.version = Some(version);
+    let err = w
+        .store
+        .update_indicator(&w.org, &w.developer_ken, &a.id, &fewer)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("values were reported for age_group="),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn percentages_per_combination_roll_up_per_option_from_numerators_and_denominators() {
+    let w = world().await;
+    // Sex × disability: disability is not exhaustive, so combinations add up to at most the
+    // total and only the disability figures are derived (sex would miss people not asked).
+    let indicator = IndicatorInput {
+        title: "Share of returnees reporting safe access to services".into(),
+        measure: "percentage".into(),
+        categories: vec![
+            CategoryInput {
+                category: "sex".into(),
+                options: None,
+                exhaustive: None,
+            },
+            CategoryInput {
+                category: "disability".into(),
+                options: None,
+                exhaustive: None,
+            },
+        ],
+        baseline: None,
+        target: Some("80/100".into()),
+        targets: vec![],
+        ..number_indicator(&w.percent_srf)
+    };
+    let (_, ind) = with_indicator(&w, "CO-KEN", "KEN", &w.developer_ken, indicator).await;
+    let cells: &[(&str, &str)] = &[
+        ("sex=female;disability=with_disability", "3/4"),
+        ("sex=female;disability=without_disability", "20/40"),
+        ("sex=male;disability=with_disability", "1/6"),
+        ("sex=male;disability=without_disability", "10/30"),
+        ("sex=other_unknown;disability=with_disability", "0/0"),
+        ("sex=other_unknown;disability=without_disability", "1/2"),
+    ];
+    // 35/82 in all; a total of 30/80 is below the combinations: refused.
+    let err = w
+        .store
+        .save_report(&w.org, &w.me_ken, &ind, "2026-Q1", &values("30/80", cells))
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("the combinations add up to 35/82, more than the total 30/80"),
+        "{err}"
+    );
+    // Some people were not asked about disability: the total is larger.
+    w.store
+        .save_report(&w.org, &w.me_ken, &ind, "2026-Q1", &values("40/100", cells))
+        .await
+        .unwrap();
+    submit_and_approve(&w, &w.me_ken, &w.me_ken_2, &ind, "2026-Q1").await;
+    let at = |key: &'static str| {
+        let w = &w;
+        async move {
+            let rows = rollup(w, &w.me_ken, RollupScope::Unit("CO-KEN".into()), "all", key).await;
+            let a = row(&rows, &w.percent_srf).actual.clone();
+            a.map(|f| (f.numerator.unwrap(), f.denominator.unwrap()))
+        }
+    };
+    assert_eq!(at("").await, Some((decimal("40"), decimal("100"))));
+    // With disability: 3 + 1 + 0 of 4 + 6 + 0; without: 20 + 10 + 1 of 40 + 30 + 2.
+    assert_eq!(
+        at("disability=with_disability").await,
+        Some((decimal("4"), decimal("10")))
+    );
+    assert_eq!(
+        at("disability=without_disability").await,
+        Some((decimal("31"), decimal("72")))
+    );
+    assert_eq!(at("sex=female").await, None, "not derived over disability");
+    assert_eq!(
+        at("sex=male;disability=without_disability").await,
+        Some((decimal("10"), decimal("30")))
+    );
+}

@@ -967,3 +967,107 @@ fn a_large_office_template_round_trips() {
     assert_eq!(got[N - 1].value, format!("3/{}", PROJECTS * 10 - 1 + 10));
     assert_eq!(got[N - 1].location, cell("Report", &format!("I{}", N + 3)));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Combinations
+// ---------------------------------------------------------------------------------------------
+
+/// The nine keys of sex × age group, as the store writes them (categories sorted).
+fn nine_keys() -> Vec<String> {
+    let mut out = Vec::new();
+    for sex in ["female", "male", "other_unknown"] {
+        for age in ["age_0_17", "age_18_59", "age_60_plus"] {
+            out.push(format!("age_group={age};sex={sex}"));
+        }
+    }
+    out
+}
+
+/// A number indicator (1) and a percentage indicator (2) disaggregated by sex × age group:
+/// per period the total, then the nine combinations, Q1 filled, Q2 empty.
+fn combination_template() -> Template {
+    let mut rows = Vec::new();
+    for (ind, measure) in [(1, "number"), (2, "percentage")] {
+        for start in [Q1, Q2] {
+            let value = |i: usize| match (start, measure) {
+                (Q2, _) => String::new(),
+                (_, "number") => (i * 10).to_string(),
+                _ => format!("{i}/{}", i * 2 + 1),
+            };
+            rows.push(row(ind, measure, start, "", &value(45), "", true));
+            for (i, k) in nine_keys().iter().enumerate() {
+                rows.push(row(ind, measure, start, k, &value(i + 1), "", true));
+            }
+        }
+    }
+    Template {
+        title: "combinations".into(),
+        rows,
+        instructions: default_instructions(),
+        headers: Headers::default(),
+    }
+}
+
+#[test]
+fn a_template_per_combination_round_trips_through_xlsx_and_csv() {
+    let t = combination_template();
+    assert_eq!(t.rows.len(), 2 * 2 * 10, "indicator × period × (total + 9)");
+    let mut want: Vec<(String, &str, String, String)> = Vec::new();
+    for (ind, pct) in [(1, false), (2, true)] {
+        let value = |i: usize| {
+            if pct {
+                format!("{i}/{}", i * 2 + 1)
+            } else {
+                (i * 10).to_string()
+            }
+        };
+        want.push((id(ind), Q1, String::new(), value(45)));
+        for (i, k) in nine_keys().into_iter().enumerate() {
+            want.push((id(ind), Q1, k, value(i + 1)));
+        }
+    }
+    let got_of = |v: Vec<FilledValue>| -> Vec<(String, &str, String, String)> {
+        v.into_iter()
+            .filter(|f| !f.value.is_empty())
+            .map(|f| {
+                (
+                    f.indicator_id,
+                    if f.period_start == Q1 { Q1 } else { Q2 },
+                    f.disaggregation,
+                    f.value,
+                )
+            })
+            .collect()
+    };
+    let xlsx = read_xlsx(&write_xlsx(&t).unwrap()).unwrap();
+    assert_eq!(xlsx[1].location, cell("Report", "H5"), "first combination");
+    assert_eq!(got_of(xlsx), want);
+    let csv = read_csv(&write_csv(&t).unwrap()).unwrap();
+    assert_eq!(got_of(csv), want);
+
+    // Figures typed in Q2's combinations come back under their keys; a narrative typed on a
+    // combination row is refused at its cell.
+    let mut cells = report_cells(&write_xlsx(&t).unwrap());
+    // Rows (from 0): 3 Q1 total of indicator 1, 13 Q2 total, 14.. its combinations.
+    cells.insert((13, col("H")), V::N(3.0));
+    cells.insert((15, col("H")), V::N(2.0));
+    cells.insert((22, col("H")), V::N(1.0));
+    let got = read_xlsx(&workbook("Report", &cells)).unwrap();
+    let q2: Vec<(&str, &str)> = got
+        .iter()
+        .filter(|f| f.period_start == Q2 && !f.value.is_empty())
+        .map(|f| (f.disaggregation.as_str(), f.value.as_str()))
+        .collect();
+    assert_eq!(
+        q2,
+        [
+            ("", "3"),
+            ("age_group=age_18_59;sex=female", "2"),
+            ("age_group=age_60_plus;sex=other_unknown", "1")
+        ]
+    );
+    cells.insert((16, col("K")), V::S("why".into()));
+    let errors = read_xlsx(&workbook("Report", &cells)).unwrap_err();
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert_eq!(errors[0].location, cell("Report", "K17"));
+}

@@ -10,6 +10,7 @@ use crate::{Store, StoreError, Tx};
 use meridian_domain::audit::Change;
 use meridian_domain::authz::{Action, Actor, authorize};
 use meridian_domain::org::Organization;
+use meridian_domain::results::combination::{DisaggregationKey, check_breakdown, check_key};
 use meridian_domain::results::model::{
     AggregationType, CategoryOption, Direction, Disaggregation, DisaggregationCategory, Frequency,
     Measure, Quantity, ResultLevel, parse_quantity,
@@ -57,7 +58,9 @@ pub struct OptionInput {
 pub type FigureInput = String;
 
 /// A target for one period (its start date or label, e.g. `2026-Q1`) and optionally one
-/// disaggregation option (`sex=female`).
+/// disaggregation option (`sex=female`) or one combination of options of every category
+/// (`age_group=age_18_59;sex=female`). The targets of a period per option or combination
+/// agree with its total target as reported values do, but some may be left out.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct TargetInput {
     pub period: String,
@@ -616,7 +619,6 @@ impl Store {
                 .await?
                 .map(|r| corrupt(&r.try_get::<String, _>("frequency")?))
                 .transpose()?;
-        let keys = super::disaggregation_keys(&categories);
         let mut targets = Vec::new();
         if !input.targets.is_empty() {
             let frequency = frequency.ok_or_else(|| {
@@ -648,27 +650,39 @@ impl Store {
                             ),
                         )
                     })?;
-                let d = t.disaggregation.trim();
-                if !d.is_empty() && !keys.iter().any(|k| k == d) {
-                    return Err(StoreError::invalid(
-                        "targets",
-                        format!(
-                            "expected one of the indicator's disaggregations ({}), found {d:?}",
-                            keys.join(", ")
-                        ),
-                    ));
-                }
+                let (key, _) = check_key(&categories, &t.disaggregation)
+                    .map_err(|e| StoreError::invalid("targets", format!("{wanted}: {e}")))?;
+                let d = key.to_string();
                 let start = period.start.to_string();
                 if targets
                     .iter()
-                    .any(|(s, k, _): &(String, String, Quantity)| *s == start && k == d)
+                    .any(|(s, k, _): &(String, String, Quantity)| *s == start && *k == d)
                 {
                     return Err(StoreError::invalid(
                         "targets",
                         format!("two targets for {wanted} {d}"),
                     ));
                 }
-                targets.push((start, d.to_owned(), figure("targets", measure, &t.value)?));
+                targets.push((start, d, figure("targets", measure, &t.value)?));
+            }
+            // Per period, the targets per option or combination agree with the period's
+            // total target as reported values do (some may be left out).
+            let mut starts: Vec<&String> = targets.iter().map(|(s, _, _)| s).collect();
+            starts.sort();
+            starts.dedup();
+            for start in starts {
+                let total = targets
+                    .iter()
+                    .find(|(s, k, _)| s == start && k.is_empty())
+                    .map(|(_, _, q)| q);
+                let parts: Vec<(DisaggregationKey, Quantity)> = targets
+                    .iter()
+                    .filter(|(s, k, _)| s == start && !k.is_empty())
+                    .map(|(_, k, q)| (DisaggregationKey::parse(k).expect("checked"), q.clone()))
+                    .collect();
+                check_breakdown(&categories, total, &parts, false).map_err(|e| {
+                    StoreError::invalid("targets", format!("{start}: {}: {}", e.field, e.message))
+                })?;
             }
         }
         if measure == Measure::Qualitative && (target.is_some() || !targets.is_empty()) {
@@ -773,8 +787,7 @@ impl Store {
             ));
         }
         if reports > 0 {
-            let keys = super::disaggregation_keys(&c.categories);
-            let orphan: Option<String> = sqlx::query(
+            let orphan: Option<(String, String)> = sqlx::query(
                 "SELECT DISTINCT disaggregation FROM indicator_values WHERE indicator_id = $1 AND disaggregation <> ''",
             )
             .bind(indicator_id)
@@ -784,11 +797,11 @@ impl Store {
             .map(|r| r.try_get::<String, _>("disaggregation"))
             .collect::<Result<Vec<_>, _>>()?
             .into_iter()
-            .find(|d| !keys.contains(d));
-            if let Some(d) = orphan {
+            .find_map(|d| check_key(&c.categories, &d).err().map(|e| (d, e)));
+            if let Some((d, e)) = orphan {
                 return Err(StoreError::invalid(
                     "categories",
-                    format!("values were reported for {d}; keep that option"),
+                    format!("values were reported for {d}; keep its categories and options ({e})"),
                 ));
             }
         }

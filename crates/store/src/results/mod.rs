@@ -5,7 +5,10 @@
 //!
 //! Figures are stored as BIGINT ten-thousandths (`*_e4`) like money; a percentage keeps its
 //! numerator and denominator. A disaggregated figure is keyed `category=option`
-//! (`sex=female`); the total is keyed `''`.
+//! (`sex=female`) or, per combination of one option of every category, by those parts sorted
+//! by category (`age_group=age_18_59;sex=female`; see `meridian_domain::results::combination`);
+//! the total is keyed `''`. What was reported is stored; figures per option derived from
+//! combinations are worked out by the roll-up.
 
 mod demo;
 mod framework;
@@ -253,6 +256,10 @@ pub struct IndicatorView {
     pub unit: String,
     #[schema(value_type = Vec<Object>)]
     pub categories: Vec<Disaggregation>,
+    /// With two or more categories, the key of every combination of one option per category
+    /// (`age_group=age_0_17;sex=female`, …), in display order: a report (or the targets of a
+    /// period) gives figures per combination or per single option, not both.
+    pub combinations: Vec<String>,
     pub baseline_year: Option<i64>,
     pub baseline: Option<Figure>,
     pub target: Option<Figure>,
@@ -268,6 +275,13 @@ impl IndicatorView {
     /// The disaggregation keys (`category=option`) this indicator accepts, in order.
     pub fn disaggregation_keys(&self) -> Vec<String> {
         disaggregation_keys(&self.categories)
+    }
+
+    /// Every combination of one option per category (`age_group=age_0_17;sex=female`, …),
+    /// canonical, in display order; empty unless the indicator has two or more categories
+    /// (with one, the combinations are the options: see [`Self::disaggregation_keys`]).
+    pub fn combination_keys(&self) -> Vec<String> {
+        combination_keys(&self.categories)
     }
 
     pub fn report(&self, period_start: &str) -> Option<&ReportView> {
@@ -290,6 +304,17 @@ pub fn disaggregation_keys(categories: &[Disaggregation]) -> Vec<String> {
                 .iter()
                 .map(move |o| format!("{}={}", d.category.as_str(), o.code))
         })
+        .collect()
+}
+
+/// The combinations of two or more categories (none for fewer), canonical, in display order.
+pub fn combination_keys(categories: &[Disaggregation]) -> Vec<String> {
+    if categories.len() < 2 {
+        return Vec::new();
+    }
+    meridian_domain::results::combination::combinations(categories)
+        .iter()
+        .map(|k| k.to_string())
         .collect()
 }
 
@@ -392,7 +417,9 @@ pub(crate) const INDICATOR_COLUMNS: &str = "id, result_id, title, measure, direc
     srf_indicator_code, means_of_verification, position, version";
 
 pub(crate) fn indicator_from_row(row: &AnyRow) -> Result<IndicatorView, StoreError> {
+    let categories: Vec<Disaggregation> = json_column(row, "categories")?;
     Ok(IndicatorView {
+        combinations: combination_keys(&categories),
         id: row.try_get("id")?,
         result_id: row.try_get("result_id")?,
         title: row.try_get("title")?,
@@ -401,7 +428,7 @@ pub(crate) fn indicator_from_row(row: &AnyRow) -> Result<IndicatorView, StoreErr
         aggregation: corrupt(&row.try_get::<String, _>("aggregation")?)?,
         cumulative: row.try_get::<i64, _>("cumulative")? == 1,
         unit: row.try_get("unit")?,
-        categories: json_column(row, "categories")?,
+        categories,
         baseline_year: row.try_get("baseline_year")?,
         baseline: Figure::from_columns(
             row.try_get("baseline_e4")?,

@@ -9,14 +9,17 @@ use crate::{Store, StoreError, Tx};
 use meridian_domain::audit::Change;
 use meridian_domain::authz::{Action, Actor, Denied, authorize};
 use meridian_domain::org::{Organization, Scope};
+use meridian_domain::results::combination::{DisaggregationKey, check_breakdown, check_key};
 use meridian_domain::results::model::{
-    Measure, Quantity, ValueStatus, ValueTransition, check_disaggregation_sum, parse_quantity,
+    Measure, Quantity, ValueStatus, ValueTransition, parse_quantity,
 };
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 /// One figure of a report: the total when `disaggregation` is empty, else one option
-/// (`sex=female`). Figures are typed as text: `1250`, `30/120`, or a qualitative text.
+/// (`sex=female`) or one option of every category (`age_group=age_18_59;sex=female`, in any
+/// order; stored sorted by category). A report gives combinations or single options, not
+/// both. Figures are typed as text: `1250`, `30/120`, or a qualitative text.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct ValueInput {
     #[serde(default)]
@@ -96,81 +99,48 @@ pub(crate) struct CheckedReport {
     pub values: Vec<(String, Quantity)>,
 }
 
-/// Checks a report's figures: the total is required; options must be the indicator's; the
-/// parts of an exhaustive category add up to the total, of another at most to it.
+/// Checks a report's figures: the total is required; every key must name options of the
+/// indicator's categories, one category (a marginal) or all of them (a combination), and is
+/// stored in its canonical form; a report holds combinations or marginals, not both; the parts
+/// add up as [`check_breakdown`] says (exactly when every category involved is exhaustive, at
+/// most to the total otherwise).
 pub(crate) fn check_values(
     measure: Measure,
     categories: &[meridian_domain::results::model::Disaggregation],
     values: &[ValueInput],
 ) -> Result<CheckedReport, (String, String)> {
-    let keys = super::disaggregation_keys(categories);
     let mut total: Option<Quantity> = None;
-    let mut parts: Vec<(String, Quantity)> = Vec::new();
+    let mut parts: Vec<(DisaggregationKey, Quantity)> = Vec::new();
     for v in values {
-        let key = v.disaggregation.trim();
+        let raw = v.disaggregation.trim();
         if v.value.trim().is_empty() {
-            if key.is_empty() {
+            if raw.is_empty() {
                 return Err(("total".into(), "a total is required".into()));
             }
             continue;
         }
+        let (key, _) = check_key(categories, raw).map_err(|e| (raw.to_owned(), e))?;
         let q = parse_quantity(measure, &v.value).map_err(|e| {
-            let field = if key.is_empty() {
+            let field = if key.is_total() {
                 "total".to_owned()
             } else {
-                key.to_owned()
+                key.to_string()
             };
             (field, e.to_string())
         })?;
-        if key.is_empty() {
+        if key.is_total() {
             if total.is_some() {
                 return Err(("total".into(), "two totals were given".into()));
             }
             total = Some(q);
         } else {
-            if !keys.iter().any(|k| k == key) {
-                return Err((
-                    key.to_owned(),
-                    if keys.is_empty() {
-                        "this indicator is not disaggregated".to_owned()
-                    } else {
-                        format!("expected one of {}", keys.join(", "))
-                    },
-                ));
-            }
-            if parts.iter().any(|(k, _)| k == key) {
-                return Err((key.to_owned(), "given twice".into()));
-            }
-            parts.push((key.to_owned(), q));
+            parts.push((key, q));
         }
     }
     let total = total.ok_or_else(|| ("total".to_owned(), "a total is required".to_owned()))?;
-    for d in categories {
-        let prefix = format!("{}=", d.category.as_str());
-        let mine: Vec<Quantity> = parts
-            .iter()
-            .filter(|(k, _)| k.starts_with(&prefix))
-            .map(|(_, q)| q.clone())
-            .collect();
-        if mine.is_empty() {
-            continue;
-        }
-        if d.exhaustive && mine.len() != d.options.len() {
-            return Err((
-                d.category.as_str().to_owned(),
-                format!(
-                    "give every option of {} ({} of {} given) or none: its options cover everyone",
-                    d.category.as_str(),
-                    mine.len(),
-                    d.options.len()
-                ),
-            ));
-        }
-        check_disaggregation_sum(&total, &mine, d.exhaustive)
-            .map_err(|e| (d.category.as_str().to_owned(), e.to_string()))?;
-    }
+    check_breakdown(categories, Some(&total), &parts, true).map_err(|e| (e.field, e.message))?;
     let mut values = vec![(String::new(), total)];
-    values.extend(parts);
+    values.extend(parts.into_iter().map(|(k, q)| (k.to_string(), q)));
     Ok(CheckedReport { values })
 }
 
@@ -891,7 +861,7 @@ impl Store {
                     typed.len() == r.values.len()
                         && typed.iter().all(|c| {
                             r.values.iter().any(|v| {
-                                v.disaggregation == c.disaggregation
+                                v.disaggregation == canonical(&c.disaggregation)
                                     && v.figure.to_input() == c.value.trim()
                             })
                         })
@@ -947,7 +917,7 @@ impl Store {
                             if field == "total" {
                                 c.disaggregation.is_empty()
                             } else if field.contains('=') {
-                                c.disaggregation == field
+                                canonical(&c.disaggregation) == canonical(&field)
                             } else {
                                 c.disaggregation.starts_with(&format!("{field}="))
                             }
@@ -1004,6 +974,11 @@ impl Store {
             problems: Vec::new(),
         })
     }
+}
+
+/// A key in its canonical form (categories sorted), or as given when it does not parse.
+fn canonical(raw: &str) -> String {
+    DisaggregationKey::parse(raw).map_or_else(|_| raw.trim().to_owned(), |k| k.to_string())
 }
 
 /// A report's figures about to be written as a draft.

@@ -16,7 +16,10 @@ use crate::{Store, StoreError, Tx};
 use meridian_domain::authz::{Action, Actor, authorize};
 use meridian_domain::org::{Organization, Scope, UnitCode};
 use meridian_domain::results::aggregate::{Accumulator, Figure as Fig, Rules};
-use meridian_domain::results::model::{AggregationType, Direction, Frequency, Measure};
+use meridian_domain::results::combination::{DisaggregationKey, derived_from, derived_keys};
+use meridian_domain::results::model::{
+    AggregationType, Direction, Disaggregation, Frequency, Measure,
+};
 pub use meridian_domain::results::partial::Partial;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -136,6 +139,65 @@ struct Leaf {
     actual: Series,
     target: Series,
     baseline: Option<Fig>,
+    /// The indicator's categories, to derive figures over fewer categories from combinations.
+    categories: Vec<Disaggregation>,
+}
+
+/// Two figures of the same measure summed (fractions: numerators and denominators apart).
+fn add_figures(a: Fig, b: Fig) -> Option<Fig> {
+    match (a, b) {
+        (Fig::Number(x), Fig::Number(y)) => x.checked_add(y).map(Fig::Number),
+        (
+            Fig::Fraction {
+                numerator: n1,
+                denominator: d1,
+            },
+            Fig::Fraction {
+                numerator: n2,
+                denominator: d2,
+            },
+        ) => Some(Fig::Fraction {
+            numerator: n1.checked_add(n2)?,
+            denominator: d1.checked_add(d2)?,
+        }),
+        _ => None,
+    }
+}
+
+/// Adds to a leaf's series the figures derived from its combinations: per period, each
+/// combination (`age_group=age_18_59;sex=female`) counts in the option of each category (and
+/// each smaller combination) it covers, when the categories summed over are exhaustive (see
+/// [`derived_keys`]) and every combination summed was given. A report holds combinations or single options, never both, so a derived
+/// figure never meets a reported one for the same period.
+fn derive_series(series: &mut Series, categories: &[Disaggregation]) {
+    if categories.len() < 2 {
+        return;
+    }
+    // (derived key, month) → (combinations summed, their sum).
+    let mut sums: BTreeMap<(DisaggregationKey, usize), (usize, Option<Fig>)> = BTreeMap::new();
+    for (key, rows) in series.iter() {
+        let Ok(parsed) = DisaggregationKey::parse(key) else {
+            continue;
+        };
+        for derived in derived_keys(categories, &parsed) {
+            for (month, f) in rows {
+                let entry = sums.entry((derived.clone(), *month)).or_insert((0, None));
+                entry.0 += 1;
+                entry.1 = match entry.1 {
+                    None => Some(*f),
+                    Some(prev) => add_figures(prev, *f),
+                };
+            }
+        }
+    }
+    for ((key, month), (count, f)) in sums {
+        // Only when every combination summed was given: a missing one is not zero.
+        if let Some(f) = f
+            && count == derived_from(categories, &key)
+        {
+            series.entry(key.to_string()).or_default().push((month, f));
+        }
+    }
 }
 
 fn figure_of(value: Option<i64>, num: Option<i64>, den: Option<i64>) -> Option<Fig> {
@@ -419,7 +481,7 @@ async fn load_leaves(
     // The leaves: each indicator with its rules and its project's periods.
     let sql = format!(
         "SELECT i.id, i.srf_indicator_code, i.aggregation, i.measure, i.cumulative, i.baseline_e4, \
-         i.baseline_num_e4, i.baseline_den_e4, f.frequency, p.unit_code, p.region_code, \
+         i.baseline_num_e4, i.baseline_den_e4, i.categories, f.frequency, p.unit_code, p.region_code, \
          (SELECT MIN(period_end) FROM reporting_periods rp WHERE rp.project_id = p.id) AS first_end, \
          (SELECT MAX(period_end) FROM reporting_periods rp WHERE rp.project_id = p.id) AS last_end \
          FROM indicators i JOIN projects p ON p.id = i.project_id \
@@ -463,6 +525,7 @@ async fn load_leaves(
                     r.try_get("baseline_num_e4")?,
                     r.try_get("baseline_den_e4")?,
                 ),
+                categories: super::json_column(&r, "categories")?,
             },
         );
     }
@@ -511,6 +574,10 @@ async fn load_leaves(
                 .or_default()
                 .push((month_index(super::date(&end)?), f));
         }
+    }
+    for leaf in leaves.values_mut() {
+        derive_series(&mut leaf.actual, &leaf.categories);
+        derive_series(&mut leaf.target, &leaf.categories);
     }
     Ok(leaves)
 }
@@ -687,7 +754,9 @@ pub struct RollupQuery {
     /// `all`, a year (`2026`) or a quarter (`2026-Q1`).
     #[serde(default = "all")]
     pub window: String,
-    /// `''` for totals, or `category=option`.
+    /// `''` for totals, `category=option`, or one option of several categories
+    /// (`age_group=age_18_59;sex=female`, in any order): the projects whose indicators have
+    /// exactly those categories, or more categories that are exhaustive (summed over).
     #[serde(default)]
     pub disaggregation: String,
 }
@@ -794,6 +863,9 @@ impl Store {
                 ),
             ));
         }
+        let disaggregation = DisaggregationKey::parse(&query.disaggregation)
+            .map_err(|e| StoreError::invalid("disaggregation", e))?
+            .to_string();
         let reader = actor.scope(org);
         let mut sql = String::from(
             "SELECT srf_indicator_code, fraction, leaves, n_e4, d_e4, min_n_e4, min_d_e4, max_n_e4, \
@@ -808,7 +880,7 @@ impl Store {
             }
             .into(),
             window.to_owned(),
-            query.disaggregation.trim().to_owned(),
+            disaggregation.clone(),
         ];
         let units_filter = |units: Vec<&UnitCode>, sql: &mut String, binds: &mut Vec<String>| {
             let mut marks = Vec::new();
@@ -893,7 +965,7 @@ impl Store {
                 direction: ind.direction,
                 unit: ind.unit,
                 window: window.to_owned(),
-                disaggregation: query.disaggregation.trim().to_owned(),
+                disaggregation: disaggregation.clone(),
                 contributors: cell.actual.leaves,
                 actual: view(actual),
                 target: view(target),

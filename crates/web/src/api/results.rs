@@ -332,7 +332,9 @@ pub struct RollupParams {
     pub code: Option<String>,
     /// `all` (default), a year (`2026`) or a quarter (`2026-Q1`).
     pub window: Option<String>,
-    /// Empty for totals, or `category=option` (`sex=female`).
+    /// Empty for totals, `category=option` (`sex=female`), or one option of several
+    /// categories (`age_group=age_18_59;sex=female`, in any order): figures per option are
+    /// also worked out from values reported per combination.
     pub disaggregation: Option<String>,
 }
 
@@ -488,14 +490,83 @@ pub async fn reference(_caller: Caller) -> Json<ReferenceLists> {
     })
 }
 
-/// The reporting template of a project: one row per indicator, period and disaggregation,
-/// pre-filled with what is reported; rows the reader may not change are locked.
+/// The label of a disaggregation key in the reader's language: `Sex: Female`, or
+/// `Sex: Female · Age group: 18–59` for a combination; the key itself for an unknown part.
+pub fn key_label(t: crate::i18n::Tr, ind: &IndicatorView, key: &str) -> String {
+    use meridian_domain::results::combination::DisaggregationKey;
+    use meridian_domain::results::model::DisaggregationCategory;
+    let Ok(parsed) = DisaggregationKey::parse(key) else {
+        return key.to_owned();
+    };
+    if parsed.is_total() {
+        return t.get("results.total").to_owned();
+    }
+    // In the indicator's order of categories, not the key's.
+    let mut parts: Vec<(usize, String)> = parsed
+        .parts()
+        .iter()
+        .map(|(c, o)| {
+            let at = ind.categories.iter().position(|d| d.category.as_str() == c);
+            let cat = if DisaggregationCategory::BUILTIN
+                .iter()
+                .any(|b| b.as_str() == c)
+            {
+                t.get(&format!("category.{c}")).to_owned()
+            } else {
+                c.clone()
+            };
+            let opt = at
+                .and_then(|i| ind.categories[i].options.iter().find(|x| x.code == *o))
+                .map_or_else(|| o.clone(), |x| x.label.clone());
+            (at.unwrap_or(usize::MAX), format!("{cat}: {opt}"))
+        })
+        .collect();
+    parts.sort();
+    parts
+        .into_iter()
+        .map(|(_, l)| l)
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+/// The keys of a template's rows for one indicator and period: the total, then one option of
+/// every category per row when the indicator has several categories (the combinations), else
+/// its options. A period already reported per single option keeps those rows, so that what was
+/// reported is shown and read back as it is.
+fn template_keys(
+    t: crate::i18n::Tr,
+    ind: &IndicatorView,
+    report: Option<&meridian_store::results::ReportView>,
+) -> Vec<(String, String)> {
+    let reported_marginals = report.is_some_and(|r| {
+        r.values
+            .iter()
+            .any(|v| !v.disaggregation.is_empty() && !v.disaggregation.contains(';'))
+    });
+    let combos = ind.combination_keys();
+    let list = if combos.is_empty() || reported_marginals {
+        ind.disaggregation_keys()
+    } else {
+        combos
+    };
+    std::iter::once(String::new())
+        .chain(list)
+        .map(|k| {
+            let label = key_label(t, ind, &k);
+            (k, label)
+        })
+        .collect()
+}
+
+/// The reporting template of a project: one row per indicator, period and disaggregation
+/// (the total, then each combination of options when the indicator has several categories,
+/// else each option), pre-filled with what is reported; rows the reader may not change are
+/// locked.
 pub fn template(
     t: crate::i18n::Tr,
     f: &ResultsFramework,
     may_report: bool,
 ) -> meridian_formats::results_sheet::Template {
-    use meridian_domain::results::model::DisaggregationCategory;
     use meridian_formats::results_sheet::{Headers, Template, TemplateRow};
     let mut rows = Vec::new();
     for r in &f.results {
@@ -507,21 +578,7 @@ pub fn template(
                 let status = report.map_or(t.get("value_status.not_reported"), |r| {
                     t.get(&format!("value_status.{}", r.status.as_str()))
                 });
-                let mut keys = vec![(String::new(), t.get("results.total").to_owned())];
-                for c in &ind.categories {
-                    let cat = if DisaggregationCategory::BUILTIN.contains(&c.category) {
-                        t.get(&format!("category.{}", c.category.as_str()))
-                            .to_owned()
-                    } else {
-                        c.category.as_str().to_owned()
-                    };
-                    for o in &c.options {
-                        keys.push((
-                            format!("{}={}", c.category.as_str(), o.code),
-                            format!("{cat}: {}", o.label),
-                        ));
-                    }
-                }
+                let keys = template_keys(t, ind, report);
                 for (key, label) in keys {
                     rows.push(TemplateRow {
                         project_code: f.project_code.clone(),

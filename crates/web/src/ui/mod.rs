@@ -391,6 +391,7 @@ pub fn router(state: AppState) -> Router<AppState> {
             post(results::add_indicator),
         )
         .route("/projects/{id}/results/report", post(results::report))
+        .route("/projects/{id}/results/targets", post(results::targets))
         .route("/projects/{id}/results/review", post(results::review))
         .route(
             "/projects/{id}/results/approve-period",

@@ -521,3 +521,345 @@ async fn a_filled_template_with_one_bad_cell_is_refused_with_its_address_and_sav
         "{body}"
     );
 }
+
+/// The nine combinations of sex × age group, female first, then male, then other or unknown,
+/// ages ascending, as (key in any order, figure): 10 25 5 / 8 20 4 / 1 2 0, 75 in all.
+const COMBINATIONS: [(&str, &str); 9] = [
+    ("sex=female;age_group=age_0_17", "10"),
+    ("sex=female;age_group=age_18_59", "25"),
+    ("age_group=age_60_plus;sex=female", "5"),
+    ("sex=male;age_group=age_0_17", "8"),
+    ("sex=male;age_group=age_18_59", "20"),
+    ("sex=male;age_group=age_60_plus", "4"),
+    ("sex=other_unknown;age_group=age_0_17", "1"),
+    ("sex=other_unknown;age_group=age_18_59", "2"),
+    ("sex=other_unknown;age_group=age_60_plus", "0"),
+];
+
+#[tokio::test]
+async fn values_per_combination_go_through_the_api_the_form_the_template_and_the_rollup() {
+    use meridian_formats::results_sheet::{Template, write_xlsx};
+    let c = cast().await;
+    let (_, framework) = c
+        .developer
+        .get_json(&format!("/api/v1/projects/{}/results", c.project))
+        .await;
+    let result = framework["results"][0]["id"].as_str().unwrap().to_owned();
+    let (status, indicator) = c
+        .developer
+        .post_json(
+            &format!("/api/v1/results/{result}/indicators"),
+            json!({"title": "Returnees assisted by sex and age", "measure": "number", "unit": "people",
+                   "categories": [{"category": "sex"}, {"category": "age_group"}], "srf_indicator": c.srf,
+                   "targets": [{"period": "2026-Q1", "value": "100"},
+                               {"period": "2026-Q1", "disaggregation": "sex=female;age_group=age_18_59", "value": "30"}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{indicator}");
+    let id = indicator["id"].as_str().unwrap().to_owned();
+    let combinations = indicator["combinations"].as_array().unwrap();
+    assert_eq!(combinations.len(), 9);
+    assert_eq!(combinations[1], "age_group=age_18_59;sex=female");
+    assert!(
+        indicator["targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["disaggregation"] == "age_group=age_18_59;sex=female"
+                && t["figure"]["value"] == "30"),
+        "{indicator}"
+    );
+
+    let body = |total: &str, cells: &[(&str, &str)]| {
+        let mut values = vec![json!({"value": total})];
+        values.extend(
+            cells
+                .iter()
+                .map(|(k, v)| json!({"disaggregation": k, "value": v})),
+        );
+        json!({"values": values})
+    };
+    let path = format!("/api/v1/indicators/{id}/reports/2026-Q1");
+    let (status, err) = c
+        .reporter
+        .send_json(reqwest::Method::PUT, &path, body("76", &COMBINATIONS))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("the combinations add up to 75, but the total is 76"),
+        "{err}"
+    );
+    let (status, err) = c
+        .reporter
+        .send_json(
+            reqwest::Method::PUT,
+            &path,
+            body("75", &[("sex=female;disability=with_disability", "75")]),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown category \"disability\""),
+        "{err}"
+    );
+    let (status, saved) = c
+        .reporter
+        .send_json(reqwest::Method::PUT, &path, body("75", &COMBINATIONS))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    assert!(
+        saved["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v["disaggregation"] == "age_group=age_18_59;sex=female"
+                && v["figure"]["value"] == "25"),
+        "{saved}"
+    );
+    let transitions = format!("{path}/transitions");
+    let (status, _) = c
+        .reporter
+        .post_json(&transitions, json!({"action": "submit"}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = c
+        .approver
+        .post_json(&transitions, json!({"action": "approve"}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    let srf_row = |rows: &Value| {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["srf_indicator"] == c.srf.as_str())
+            .unwrap()
+            .clone()
+    };
+    let (status, rows) = c
+        .developer
+        .get_json("/api/v1/srf/rollup?scope=unit&code=CO-KEN&disaggregation=sex%3Dfemale%3Bage_group%3Dage_18_59")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{rows}");
+    let combo = srf_row(&rows);
+    assert_eq!(combo["disaggregation"], "age_group=age_18_59;sex=female");
+    assert_eq!(combo["actual"]["value"], "25", "{combo}");
+    assert_eq!(combo["target"]["value"], "30", "{combo}");
+    let (_, rows) = c
+        .developer
+        .get_json("/api/v1/srf/rollup?scope=unit&code=CO-KEN&disaggregation=age_group%3Dage_18_59")
+        .await;
+    assert_eq!(srf_row(&rows)["actual"]["value"], "47", "25 + 20 + 2");
+    let (status, rows) = c
+        .developer
+        .get_json("/api/v1/srf/rollup?disaggregation=sex%3Dfemale%3Bsex%3Dmale")
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{rows}");
+    // The SRF page offers the combination and shows its figure.
+    let html = c
+        .developer
+        .get("/results?scope=unit&code=CO-KEN&disaggregation=sex%3Dfemale%3Bage_group%3Dage_18_59")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("value=\"age_group=age_18_59;sex=female\" selected"),
+        "the combination is selected"
+    );
+    let srf_section = html
+        .split(&format!("id=\"srf-{}\"", c.srf))
+        .nth(1)
+        .and_then(|rest| rest.split("</section>").next())
+        .unwrap();
+    assert!(srf_section.contains(">25<"), "{srf_section}");
+
+    // The page shows a table per combination and takes a report through its form.
+    let html = c
+        .reporter
+        .get(&format!("/projects/{}/results", c.project))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("name=\"value:age_group=age_18_59;sex=female\""),
+        "a field per combination"
+    );
+    let mut fields: Vec<(String, String)> = vec![
+        ("indicator".into(), id.clone()),
+        ("period".into(), "2026-04-01".into()),
+        ("total".into(), "9".into()),
+        ("then".into(), "save".into()),
+    ];
+    for k in combinations {
+        let k = k.as_str().unwrap();
+        fields.push(("key".into(), k.into()));
+        fields.push((format!("value:{k}"), "1".into()));
+    }
+    let form: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let r = c
+        .reporter
+        .post_form(&format!("/projects/{}/results/report", c.project), &form)
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    // The draft's figures per sex and per age group are worked out in its table: 3 each.
+    let html = c
+        .reporter
+        .get(&format!("/projects/{}/results", c.project))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let q2_table = html
+        .split_once(&format!("id=\"v-{id}-2026-04-01-"))
+        .and_then(|(_, rest)| rest.split("</table>").next())
+        .unwrap();
+    assert!(q2_table.contains("Worked out"), "{q2_table}");
+    assert_eq!(
+        q2_table.matches("<td class=\"num\">3</td>").count(),
+        6,
+        "three sexes and three age groups: {q2_table}"
+    );
+
+    // Targets per combination for Q2 through the page's targets form: all nine must add up
+    // to the total target (both categories cover everyone); Q1's targets are kept.
+    let html = c
+        .developer
+        .get(&format!("/projects/{}/results", c.project))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("name=\"target:age_group=age_18_59;sex=female\""));
+    let (_, framework) = c
+        .developer
+        .get_json(&format!("/api/v1/projects/{}/results", c.project))
+        .await;
+    let version = framework["results"][0]["indicators"][1]["version"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+    let targets_form = |total: &'static str, first: &'static str| {
+        let mut fields: Vec<(String, String)> = vec![
+            ("indicator".into(), id.clone()),
+            ("period".into(), "2026-04-01".into()),
+            ("version".into(), version.clone()),
+            ("target".into(), total.into()),
+        ];
+        for (i, k) in combinations.iter().enumerate() {
+            let k = k.as_str().unwrap();
+            fields.push(("key".into(), k.into()));
+            fields.push((
+                format!("target:{k}"),
+                if i == 0 { first } else { "5" }.into(),
+            ));
+        }
+        fields
+    };
+    let post = |fields: Vec<(String, String)>| {
+        let s = &c.developer;
+        let path = format!("/projects/{}/results/targets", c.project);
+        async move {
+            let form: Vec<(&str, &str)> = fields
+                .iter()
+                .map(|(a, b)| (a.as_str(), b.as_str()))
+                .collect();
+            s.post_form(&path, &form).await
+        }
+    };
+    let r = post(targets_form("50", "11")).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("the combinations add up to 51, but the total is 50"),
+        "{html}"
+    );
+    let r = post(targets_form("50", "10")).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, framework) = c
+        .developer
+        .get_json(&format!("/api/v1/projects/{}/results", c.project))
+        .await;
+    let targets = framework["results"][0]["indicators"][1]["targets"]
+        .as_array()
+        .unwrap();
+    let in_period = |start: &str| {
+        targets
+            .iter()
+            .filter(|t| t["period_start"] == start)
+            .count()
+    };
+    assert_eq!((in_period("2026-01-01"), in_period("2026-04-01")), (2, 10));
+
+    // The template has a row per combination (and the total) for each period.
+    let r = c
+        .reporter
+        .get(&format!("/projects/{}/results/template.csv", c.project))
+        .await;
+    let csv = String::from_utf8(r.bytes().await.unwrap().to_vec()).unwrap();
+    let q3_rows = csv
+        .lines()
+        .filter(|l| l.contains(&id) && l.contains("2026-07-01"))
+        .count();
+    assert_eq!(q3_rows, 10, "{csv}");
+    assert!(csv.contains("age_group=age_18_59;sex=female"));
+    // Uploaded as it is, it changes nothing; a bad combination cell is named.
+    let (status, body) = upload(&c.reporter, &c.project, csv.into_bytes()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["saved"], 0, "{body}");
+    let q3 = ("2026-Q3", "2026-07-01");
+    let filled = |bad: &str| {
+        let mut rows = vec![row(&c, q3, ("", "Total"), "75")];
+        for (i, (k, v)) in COMBINATIONS.iter().enumerate() {
+            rows.push(row(&c, q3, (k, k), if i == 4 { bad } else { v }));
+        }
+        for r in &mut rows {
+            r.indicator_id = id.clone();
+        }
+        write_xlsx(&Template {
+            title: "test".into(),
+            rows,
+            instructions: vec![],
+            headers: Default::default(),
+        })
+        .unwrap()
+    };
+    let (status, body) = upload(&c.reporter, &c.project, filled("21")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let problems = body["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 1, "{body}");
+    assert!(
+        problems[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("add up to 76, but the total is 75"),
+        "{body}"
+    );
+    let (status, body) = upload(&c.reporter, &c.project, filled("20")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["saved"], 1);
+    let (_, framework) = c
+        .reporter
+        .get_json(&format!("/api/v1/projects/{}/results", c.project))
+        .await;
+    let reports = framework["results"][0]["indicators"][1]["reports"]
+        .as_array()
+        .unwrap();
+    assert_eq!(
+        reports.len(),
+        3,
+        "Q1 by the API, Q2 by the form, Q3 by the template"
+    );
+    assert_eq!(reports[1]["values"].as_array().unwrap().len(), 10);
+    assert_eq!(reports[2]["values"].as_array().unwrap().len(), 10);
+}

@@ -13,7 +13,7 @@ pub use missing::missing;
 pub use programmes::{create_programme, programme, programmes};
 pub use project::{
     add_indicator, add_result, approve_period, lock_period, project_results, report, review,
-    set_frequency, template_csv, template_xlsx, upload,
+    set_frequency, targets, template_csv, template_xlsx, upload,
 };
 pub use rollup::{rollup, update_srf_indicator, update_srf_node};
 

@@ -14,13 +14,15 @@ use axum::extract::{Path, State};
 use axum::http::Uri;
 use axum::response::{IntoResponse, Redirect, Response};
 use meridian_domain::authz::Action;
+use meridian_domain::results::combination::{DisaggregationKey, combinations, derive};
 use meridian_domain::results::model::{
-    AggregationType, Direction, DisaggregationCategory, Frequency, Measure, ResultLevel,
-    ValueStatus,
+    AggregationType, Direction, DisaggregationCategory, Frequency, Measure, Quantity, ResultLevel,
+    ValueStatus, parse_quantity,
 };
+use meridian_store::StoreError;
 use meridian_store::results::{
-    BulkApproval, CategoryInput, IndicatorInput, IndicatorView, ReportInput, ReportTransitionInput,
-    ResultInput, ResultsFramework, ValueInput,
+    BulkApproval, CategoryInput, IndicatorInput, IndicatorView, OptionInput, ReportInput,
+    ReportTransitionInput, ResultInput, ResultsFramework, TargetInput, ValueInput,
 };
 
 pub struct Head {
@@ -44,6 +46,34 @@ pub struct ValueField {
     value: String,
 }
 
+/// One row of a combination table: an option of the indicator's first category, with a field
+/// per combination of the other categories' options.
+pub struct ComboRow {
+    label: String,
+    cells: Vec<ValueField>,
+    /// The row's figure worked out from its cells (empty unless every cell is filled and the
+    /// other categories cover everyone).
+    sum: String,
+}
+
+/// The entry table of an indicator with several categories: rows are the options of its first
+/// category, columns the combinations of the others' options.
+pub struct ComboTable {
+    /// `Sex × Age group`.
+    caption: String,
+    /// The first category (the rows' header).
+    corner: String,
+    columns: Vec<String>,
+    rows: Vec<ComboRow>,
+    /// Each column's figure worked out from its cells, when the first category covers
+    /// everyone; all empty when nothing can be worked out.
+    column_sums: Vec<String>,
+    /// Whether any row or column figure was worked out (the table then shows them).
+    has_sums: bool,
+    /// The period was reported per single option: that list is shown open.
+    marginals_reported: bool,
+}
+
 pub struct Cell {
     start: String,
     label: String,
@@ -58,13 +88,20 @@ pub struct Cell {
     version: i64,
     total: String,
     parts: Vec<ValueField>,
+    combos: Option<ComboTable>,
     can_enter: bool,
+    /// The targets of the period, for whoever may edit the matrix.
+    can_target: bool,
+    target_total: String,
+    target_parts: Vec<ValueField>,
+    target_combos: Option<ComboTable>,
     can_submit: bool,
     can_review: bool,
 }
 
 pub struct IndicatorBlock {
     id: String,
+    version: i64,
     title: String,
     measure: &'static str,
     measure_label: &'static str,
@@ -126,22 +163,109 @@ fn choices<T: Copy>(
 }
 
 fn disaggregation_label(t: Tr, ind: &IndicatorView, key: &str) -> String {
-    let Some((cat, opt)) = key.split_once('=') else {
-        return t.get("results.total").to_owned();
-    };
-    let category = ind.categories.iter().find(|c| c.category.as_str() == cat);
-    let cat_label = if DisaggregationCategory::BUILTIN
-        .iter()
-        .any(|b| b.as_str() == cat)
-    {
-        label(t, "category", cat).to_owned()
+    crate::api::results::key_label(t, ind, key)
+}
+
+fn category_label(t: Tr, c: &DisaggregationCategory) -> String {
+    if DisaggregationCategory::BUILTIN.contains(c) {
+        label(t, "category", c.as_str()).to_owned()
     } else {
-        cat.to_owned()
+        c.as_str().to_owned()
+    }
+}
+
+/// The combination table of an indicator with two or more categories, filled with a report's
+/// figures (`figure_of` gives the figure of a canonical key).
+fn combo_table(
+    t: Tr,
+    ind: &IndicatorView,
+    figure_of: &dyn Fn(&str) -> String,
+    marginals_reported: bool,
+) -> Option<ComboTable> {
+    let (first, others) = ind.categories.split_first()?;
+    if others.is_empty() || ind.combination_keys().is_empty() {
+        return None;
+    }
+    let columns = combinations(others);
+    let column_label = |k: &DisaggregationKey| {
+        others
+            .iter()
+            .filter_map(|d| {
+                let o = k.option_of(d.category.as_str())?;
+                d.options
+                    .iter()
+                    .find(|x| x.code == o)
+                    .map(|x| x.label.clone())
+            })
+            .collect::<Vec<_>>()
+            .join(" · ")
     };
-    let opt_label = category
-        .and_then(|c| c.options.iter().find(|o| o.code == opt))
-        .map_or_else(|| opt.to_owned(), |o| o.label.clone());
-    format!("{cat_label}: {opt_label}")
+    let key_of = |c: &DisaggregationKey, option: &str| {
+        DisaggregationKey::from_parts(
+            c.parts()
+                .iter()
+                .cloned()
+                .chain([(first.category.as_str().to_owned(), option.to_owned())]),
+        )
+        .expect("distinct categories")
+        .to_string()
+    };
+    // The figures per row and column, summed from the cells filled (see `derive`).
+    let filled: Vec<(DisaggregationKey, Quantity)> = ind
+        .combination_keys()
+        .iter()
+        .filter_map(|k| {
+            let q = parse_quantity(ind.measure, &figure_of(k)).ok()?;
+            Some((DisaggregationKey::parse(k).ok()?, q))
+        })
+        .collect();
+    let derived: Vec<(String, String)> = derive(&ind.categories, &filled)
+        .into_iter()
+        .map(|(k, q)| (k.to_string(), q.to_string()))
+        .collect();
+    let sum_of = |k: &str| {
+        derived
+            .iter()
+            .find(|(d, _)| d == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let rows: Vec<ComboRow> = first
+        .options
+        .iter()
+        .map(|o| ComboRow {
+            label: o.label.clone(),
+            cells: columns
+                .iter()
+                .map(|c| {
+                    let key = key_of(c, &o.code);
+                    ValueField {
+                        label: disaggregation_label(t, ind, &key),
+                        value: figure_of(&key),
+                        key,
+                    }
+                })
+                .collect(),
+            sum: sum_of(&format!("{}={}", first.category.as_str(), o.code)),
+        })
+        .collect();
+    let column_sums: Vec<String> = columns.iter().map(|c| sum_of(&c.to_string())).collect();
+    let has_sums =
+        rows.iter().any(|r| !r.sum.is_empty()) || column_sums.iter().any(|s| !s.is_empty());
+    Some(ComboTable {
+        caption: ind
+            .categories
+            .iter()
+            .map(|c| category_label(t, &c.category))
+            .collect::<Vec<_>>()
+            .join(" × "),
+        corner: category_label(t, &first.category),
+        columns: columns.iter().map(column_label).collect(),
+        rows,
+        column_sums,
+        has_sums,
+        marginals_reported,
+    })
 }
 
 fn indicator_block(
@@ -150,6 +274,7 @@ fn indicator_block(
     ind: &IndicatorView,
     may_report: bool,
     may_approve: bool,
+    may_edit: bool,
     me: &str,
 ) -> IndicatorBlock {
     let keys = ind.disaggregation_keys();
@@ -162,6 +287,11 @@ fn indicator_block(
             report
                 .and_then(|r| r.values.iter().find(|v| v.disaggregation == key))
                 .map(|v| v.figure.to_input())
+                .unwrap_or_default()
+        };
+        let target_of = |key: &str| {
+            ind.target_for(&period.start, key)
+                .map(|f| f.to_input())
                 .unwrap_or_default()
         };
         let editable = status.is_none_or(ValueStatus::is_editable) && !period.locked;
@@ -199,7 +329,37 @@ fn indicator_block(
                     value: figure_of(k),
                 })
                 .collect(),
+            combos: combo_table(
+                t,
+                ind,
+                &figure_of,
+                report.is_some_and(|r| {
+                    r.values
+                        .iter()
+                        .any(|v| !v.disaggregation.is_empty() && !v.disaggregation.contains(';'))
+                }),
+            ),
             can_enter: may_report && editable,
+            can_target: may_edit && ind.measure.is_quantitative(),
+            target_total: target.map(|f| f.to_input()).unwrap_or_default(),
+            target_parts: keys
+                .iter()
+                .map(|k| ValueField {
+                    key: k.clone(),
+                    label: disaggregation_label(t, ind, k),
+                    value: target_of(k),
+                })
+                .collect(),
+            target_combos: combo_table(
+                t,
+                ind,
+                &target_of,
+                ind.targets.iter().any(|x| {
+                    x.period_start == period.start
+                        && !x.disaggregation.is_empty()
+                        && !x.disaggregation.contains(';')
+                }),
+            ),
             can_submit: may_report && status == Some(ValueStatus::Draft) && !period.locked,
             can_review: may_approve
                 && !period.locked
@@ -209,6 +369,7 @@ fn indicator_block(
     }
     IndicatorBlock {
         id: ind.id.clone(),
+        version: ind.version,
         title: ind.title.clone(),
         measure: ind.measure.as_str(),
         measure_label: label(t, "measure", ind.measure.as_str()),
@@ -227,13 +388,7 @@ fn indicator_block(
         categories: ind
             .categories
             .iter()
-            .map(|c| {
-                if DisaggregationCategory::BUILTIN.contains(&c.category) {
-                    label(t, "category", c.category.as_str()).to_owned()
-                } else {
-                    c.category.as_str().to_owned()
-                }
-            })
+            .map(|c| category_label(t, &c.category))
             .collect::<Vec<_>>()
             .join(", "),
         chart: if ind.measure == Measure::Qualitative || f.periods.is_empty() {
@@ -258,6 +413,7 @@ async fn page(
     let f = state.store.results_framework(&snap.org, &actor, id).await?;
     let may = |action| can(state, caller, action, &f.unit);
     let (may_report, may_approve) = (may(Action::ReportResults), may(Action::ApproveResults));
+    let may_edit = may(Action::EditResultsFramework);
     let me = actor.label();
     let results: Vec<ResultBlock> = f
         .results
@@ -276,7 +432,7 @@ async fn page(
             indicators: r
                 .indicators
                 .iter()
-                .map(|i| indicator_block(t, &f, i, may_report, may_approve, &me))
+                .map(|i| indicator_block(t, &f, i, may_report, may_approve, may_edit, &me))
                 .collect(),
         })
         .collect();
@@ -586,6 +742,113 @@ pub async fn report(
             .await
             .map_err(AppError::from);
     }
+    outcome(
+        result,
+        (&state, &caller, t, &uri, &id),
+        &format!("ind-{indicator}"),
+    )
+    .await
+}
+
+/// The definition of an indicator as an input, with other targets: what the targets form sends
+/// to `update_indicator` (everything else kept as it is).
+fn indicator_input(ind: &IndicatorView, targets: Vec<TargetInput>) -> IndicatorInput {
+    IndicatorInput {
+        title: ind.title.clone(),
+        measure: ind.measure.as_str().to_owned(),
+        direction: Some(ind.direction.as_str().to_owned()),
+        aggregation: Some(ind.aggregation.as_str().to_owned()),
+        cumulative: ind.cumulative,
+        unit: ind.unit.clone(),
+        categories: ind
+            .categories
+            .iter()
+            .map(|c| CategoryInput {
+                category: c.category.as_str().to_owned(),
+                options: Some(
+                    c.options
+                        .iter()
+                        .map(|o| OptionInput {
+                            code: o.code.clone(),
+                            label: o.label.clone(),
+                        })
+                        .collect(),
+                ),
+                exhaustive: Some(c.exhaustive),
+            })
+            .collect(),
+        baseline_year: ind.baseline_year,
+        baseline: ind.baseline.as_ref().map(|f| f.to_input()),
+        target: ind.target.as_ref().map(|f| f.to_input()),
+        srf_indicator: ind.srf_indicator.clone(),
+        means_of_verification: ind.means_of_verification.clone(),
+        targets,
+        version: Some(ind.version),
+    }
+}
+
+/// Sets the targets of one indicator for one period: the total and each option or
+/// combination (the targets of other periods are kept).
+pub async fn targets(
+    State(state): State<AppState>,
+    t: Tr,
+    uri: Uri,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> AppResult<Response> {
+    let f = Fields::parse(&body);
+    let indicator = f.get("indicator");
+    let period = f.get("period");
+    let org = &state.org().org;
+    let actor = caller.actor();
+    let result = async {
+        let fw = state.store.results_framework(org, &actor, &id).await?;
+        let ind = fw
+            .indicator(&indicator)
+            .ok_or_else(|| StoreError::not_found("indicator", &indicator))?;
+        let read = f.get("version").parse::<i64>().ok();
+        if read.is_some_and(|v| v != ind.version) {
+            return Err(StoreError::Conflict(format!(
+                "the indicator was changed since you read it (you have version {}, it is at {}); reload and apply your change again",
+                read.unwrap_or_default(),
+                ind.version
+            )));
+        }
+        let mut targets: Vec<TargetInput> = ind
+            .targets
+            .iter()
+            .filter(|x| x.period_start != period)
+            .map(|x| TargetInput {
+                period: x.period_start.clone(),
+                disaggregation: x.disaggregation.clone(),
+                value: x.figure.to_input(),
+            })
+            .collect();
+        let mut typed = vec![(String::new(), f.get("target"))];
+        typed.extend(
+            f.all("key")
+                .into_iter()
+                .map(|k| (f.get(&format!("target:{k}")), k))
+                .map(|(v, k)| (k, v)),
+        );
+        targets.extend(
+            typed
+                .into_iter()
+                .filter(|(_, v)| !v.trim().is_empty())
+                .map(|(k, v)| TargetInput {
+                    period: period.clone(),
+                    disaggregation: k,
+                    value: v,
+                }),
+        );
+        state
+            .store
+            .update_indicator(org, &actor, &indicator, &indicator_input(ind, targets))
+            .await
+    }
+    .await
+    .map_err(AppError::from);
     outcome(
         result,
         (&state, &caller, t, &uri, &id),

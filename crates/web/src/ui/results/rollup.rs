@@ -167,14 +167,43 @@ async fn page(
         .filter(|u| matches!(u.kind, UnitKind::RegionalOffice | UnitKind::CountryOffice))
         .map(|u| (u.code.to_string(), format!("{} · {}", u.code, u.name)))
         .collect();
+    use meridian_domain::results::combination::{DisaggregationKey, combinations};
+    use meridian_domain::results::model::{Disaggregation, DisaggregationCategory};
     let mut disaggregations = vec![(String::new(), t.get("results.total").to_owned())];
-    for c in meridian_domain::results::model::DisaggregationCategory::BUILTIN {
+    for c in DisaggregationCategory::BUILTIN {
         for o in c.default_options() {
             disaggregations.push((
                 format!("{}={}", c.as_str(), o.code),
                 format!("{}: {}", label(t, "category", c.as_str()), o.label),
             ));
         }
+    }
+    // Sex × age group, the combination most indicators report (others by URL).
+    let sex_age = [
+        Disaggregation::default_for(DisaggregationCategory::Sex),
+        Disaggregation::default_for(DisaggregationCategory::AgeGroup),
+    ];
+    for k in combinations(&sex_age) {
+        let name = sex_age
+            .iter()
+            .filter_map(|d| {
+                let o = k.option_of(d.category.as_str())?;
+                let o = d.options.iter().find(|x| x.code == o)?;
+                Some(format!(
+                    "{}: {}",
+                    label(t, "category", d.category.as_str()),
+                    o.label
+                ))
+            })
+            .collect::<Vec<_>>()
+            .join(" · ");
+        disaggregations.push((k.to_string(), name));
+    }
+    // The key asked for, canonical, so that the list shows it selected.
+    let disaggregation =
+        DisaggregationKey::parse(&disaggregation).map_or(disaggregation, |k| k.to_string());
+    if !disaggregations.iter().any(|(k, _)| *k == disaggregation) {
+        disaggregations.push((disaggregation.clone(), disaggregation.clone()));
     }
     let root = snap.org.root().code.to_string();
     let page = RollupPage {
