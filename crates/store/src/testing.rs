@@ -154,6 +154,25 @@ pub async fn portfolio_summary_drift(store: &crate::Store) -> Vec<String> {
         ),
     )
     .await;
+    // The region rows ('*') sum their units' rows.
+    let mut regions = std::collections::BTreeMap::<SummaryKey, (i64, i64, i64)>::new();
+    for ((kind, value, _, region, status, restricted), (n, usd, spent)) in &expected {
+        let e = regions
+            .entry((
+                kind.clone(),
+                value.clone(),
+                "*".to_owned(),
+                region.clone(),
+                status.clone(),
+                *restricted,
+            ))
+            .or_default();
+        e.0 += n;
+        e.1 += usd;
+        e.2 += spent;
+    }
+    let mut expected = expected;
+    expected.extend(regions);
     let actual = summary_rows(
         store,
         "SELECT kind, value, unit_code, region_code, status, restricted, projects AS n, \

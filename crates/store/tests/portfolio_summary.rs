@@ -191,7 +191,8 @@ async fn the_analytics_read_from_the_summary_equal_those_read_from_the_projects(
         assert!(all.burn_rate_percent.is_some(), "{who}: no burn rate");
     }
 
-    // The summary is what the analytics read: a row changed behind the triggers' back shows.
+    // The summary is what the analytics read: a row changed behind the triggers' back shows
+    // (headquarters reads the region rows).
     let admin = &readers[0].1;
     let before = store
         .portfolio_totals(&org, admin, &PortfolioQuery::default())
@@ -199,7 +200,8 @@ async fn the_analytics_read_from_the_summary_equal_those_read_from_the_projects(
         .unwrap();
     sqlx::query(
         "UPDATE portfolio_summary SET projects = projects + 1000 \
-         WHERE kind = 'all' AND unit_code = 'CO-KEN' AND status = 'active' AND restricted = 0",
+         WHERE kind = 'all' AND unit_code = '*' AND region_code = 'RO-NBO' AND status = 'active' \
+         AND restricted = 0",
     )
     .execute(store.pool())
     .await
@@ -217,6 +219,24 @@ async fn the_analytics_read_from_the_summary_equal_those_read_from_the_projects(
     };
     assert_eq!(active(&after), active(&before) + 1000);
     assert!(!portfolio_summary_drift(&store).await.is_empty());
+    // A country office reads its own unit's rows.
+    let office = &readers[2].1;
+    let before = store
+        .portfolio_totals(&org, office, &PortfolioQuery::default())
+        .await
+        .unwrap();
+    sqlx::query(
+        "UPDATE portfolio_summary SET projects = projects + 7 \
+         WHERE kind = 'all' AND unit_code = 'CO-KEN' AND status = 'active' AND restricted = 0",
+    )
+    .execute(store.pool())
+    .await
+    .unwrap();
+    let after = store
+        .portfolio_totals(&org, office, &PortfolioQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(active(&after), active(&before) + 7);
 }
 
 #[tokio::test]

@@ -503,9 +503,11 @@ impl Store {
             // status instead of every matching project.
             format!(
                 "SELECT CAST(COALESCE(SUM(projects), 0) AS BIGINT) AS n, \
-                 CAST(COALESCE(SUM({}), 0) AS BIGINT) AS usd FROM portfolio_summary{} AND kind = 'all'",
+                 CAST(COALESCE(SUM({}), 0) AS BIGINT) AS usd FROM portfolio_summary{}{} \
+                 AND kind = 'all'",
                 f.visible_budget(),
-                f.sql
+                f.sql,
+                summary_level(org, actor, q)
             )
         } else if f.dedupe {
             format!(
@@ -678,6 +680,7 @@ impl Store {
         q: &PortfolioQuery,
     ) -> Result<PortfolioTotals, StoreError> {
         let f = filter(org, actor, q, None, false)?;
+        let level = summary_level(org, actor, q);
         let budget = f.visible_budget();
         let spent = if f.sees_restricted {
             "spent_usd_e4"
@@ -688,7 +691,7 @@ impl Store {
             format!(
                 "SELECT {column} AS k, CAST(SUM(projects) AS BIGINT) AS n, \
                  CAST(COALESCE(SUM({budget}), 0) AS BIGINT) AS usd{extra} \
-                 FROM portfolio_summary{} AND kind = '{kind}' \
+                 FROM portfolio_summary{}{level} AND kind = '{kind}' \
                  GROUP BY {column} HAVING SUM(projects) > 0 ORDER BY usd DESC, k",
                 f.sql
             )
@@ -813,6 +816,14 @@ fn summary_answers(q: &PortfolioQuery) -> bool {
         && q.year.is_none()
         && q.min_usd.is_none()
         && q.max_usd.is_none()
+}
+
+/// Which rows of the summary a query sums: its regions' (`unit_code` '*') when nothing limits
+/// it to offices, else its offices' (the scope's `unit_code IN (…)` or the office filter's
+/// `unit_code = …` leave the region rows out by themselves).
+fn summary_level(org: &Organization, actor: &Actor, q: &PortfolioQuery) -> &'static str {
+    let offices = matches!(actor.scope(org), Scope::Unit(_)) || trimmed(&q.unit).is_some();
+    if offices { "" } else { " AND unit_code = '*'" }
 }
 
 /// The analytics from their groups: by region, country, status, theme and year, in that order,

@@ -1,7 +1,8 @@
-//! The portfolio summary (`portfolio_summary`, migration `20261203100000_portfolio_summary`):
-//! per owning unit, region, status and restricted flag, the number of projects, their US-dollar
-//! budget and expenditure, grouped by region/status (`all`), primary country, theme, start year
-//! and donor. The analytics ([`Store::portfolio_totals`](crate::Store::portfolio_totals)) read
+//! The portfolio summary (`portfolio_summary`, migrations `20261203100000_portfolio_summary`
+//! and `20261203110000_portfolio_summary_regions`): per owning unit, region, status and
+//! restricted flag, the number of projects, their US-dollar budget and expenditure, grouped by
+//! region/status (`all`), primary country, theme, start year and donor; and the same per region
+//! (`unit_code` '*'), which readers at headquarters and in regional offices sum. The analytics ([`Store::portfolio_totals`](crate::Store::portfolio_totals)) read
 //! it when the query filters by nothing else than the reader's scope, a region, an office and a
 //! status; other filters read the projects.
 //!
@@ -57,49 +58,71 @@ fn insert_into(backend: Backend) -> String {
     }
 }
 
-/// Adds (`sign` `1`) or takes away (`-1`) project `p`'s rows of the kinds in [`KINDS`].
+/// The two rows each figure is counted in: its unit's, and its region's (`unit_code` '*').
+const LEVELS: [&str; 2] = ["{p}.unit_code", "'*'"];
+
+/// Adds (`sign` `1`) or takes away (`-1`) project `p`'s rows of the kinds in [`KINDS`], at
+/// both [`LEVELS`].
 fn project_rows(backend: Backend, p: &str, sign: &str) -> String {
-    let values = KINDS
-        .iter()
-        .map(|(kind, value)| {
-            let spent = if *kind == "all" {
+    let mut values = Vec::new();
+    for unit in LEVELS {
+        for (kind, value) in KINDS {
+            let spent = if kind == "all" {
                 format!("{sign} * {p}.spent_usd_e4")
             } else {
                 "0".to_owned()
             };
-            format!(
-                "('{kind}', {}, {p}.unit_code, {p}.region_code, {p}.status, {p}.restricted, \
+            values.push(format!(
+                "('{kind}', {}, {}, {p}.region_code, {p}.status, {p}.restricted, \
                  {sign}, {sign} * {p}.budget_usd_e4, {spent})",
-                value.replace("{p}", p)
+                value.replace("{p}", p),
+                unit.replace("{p}", p)
+            ));
+        }
+    }
+    format!(
+        "{} VALUES {}{}",
+        insert_into(backend),
+        values.join(", "),
+        on_conflict(backend)
+    )
+}
+
+/// Adds or takes away the donor rows of project `p` (one per row of `project_donors`), at both
+/// [`LEVELS`].
+fn donor_rows(backend: Backend, p: &str, sign: &str) -> String {
+    LEVELS
+        .iter()
+        .map(|unit| {
+            format!(
+                "{} SELECT 'donor', d.donor, {}, {p}.region_code, {p}.status, {p}.restricted, \
+                 {sign}, {sign} * {p}.budget_usd_e4, 0 FROM project_donors d \
+                 WHERE d.project_id = {p}.id{}",
+                insert_into(backend),
+                unit.replace("{p}", p),
+                on_conflict(backend)
             )
         })
         .collect::<Vec<_>>()
-        .join(", ");
-    format!(
-        "{} VALUES {values}{}",
-        insert_into(backend),
-        on_conflict(backend)
-    )
+        .join(" ")
 }
 
-/// Adds or takes away the donor rows of project `p` (one per row of `project_donors`).
-fn donor_rows(backend: Backend, p: &str, sign: &str) -> String {
-    format!(
-        "{} SELECT 'donor', d.donor, {p}.unit_code, {p}.region_code, {p}.status, {p}.restricted, \
-         {sign}, {sign} * {p}.budget_usd_e4, 0 FROM project_donors d WHERE d.project_id = {p}.id{}",
-        insert_into(backend),
-        on_conflict(backend)
-    )
-}
-
-/// Adds or takes away one donor row: `d` the `project_donors` row, read with its project.
+/// Adds or takes away one donor row, at both [`LEVELS`]: `d` the `project_donors` row, read
+/// with its project.
 fn one_donor_row(backend: Backend, d: &str, sign: &str) -> String {
-    format!(
-        "{} SELECT 'donor', {d}.donor, p.unit_code, p.region_code, p.status, p.restricted, \
-         {sign}, {sign} * p.budget_usd_e4, 0 FROM projects p WHERE p.id = {d}.project_id{}",
-        insert_into(backend),
-        on_conflict(backend)
-    )
+    LEVELS
+        .iter()
+        .map(|unit| {
+            format!(
+                "{} SELECT 'donor', {d}.donor, {}, p.region_code, p.status, p.restricted, \
+                 {sign}, {sign} * p.budget_usd_e4, 0 FROM projects p WHERE p.id = {d}.project_id{}",
+                insert_into(backend),
+                unit.replace("{p}", "p"),
+                on_conflict(backend)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The columns whose change moves a project's rows.
@@ -125,7 +148,8 @@ fn moved(distinct: &str) -> String {
 fn spent_delta(backend: Backend) -> String {
     format!(
         "{} VALUES ('all', '', NEW.unit_code, NEW.region_code, NEW.status, NEW.restricted, 0, 0, \
-         NEW.spent_usd_e4 - OLD.spent_usd_e4){}",
+         NEW.spent_usd_e4 - OLD.spent_usd_e4), ('all', '', '*', NEW.region_code, NEW.status, \
+         NEW.restricted, 0, 0, NEW.spent_usd_e4 - OLD.spent_usd_e4){}",
         insert_into(backend),
         on_conflict(backend)
     )
