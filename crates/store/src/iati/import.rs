@@ -19,10 +19,13 @@ use serde::Serialize;
 use sqlx::Row;
 use time::Date;
 
+use super::results::{DerivedResult, Plan, fingerprint, plan};
 use super::rows::{Rows, V};
 use super::{status_from_iati, status_to_iati, thematic_area};
 use crate::db::{new_id, now_text};
 use crate::projects::{TransactionKind, e4};
+use crate::results::Columns;
+use meridian_domain::results::model::Frequency;
 use crate::{Store, StoreError, Tx};
 
 /// How an import treats what it cannot take.
@@ -102,7 +105,34 @@ pub struct ImportReport {
     pub data_quality_findings: u64,
     /// Elements the file had and Meridian does not keep, by name.
     pub dropped: BTreeMap<String, u64>,
+    /// What went into the results framework: results, indicators, reports (approved).
+    pub results: u64,
+    pub indicators: u64,
+    pub reports: u64,
+    /// Per activity, what of its results was not mapped onto the results framework (it stays
+    /// in the IATI data and is exported as it was).
+    pub results_not_mapped: Vec<ResultsNote>,
     pub seconds: f64,
+}
+
+/// What of an activity's results was not mapped, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResultsNote {
+    pub identifier: String,
+    pub line: u64,
+    pub notes: Vec<String>,
+}
+
+impl std::fmt::Display for ResultsNote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "line {}: activity {}: results not mapped: {}",
+            self.line,
+            self.identifier,
+            self.notes.join("; ")
+        )
+    }
 }
 
 impl ImportReport {
@@ -155,6 +185,7 @@ pub(super) struct Mapped {
     partners: Vec<String>,
     transactions: Vec<Txn>,
     other_transactions: Vec<meridian_formats::iati::activity::Transaction>,
+    results: Plan,
 }
 
 #[derive(Serialize, serde::Deserialize, PartialEq, Clone, Debug)]
@@ -190,6 +221,9 @@ pub(super) struct Derived {
     pub(super) status: String,
     pub(super) lines: Vec<Line>,
     pub(super) donors: Vec<String>,
+    /// The results made from the file's `<result>`s.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(super) results: Vec<DerivedResult>,
 }
 
 /// The narrative Meridian shows: English, else the activity's default language, else the
@@ -521,7 +555,9 @@ impl Ctx<'_> {
         if !problems.is_empty() {
             return Err(problems);
         }
+        let results = plan(&a.results, start, end, None);
         Ok(Mapped {
+            results,
             thematic_area: thematic_area(&a),
             activity: a,
             line,
@@ -625,6 +661,13 @@ struct Writes {
     iati_transactions: Rows,
     activities: Rows,
     audit: Rows,
+    frameworks: Rows,
+    periods: Rows,
+    results: Rows,
+    indicators: Rows,
+    targets: Rows,
+    reports: Rows,
+    values: Rows,
 }
 
 impl Writes {
@@ -742,6 +785,96 @@ impl Writes {
                     "after_json",
                 ],
             ),
+            frameworks: Rows::new(
+                "results_frameworks",
+                &["project_id", "frequency", "updated_at", "version"],
+            ),
+            periods: Rows::new(
+                "reporting_periods",
+                &["project_id", "period_start", "period_end", "label", "locked"],
+            ),
+            results: Rows::new(
+                "results",
+                &[
+                    "id",
+                    "project_id",
+                    "level",
+                    "title",
+                    "position",
+                    "srf_codes",
+                    "gcm_objectives",
+                    "sdg_targets",
+                    "created_at",
+                    "updated_at",
+                    "version",
+                ],
+            ),
+            indicators: Rows::new(
+                "indicators",
+                &[
+                    "id",
+                    "result_id",
+                    "project_id",
+                    "title",
+                    "measure",
+                    "direction",
+                    "aggregation",
+                    "cumulative",
+                    "unit",
+                    "categories",
+                    "baseline_year",
+                    "baseline_e4",
+                    "baseline_num_e4",
+                    "baseline_den_e4",
+                    "baseline_text",
+                    "means_of_verification",
+                    "position",
+                    "created_at",
+                    "updated_at",
+                    "version",
+                ],
+            ),
+            targets: Rows::new(
+                "indicator_targets",
+                &[
+                    "indicator_id",
+                    "period_start",
+                    "disaggregation",
+                    "value_e4",
+                    "num_e4",
+                    "den_e4",
+                ],
+            ),
+            reports: Rows::new(
+                "indicator_reports",
+                &[
+                    "indicator_id",
+                    "period_start",
+                    "project_id",
+                    "status",
+                    "narrative",
+                    "entered_by",
+                    "submitted_by",
+                    "submitted_at",
+                    "reviewed_by",
+                    "reviewed_at",
+                    "review_note",
+                    "updated_at",
+                    "version",
+                ],
+            ),
+            values: Rows::new(
+                "indicator_values",
+                &[
+                    "indicator_id",
+                    "period_start",
+                    "disaggregation",
+                    "value_e4",
+                    "num_e4",
+                    "den_e4",
+                    "text_value",
+                ],
+            ),
         }
     }
 
@@ -755,6 +888,13 @@ impl Writes {
             &mut self.iati_transactions,
             &mut self.activities,
             &mut self.audit,
+            &mut self.frameworks,
+            &mut self.periods,
+            &mut self.results,
+            &mut self.indicators,
+            &mut self.targets,
+            &mut self.reports,
+            &mut self.values,
         ] {
             if !rows.is_empty() {
                 rows.write(tx, backend).await?;
@@ -766,6 +906,7 @@ impl Writes {
 
 /// A project an earlier import made, found by identifier.
 struct Existing {
+    derived: Derived,
     id: String,
     code: String,
     unit: String,
@@ -1020,6 +1161,10 @@ impl Store {
             drop(tx);
             report.created = 0;
             report.updated = 0;
+            report.results = 0;
+            report.indicators = 0;
+            report.reports = 0;
+            report.results_not_mapped.clear();
         }
         report.seconds = started.elapsed().as_secs_f64();
         Ok(report)
@@ -1038,7 +1183,7 @@ impl Store {
         let backend = self.backend();
         // Which identifiers are there already.
         let mut sql = String::from(
-            "SELECT i.identifier, p.id, p.code, p.unit_code, p.status, p.title, p.version \
+            "SELECT i.identifier, i.derived, p.id, p.code, p.unit_code, p.status, p.title, p.version \
              FROM iati_activities i JOIN projects p ON p.id = i.project_id WHERE i.identifier IN (",
         );
         for i in 0..batch.len() {
@@ -1055,9 +1200,13 @@ impl Store {
         let mut existing: HashMap<String, Existing> = HashMap::new();
         for row in q.fetch_all(&mut **tx).await? {
             let status: String = row.try_get("status")?;
+            let derived: String = row.try_get("derived")?;
             existing.insert(
                 row.try_get("identifier")?,
                 Existing {
+                    derived: serde_json::from_str(&derived).map_err(|e| {
+                        StoreError::Corrupt(format!("iati_activities.derived: {e}"))
+                    })?,
                     id: row.try_get("id")?,
                     code: row.try_get("code")?,
                     unit: row.try_get("unit_code")?,
@@ -1096,7 +1245,7 @@ impl Store {
         let label = actor.label();
         // First what is refused before anything is written: identifiers seen before in the
         // file, projects the actor may not change.
-        let mut accepted = Vec::with_capacity(batch.len());
+        let mut accepted: Vec<Mapped> = Vec::with_capacity(batch.len());
         for m in batch {
             let identifier = m.activity.identifier.trim().to_owned();
             let refusal = if !run.seen.insert(identifier.clone()) {
@@ -1126,6 +1275,9 @@ impl Store {
             .filter_map(|m| existing.get(m.activity.identifier.trim()))
             .map(|e| e.id.clone())
             .collect();
+        let mut framework = self
+            .earlier_results(tx, &existing, &mut accepted, &updated)
+            .await?;
         let mut own: HashMap<String, Vec<(String, String, String, i64)>> = HashMap::new();
         for chunk in updated.chunks(BATCH) {
             let list = (1..=chunk.len())
@@ -1167,7 +1319,7 @@ impl Store {
         }
         for m in accepted {
             let identifier = m.activity.identifier.trim().to_owned();
-            let derived = Derived {
+            let mut derived = Derived {
                 title: m.title.clone(),
                 summary: m.summary.clone(),
                 start_date: m.start.to_string(),
@@ -1175,6 +1327,7 @@ impl Store {
                 status: m.status.as_str().to_owned(),
                 lines: m.lines.clone(),
                 donors: m.donors.clone(),
+                results: Vec::new(),
             };
             let (project_id, unit, code, verb, before, mut own_transactions) =
                 match existing.get(&identifier) {
@@ -1313,6 +1466,30 @@ impl Store {
                 ]);
                 written_transactions += 1;
             }
+            // Results, into the framework.
+            let earlier = framework.remove(&project_id).unwrap_or_default();
+            let written = write_plan(&mut w, &project_id, &m.results, earlier, &run.now, &label)?;
+            run.report.results += written.results;
+            run.report.indicators += written.indicators;
+            run.report.reports += written.reports;
+            let (results, indicators, reports) =
+                (written.results, written.indicators, written.reports);
+            let mut notes = m.results.notes.clone();
+            for d in &written.kept {
+                notes.push(format!(
+                    "result {}: changed in Meridian since the last import; Meridian's version is kept and the file's is not mapped",
+                    d.index + 1
+                ));
+            }
+            derived.results = written.derived;
+            let not_mapped = notes.len();
+            if !notes.is_empty() {
+                run.report.results_not_mapped.push(ResultsNote {
+                    identifier: identifier.clone(),
+                    line: m.line,
+                    notes,
+                });
+            }
             let a = &m.activity;
             w.activities.push([
                 V::T(project_id.clone()),
@@ -1347,6 +1524,8 @@ impl Store {
                 "identifier": identifier, "code": code, "title": m.title,
                 "status": m.status, "budget_usd": crate::projects::from_e4(m.budget_usd_e4),
                 "budget_lines": m.lines.len(), "transactions": written_transactions,
+                "results": results, "indicators": indicators, "reports": reports,
+                "results_not_mapped": not_mapped,
                 "file": run.source,
             });
             w.audit.push([
@@ -1383,4 +1562,332 @@ impl Run<'_> {
             }
         }
     }
+}
+
+/// What a re-import finds of the results an earlier import made.
+#[derive(Default)]
+struct Earlier {
+    /// Results made by an earlier import and changed in Meridian since: they stay as they are.
+    kept: Vec<DerivedResult>,
+    /// The project keeps its reporting frequency and periods (it has reports): their starts.
+    stays: Option<HashSet<String>>,
+}
+
+/// What [`write_plan`] wrote.
+struct Written {
+    results: u64,
+    indicators: u64,
+    reports: u64,
+    kept: Vec<DerivedResult>,
+    derived: Vec<DerivedResult>,
+}
+
+fn in_list(n: usize) -> String {
+    (1..=n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl Store {
+    /// For the projects a batch updates: removes the results an earlier import made that
+    /// nobody changed since (the file's replace them), keeps the others, and settles the
+    /// reporting frequency: a project with reports keeps its frequency and periods (the file's
+    /// results are mapped onto them), one without gets the frequency the file fits best.
+    async fn earlier_results(
+        &self,
+        tx: &mut Tx,
+        existing: &HashMap<String, Existing>,
+        accepted: &mut [Mapped],
+        updated: &[String],
+    ) -> Result<HashMap<String, Earlier>, StoreError> {
+        let mut out: HashMap<String, Earlier> = HashMap::new();
+        if updated.is_empty() {
+            return Ok(out);
+        }
+        let imported: Vec<(&str, &DerivedResult)> = accepted
+            .iter()
+            .filter_map(|m| existing.get(m.activity.identifier.trim()))
+            .flat_map(|e| e.derived.results.iter().map(|d| (e.id.as_str(), d)))
+            .collect();
+        let by_id: HashMap<&str, (&str, &DerivedResult)> =
+            imported.iter().map(|(p, d)| (d.id.as_str(), (*p, *d))).collect();
+        for chunk in imported.chunks(BATCH) {
+            let list = in_list(chunk.len());
+            // Changed since the import: the result, one of its indicators or reports has
+            // another time than the import's.
+            let sql = format!(
+                "SELECT r.id, CAST(CASE WHEN r.updated_at <> a.imported_at OR EXISTS \
+                 (SELECT 1 FROM indicators i WHERE i.result_id = r.id AND (i.updated_at <> a.imported_at \
+                 OR EXISTS (SELECT 1 FROM indicator_reports ir WHERE ir.indicator_id = i.id \
+                 AND ir.updated_at <> a.imported_at))) THEN 1 ELSE 0 END AS BIGINT) AS changed \
+                 FROM results r JOIN iati_activities a ON a.project_id = r.project_id \
+                 WHERE r.id IN ({list})"
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (_, d) in chunk {
+                q = q.bind(&d.id);
+            }
+            let mut replaced: Vec<String> = Vec::new();
+            for row in q.fetch_all(&mut **tx).await? {
+                let id: String = row.try_get("id")?;
+                let changed: i64 = row.try_get("changed")?;
+                let Some((project, d)) = by_id.get(id.as_str()) else {
+                    continue;
+                };
+                if changed == 1 {
+                    out.entry((*project).to_owned())
+                        .or_default()
+                        .kept
+                        .push((*d).clone());
+                } else {
+                    replaced.push(id);
+                }
+            }
+            if replaced.is_empty() {
+                continue;
+            }
+            let list = in_list(replaced.len());
+            let of_indicators = format!("SELECT id FROM indicators WHERE result_id IN ({list})");
+            for sql in [
+                format!("DELETE FROM indicator_values WHERE indicator_id IN ({of_indicators})"),
+                format!("DELETE FROM indicator_reports WHERE indicator_id IN ({of_indicators})"),
+                format!("DELETE FROM indicator_targets WHERE indicator_id IN ({of_indicators})"),
+                format!("DELETE FROM indicators WHERE result_id IN ({list})"),
+                format!("DELETE FROM results WHERE id IN ({list})"),
+            ] {
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for id in &replaced {
+                    q = q.bind(id);
+                }
+                q.execute(&mut **tx).await?;
+            }
+        }
+        // The frameworks of the updated projects, with the reports left.
+        let mut frameworks: HashMap<String, (String, i64)> = HashMap::new();
+        for chunk in updated.chunks(BATCH) {
+            let sql = format!(
+                "SELECT f.project_id, f.frequency, (SELECT COUNT(*) FROM indicator_reports r \
+                 WHERE r.project_id = f.project_id) AS n FROM results_frameworks f \
+                 WHERE f.project_id IN ({})",
+                in_list(chunk.len())
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(id);
+            }
+            for row in q.fetch_all(&mut **tx).await? {
+                frameworks.insert(
+                    row.try_get("project_id")?,
+                    (row.try_get("frequency")?, row.try_get("n")?),
+                );
+            }
+        }
+        for m in accepted.iter_mut() {
+            let Some(e) = existing.get(m.activity.identifier.trim()) else {
+                continue;
+            };
+            let Some((frequency, reports)) = frameworks.get(&e.id) else {
+                continue;
+            };
+            let frequency: Frequency =
+                crate::results::corrupt(frequency).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let earlier = out.entry(e.id.clone()).or_default();
+            if *reports > 0 || m.results.frequency.is_none() {
+                // The frequency and periods stay; the file's periods are mapped onto them.
+                if *reports > 0 && m.results.frequency.is_some_and(|f| f != frequency) {
+                    let notes = std::mem::take(&mut m.results.notes);
+                    m.results = plan(&m.activity.results, m.start, m.end, Some(frequency));
+                    if m.results.notes.is_empty() {
+                        m.results.notes = notes;
+                    }
+                    m.results.notes.insert(
+                        0,
+                        format!(
+                            "the project already has reports by {frequency} periods; the file's periods are mapped onto them"
+                        ),
+                    );
+                }
+                let starts: HashSet<String> = sqlx::query(
+                    "SELECT period_start FROM reporting_periods WHERE project_id = $1",
+                )
+                .bind(&e.id)
+                .fetch_all(&mut **tx)
+                .await?
+                .iter()
+                .map(|r| r.try_get("period_start"))
+                .collect::<Result<_, _>>()?;
+                earlier.stays = Some(starts);
+            } else {
+                // No report left: the file's frequency and the project's current dates.
+                if m.results.frequency != Some(frequency) {
+                    sqlx::query(
+                        "DELETE FROM indicator_targets WHERE indicator_id IN \
+                         (SELECT id FROM indicators WHERE project_id = $1)",
+                    )
+                    .bind(&e.id)
+                    .execute(&mut **tx)
+                    .await?;
+                }
+                for sql in [
+                    "DELETE FROM reporting_periods WHERE project_id = $1",
+                    "DELETE FROM results_frameworks WHERE project_id = $1",
+                ] {
+                    sqlx::query(sql).bind(&e.id).execute(&mut **tx).await?;
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Adds the rows of an activity's results to the batch: the framework and periods (unless the
+/// project keeps its own), results, indicators, targets and approved reports.
+fn write_plan(
+    w: &mut Writes,
+    project_id: &str,
+    plan: &Plan,
+    earlier: Earlier,
+    now: &str,
+    who: &str,
+) -> Result<Written, StoreError> {
+    let mut written = Written {
+        results: 0,
+        indicators: 0,
+        reports: 0,
+        kept: Vec::new(),
+        derived: Vec::new(),
+    };
+    let kept_index: HashSet<usize> = earlier.kept.iter().map(|d| d.index).collect();
+    written.derived.extend(earlier.kept.iter().cloned());
+    written.kept = earlier.kept;
+    let todo: Vec<_> = plan
+        .results
+        .iter()
+        .filter(|r| !kept_index.contains(&r.index))
+        .collect();
+    let starts: HashSet<String> = match (&earlier.stays, plan.frequency) {
+        (Some(starts), _) => starts.clone(),
+        (None, Some(f)) => {
+            w.frameworks.push([
+                V::T(project_id.to_owned()),
+                V::T(f.as_str().to_owned()),
+                V::T(now.to_owned()),
+                V::I(1),
+            ]);
+            HashSet::new()
+        }
+        (None, None) => HashSet::new(),
+    };
+    if let Some(f) = plan.frequency {
+        for p in &plan.periods {
+            let start = p.start.to_string();
+            if !starts.contains(&start) {
+                w.periods.push([
+                    V::T(project_id.to_owned()),
+                    V::T(start),
+                    V::T(p.end.to_string()),
+                    V::T(p.label(f)),
+                    V::I(0),
+                ]);
+            }
+        }
+    }
+    let mut position = 0i64;
+    for r in todo {
+        let id = new_id();
+        w.results.push([
+            V::T(id.clone()),
+            V::T(project_id.to_owned()),
+            V::T(r.level.as_str().to_owned()),
+            V::T(r.title.clone()),
+            V::I(r.index as i64 + 1),
+            V::T("[]".into()),
+            V::T("[]".into()),
+            V::T("[]".into()),
+            V::T(now.to_owned()),
+            V::T(now.to_owned()),
+            V::I(1),
+        ]);
+        written.results += 1;
+        for i in &r.indicators {
+            position += 1;
+            let ind = new_id();
+            let baseline = match &i.baseline {
+                Some(q) => Columns::of(q, "baseline")?,
+                None => Columns::none(),
+            };
+            w.indicators.push([
+                V::T(ind.clone()),
+                V::T(id.clone()),
+                V::T(project_id.to_owned()),
+                V::T(i.title.clone()),
+                V::T(i.measure.as_str().to_owned()),
+                V::T(i.direction.as_str().to_owned()),
+                V::T(i.aggregation.as_str().to_owned()),
+                V::I(0),
+                V::T(String::new()),
+                V::T(serde_json::to_string(&i.categories).expect("json")),
+                V::OI(i.baseline_year),
+                V::OI(baseline.value),
+                V::OI(baseline.num),
+                V::OI(baseline.den),
+                V::OT(baseline.text),
+                V::T(String::new()),
+                V::I(position),
+                V::T(now.to_owned()),
+                V::T(now.to_owned()),
+                V::I(1),
+            ]);
+            written.indicators += 1;
+            for (start, key, q) in &i.targets {
+                let c = Columns::of(q, "target")?;
+                w.targets.push([
+                    V::T(ind.clone()),
+                    V::T(start.clone()),
+                    V::T(key.clone()),
+                    V::OI(c.value),
+                    V::OI(c.num),
+                    V::OI(c.den),
+                ]);
+            }
+            for rep in &i.reports {
+                w.reports.push([
+                    V::T(ind.clone()),
+                    V::T(rep.period_start.clone()),
+                    V::T(project_id.to_owned()),
+                    V::T("approved".into()),
+                    V::T(rep.narrative.clone()),
+                    V::T(who.to_owned()),
+                    V::OT(Some(who.to_owned())),
+                    V::OT(Some(now.to_owned())),
+                    V::OT(Some(who.to_owned())),
+                    V::OT(Some(now.to_owned())),
+                    V::T("published in an IATI file".into()),
+                    V::T(now.to_owned()),
+                    V::I(1),
+                ]);
+                written.reports += 1;
+                for (key, q) in &rep.values {
+                    let c = Columns::of(q, "actual")?;
+                    w.values.push([
+                        V::T(ind.clone()),
+                        V::T(rep.period_start.clone()),
+                        V::T(key.clone()),
+                        V::OI(c.value),
+                        V::OI(c.num),
+                        V::OI(c.den),
+                        V::OT(c.text),
+                    ]);
+                }
+            }
+        }
+        written.derived.push(DerivedResult {
+            index: r.index,
+            id,
+            fingerprint: fingerprint(&r.out(&plan.periods)),
+        });
+    }
+    written.derived.sort_by_key(|d| d.index);
+    Ok(written)
 }

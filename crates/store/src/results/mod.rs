@@ -19,6 +19,7 @@ pub use framework::{
     CategoryInput, FigureInput, IndicatorInput, OptionInput, ResultInput, TargetInput,
 };
 pub use programmes::{Programme, ProgrammeInput, ProgrammeProject};
+pub(crate) use reporting::{CheckedReport, check_values};
 pub use reporting::{
     BulkApproval, CellProblem, MissingReport, ReportInput, ReportKey, ReportTransitionInput,
     UploadOutcome, UploadValue, ValueInput,
@@ -114,7 +115,7 @@ impl Figure {
     }
 
     /// Reads the three optional columns `prefix_e4`, `prefix_num_e4`, `prefix_den_e4`.
-    fn from_columns(
+    pub(crate) fn from_columns(
         value: Option<i64>,
         num: Option<i64>,
         den: Option<i64>,
