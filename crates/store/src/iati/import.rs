@@ -153,9 +153,9 @@ impl ImportReport {
 const BATCH: usize = 500;
 
 /// What the import needs to map activities.
-struct Ctx<'a> {
-    org: &'a Organization,
-    actor: &'a Actor,
+struct Ctx {
+    org: Organization,
+    actor: Actor,
     iso3: HashMap<String, Iso3>,
     rates: RateTable,
     default_unit: Option<UnitCode>,
@@ -240,7 +240,7 @@ fn parse_date(what: &str, raw: &str) -> Result<Date, String> {
         .map_err(|_| format!("{what}: expected a date like 2026-03-31, found {raw:?}"))
 }
 
-impl Ctx<'_> {
+impl Ctx {
     fn money(&self, what: &str, amount: &str, currency: &str) -> Result<Money, String> {
         let currency = Currency::parse(currency).map_err(|e| format!("{what}: {e}"))?;
         let value: Decimal = amount
@@ -340,8 +340,8 @@ impl Ctx<'_> {
             problems.push(format!("{unit} is not under a regional office"));
             return Err(problems);
         };
-        if let Err(e) = authorize(self.org, self.actor, Action::DraftProject, &unit)
-            .and_then(|()| authorize(self.org, self.actor, Action::ManageProject, &unit))
+        if let Err(e) = authorize(&self.org, &self.actor, Action::DraftProject, &unit)
+            .and_then(|()| authorize(&self.org, &self.actor, Action::ManageProject, &unit))
         {
             problems.push(e.to_string());
         }
@@ -916,7 +916,8 @@ struct Existing {
 }
 
 struct Run<'a> {
-    ctx: Ctx<'a>,
+    org: &'a Organization,
+    actor: &'a Actor,
     source: String,
     now: String,
     seen: HashSet<String>,
@@ -971,8 +972,8 @@ impl Store {
         };
         let countries = Countries::builtin();
         let ctx = Ctx {
-            org,
-            actor,
+            org: org.clone(),
+            actor: actor.clone(),
             iso3: countries
                 .iter()
                 .map(|c| (c.iso2.to_ascii_uppercase(), c.iso3.clone()))
@@ -1002,102 +1003,58 @@ impl Store {
                 }
             }
         }
+        let file = match File::open(path) {
+            Ok(f) => f,
+            Err(e) => {
+                report.readable = false;
+                report
+                    .file_errors
+                    .push(format!("cannot read {}: {e}", path.display()));
+                report.seconds = started.elapsed().as_secs_f64();
+                return Ok(report);
+            }
+        };
         let mut run = Run {
-            ctx,
+            org,
+            actor,
             source,
             now: now_text(),
             seen: HashSet::new(),
             report,
         };
-        let file = match File::open(path) {
-            Ok(f) => f,
-            Err(e) => {
-                run.report.readable = false;
-                run.report
-                    .file_errors
-                    .push(format!("cannot read {}: {e}", path.display()));
-                run.report.seconds = started.elapsed().as_secs_f64();
-                return Ok(run.report);
-            }
-        };
-        let mut reader = ActivityReader::new(BufReader::with_capacity(256 * 1024, file));
+        // Reading and mapping run on a thread of their own; this task writes the batches as
+        // they come (two in flight at most: memory stays flat).
+        let (feed, mut batches) = tokio::sync::mpsc::channel::<Feed>(2);
+        let reading = tokio::task::spawn_blocking(move || read_and_map(&ctx, file, verdict_first, feed));
         let mut tx = self.begin().await?;
-        let mut batch: Vec<Mapped> = Vec::with_capacity(BATCH);
-        // Activity start lines, to place the validator's findings (all or nothing).
-        let mut starts: Vec<(u64, u64, Option<String>)> = Vec::new();
-        let mut pending: Option<(Activity, u64, u64)> = None;
-        let mut fatal = false;
-        loop {
-            let item = reader.next();
-            let boundary = match &item {
-                Some(Ok(_)) => reader.activity_position().0,
-                Some(Err(e)) => e.line,
-                None => u64::MAX,
-            };
-            // The activity before this one is complete: its findings are known (keep_valid).
-            if let Some((a, line, column)) = pending.take() {
-                let findings = verdict_first
-                    .as_ref()
-                    .map(|v| findings_between(v, line, boundary))
-                    .unwrap_or_default();
-                if findings.is_empty() {
-                    if let Some(m) = run.prepare(a, line, column) {
-                        batch.push(m);
-                    }
-                } else {
-                    run.report.refused.push(Refusal {
-                        identifier: Some(a.identifier),
-                        line,
-                        column,
-                        reasons: findings,
-                    });
-                }
-            }
-            if batch.len() >= BATCH {
-                self.write_batch(&mut tx, &mut run, std::mem::take(&mut batch))
-                    .await?;
-                if let Some(Progress(tell)) = &options.progress {
-                    tell(ImportProgress {
-                        bytes_read: reader.bytes_read(),
-                        bytes_total: run.report.bytes,
-                        activities: run.report.activities,
-                    });
-                }
-            }
-            match item {
-                Some(Ok(a)) => {
-                    run.report.activities += 1;
-                    for (k, v) in &a.extra.elements {
-                        *run.report.dropped.entry(k.clone()).or_default() += v;
-                    }
-                    let (line, column) = reader.activity_position();
-                    starts.push((line, column, Some(a.identifier.clone())));
-                    pending = Some((a, line, column));
-                }
-                Some(Err(e)) if e.kind == ReadErrorKind::Activity => {
-                    run.report.activities += 1;
-                    starts.push((e.line, e.column, None));
-                    run.report.refused.push(Refusal {
-                        identifier: None,
-                        line: e.line,
-                        column: e.column,
-                        reasons: vec![e.message],
-                    });
-                }
-                Some(Err(e)) => {
-                    fatal = true;
-                    run.report.readable = false;
-                    run.report.file_errors.push(e.to_string());
-                    break;
-                }
-                None => break,
-            }
-        }
-        if !batch.is_empty() && !fatal {
+        while let Some(Feed {
+            batch,
+            bytes_read,
+            activities,
+        }) = batches.recv().await
+        {
             self.write_batch(&mut tx, &mut run, batch).await?;
+            if let Some(Progress(tell)) = &options.progress {
+                tell(ImportProgress {
+                    bytes_read,
+                    bytes_total: run.report.bytes,
+                    activities,
+                });
+            }
         }
-        for (name, count) in &reader.skipped().elements {
-            *run.report.dropped.entry(name.clone()).or_default() += count;
+        let read = reading
+            .await
+            .map_err(|e| StoreError::Corrupt(format!("reading stopped: {e}")))?;
+        let verdict_first = read.verdict_first;
+        let starts = read.starts;
+        run.report.activities = read.activities;
+        run.report.refused.extend(read.refused);
+        for (name, count) in read.dropped {
+            *run.report.dropped.entry(name).or_default() += count;
+        }
+        if let Some(e) = read.fatal {
+            run.report.readable = false;
+            run.report.file_errors.push(e);
         }
         let mut report = run.report;
         // The verdict, for all or nothing.
@@ -1138,9 +1095,9 @@ impl Store {
                         reasons,
                     });
                 }
-                report.refused.sort_by_key(|r| (r.line, r.column));
             }
         }
+        report.refused.sort_by_key(|r| (r.line, r.column));
         let commit = report.readable
             && report.file_errors.is_empty()
             && (options.keep_valid || report.refused.is_empty());
@@ -1241,7 +1198,7 @@ impl Store {
             next_code.insert((unit.clone(), *year), last - n + 1);
         }
         let mut w = Writes::new();
-        let actor = run.ctx.actor;
+        let actor = run.actor;
         let label = actor.label();
         // First what is refused before anything is written: identifiers seen before in the
         // file, projects the actor may not change.
@@ -1252,7 +1209,7 @@ impl Store {
                 Some("the identifier appears more than once in the file".to_owned())
             } else if let Some(e) = existing.get(&identifier) {
                 let unit = UnitCode::parse(&e.unit).map_err(StoreError::Corrupt)?;
-                authorize(run.ctx.org, actor, Action::DraftProject, &unit)
+                authorize(run.org, actor, Action::DraftProject, &unit)
                     .err()
                     .map(|d| d.to_string())
             } else {
@@ -1545,23 +1502,123 @@ impl Store {
     }
 }
 
-impl Run<'_> {
-    /// Maps an activity, or records why it is refused.
-    fn prepare(&mut self, a: Activity, line: u64, column: u64) -> Option<Mapped> {
-        let identifier = a.identifier.clone();
-        match self.ctx.map(a, line, column) {
-            Ok(m) => Some(m),
-            Err(reasons) => {
-                self.report.refused.push(Refusal {
-                    identifier: Some(identifier),
+/// A batch of mapped activities, from the reading thread to the writer.
+struct Feed {
+    batch: Vec<Mapped>,
+    bytes_read: u64,
+    activities: u64,
+}
+
+/// What the reading thread found, at the end.
+#[derive(Default)]
+struct ReadEnd {
+    activities: u64,
+    refused: Vec<Refusal>,
+    dropped: BTreeMap<String, u64>,
+    /// Activity start lines, to place the validator's findings (all or nothing).
+    starts: Vec<(u64, u64, Option<String>)>,
+    /// A fatal error (broken XML, I/O): nothing is committed.
+    fatal: Option<String>,
+    verdict_first: Option<Verdict>,
+}
+
+/// Reads the file and maps each activity (on a thread of its own, beside the writer and the
+/// validator), handing batches of [`BATCH`] mapped activities to `out`. With `verdict_first`
+/// (keep_valid), activities with schema errors are refused here.
+fn read_and_map(
+    ctx: &Ctx,
+    file: File,
+    verdict_first: Option<Verdict>,
+    out: tokio::sync::mpsc::Sender<Feed>,
+) -> ReadEnd {
+    let mut end = ReadEnd::default();
+    let mut reader = ActivityReader::new(BufReader::with_capacity(256 * 1024, file));
+    let mut batch: Vec<Mapped> = Vec::with_capacity(BATCH);
+    let mut pending: Option<(Activity, u64, u64)> = None;
+    loop {
+        let item = reader.next();
+        let boundary = match &item {
+            Some(Ok(_)) => reader.activity_position().0,
+            Some(Err(e)) => e.line,
+            None => u64::MAX,
+        };
+        // The activity before this one is complete: its findings are known (keep_valid).
+        if let Some((a, line, column)) = pending.take() {
+            let findings = verdict_first
+                .as_ref()
+                .map(|v| findings_between(v, line, boundary))
+                .unwrap_or_default();
+            if findings.is_empty() {
+                let identifier = a.identifier.clone();
+                match ctx.map(a, line, column) {
+                    Ok(m) => batch.push(m),
+                    Err(reasons) => end.refused.push(Refusal {
+                        identifier: Some(identifier),
+                        line,
+                        column,
+                        reasons,
+                    }),
+                }
+            } else {
+                end.refused.push(Refusal {
+                    identifier: Some(a.identifier),
                     line,
                     column,
-                    reasons,
+                    reasons: findings,
                 });
-                None
             }
         }
+        if batch.len() >= BATCH {
+            let feed = Feed {
+                batch: std::mem::replace(&mut batch, Vec::with_capacity(BATCH)),
+                bytes_read: reader.bytes_read(),
+                activities: end.activities,
+            };
+            if out.blocking_send(feed).is_err() {
+                // The writer stopped (an error): nothing more to do.
+                return end;
+            }
+        }
+        match item {
+            Some(Ok(a)) => {
+                end.activities += 1;
+                for (k, v) in &a.extra.elements {
+                    *end.dropped.entry(k.clone()).or_default() += v;
+                }
+                let (line, column) = reader.activity_position();
+                end.starts.push((line, column, Some(a.identifier.clone())));
+                pending = Some((a, line, column));
+            }
+            Some(Err(e)) if e.kind == ReadErrorKind::Activity => {
+                end.activities += 1;
+                end.starts.push((e.line, e.column, None));
+                end.refused.push(Refusal {
+                    identifier: None,
+                    line: e.line,
+                    column: e.column,
+                    reasons: vec![e.message],
+                });
+            }
+            Some(Err(e)) => {
+                end.fatal = Some(e.to_string());
+                break;
+            }
+            None => break,
+        }
     }
+    if !batch.is_empty() && end.fatal.is_none() {
+        let feed = Feed {
+            batch,
+            bytes_read: reader.bytes_read(),
+            activities: end.activities,
+        };
+        let _ = out.blocking_send(feed);
+    }
+    for (name, count) in &reader.skipped().elements {
+        *end.dropped.entry(name.clone()).or_default() += count;
+    }
+    end.verdict_first = verdict_first;
+    end
 }
 
 /// What a re-import finds of the results an earlier import made.
