@@ -284,7 +284,7 @@ fn describe(r: &ImportReport) -> String {
     }
     if r.data_quality_findings > 0 {
         out.push_str(&format!(
-            "{}: {} codelist and ruleset findings (not refusing; `meridian iati validate {}` lists them)\n",
+            "{}: {} codelist findings (not refusing; `meridian iati validate {}` lists them, with the ruleset's)\n",
             r.file, r.data_quality_findings, r.file
         ));
     }

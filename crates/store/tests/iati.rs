@@ -12,7 +12,7 @@ use meridian_formats::iati::read::{ActivityReader, read_all};
 use meridian_formats::iati::write::ActivityWriter;
 use meridian_store::Store;
 use meridian_store::iati::{ExportScope, ImportOptions, ImportReport};
-use meridian_store::projects::{BudgetLineInput, ProjectInput, TransactionInput};
+use meridian_store::projects::{BudgetLineInput, PortfolioQuery, ProjectInput, TransactionInput};
 use meridian_store::testing::TestDb;
 use meridian_store::users::NewUser;
 use sqlx::Row;
@@ -222,6 +222,24 @@ async fn reimporting_updates_by_identifier_and_keeps_meridians_own_data() {
         count(&store, "SELECT COUNT(*) AS n FROM iati_activities").await,
         1
     );
+    // The portfolio finds it by donor and by title word, once.
+    for q in [
+        PortfolioQuery {
+            donor: Some("Japan - Ministry of Foreign Affairs".into()),
+            ..Default::default()
+        },
+        PortfolioQuery {
+            q: Some("human security".into()),
+            ..Default::default()
+        },
+    ] {
+        let page = store.portfolio(&org, &operator(), &q).await.unwrap();
+        assert_eq!(
+            page.rows.iter().map(|r| r.code.as_str()).collect::<Vec<_>>(),
+            vec!["CO-SOM-2020-0001"],
+            "{q:?}"
+        );
+    }
 }
 
 #[tokio::test]

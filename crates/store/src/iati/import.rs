@@ -23,6 +23,7 @@ use super::results::{DerivedResult, Plan, fingerprint, plan};
 use super::rows::{Rows, V};
 use super::{status_from_iati, status_to_iati, thematic_area};
 use crate::db::{new_id, now_text};
+use crate::projects::portfolio_keys::{KeyedProject, insert_keys};
 use crate::projects::{TransactionKind, e4};
 use crate::results::Columns;
 use meridian_domain::results::model::Frequency;
@@ -100,8 +101,9 @@ pub struct ImportReport {
     pub readable: bool,
     /// Whether the changes were committed (false: nothing changed).
     pub committed: bool,
-    /// Codelist and ruleset findings (errors and warnings): data quality feedback, reported
-    /// but not refusing.
+    /// Codelist findings (errors and warnings) and duplicate identifiers: data quality
+    /// feedback, reported but not refusing. The import leaves the ruleset out (it would only be
+    /// counted); `meridian iati validate` checks it.
     pub data_quality_findings: u64,
     /// Elements the file had and Meridian does not keep, by name.
     pub dropped: BTreeMap<String, u64>,
@@ -184,8 +186,27 @@ pub(super) struct Mapped {
     donors: Vec<String>,
     partners: Vec<String>,
     transactions: Vec<Txn>,
-    other_transactions: Vec<meridian_formats::iati::activity::Transaction>,
     results: Plan,
+    /// The JSON columns of `iati_activities`, serialized on the mapping thread.
+    json: ActivityJson,
+}
+
+/// The activity's parts Meridian keeps as JSON.
+struct ActivityJson {
+    reporting_org: String,
+    titles: String,
+    descriptions: String,
+    participating_orgs: String,
+    dates: String,
+    recipient_countries: String,
+    recipient_regions: String,
+    locations: String,
+    sectors: String,
+    budgets: String,
+    other_transactions: String,
+    document_links: String,
+    results: String,
+    dropped: String,
 }
 
 #[derive(Serialize, serde::Deserialize, PartialEq, Clone, Debug)]
@@ -208,7 +229,8 @@ struct Txn {
     provider: String,
     receiver: String,
     description: String,
-    detail: meridian_formats::iati::activity::Transaction,
+    /// The IATI side, as JSON.
+    detail: String,
 }
 
 /// The project values an import derived, kept to tell Meridian's later edits apart.
@@ -547,7 +569,7 @@ impl Ctx {
                         .map(|o| name(&o.narratives, o.r#ref.as_ref()))
                         .unwrap_or_default(),
                     description: shown(&t.description),
-                    detail: t.clone(),
+                    detail: json(t),
                 }),
                 Err(m) => problems.push(m),
             }
@@ -556,8 +578,25 @@ impl Ctx {
             return Err(problems);
         }
         let results = plan(&a.results, start, end, None);
+        let json = ActivityJson {
+            reporting_org: json(&a.reporting_org),
+            titles: json(&a.titles),
+            descriptions: json(&a.descriptions),
+            participating_orgs: json(&a.participating_orgs),
+            dates: json(&a.dates),
+            recipient_countries: json(&a.recipient_countries),
+            recipient_regions: json(&a.recipient_regions),
+            locations: json(&a.locations),
+            sectors: json(&a.sectors),
+            budgets: json(&a.budgets),
+            other_transactions: json(&other_transactions),
+            document_links: json(&a.document_links),
+            results: json(&a.results),
+            dropped: json(&a.extra.elements),
+        };
         Ok(Mapped {
             results,
+            json,
             thematic_area: thematic_area(&a),
             activity: a,
             line,
@@ -578,7 +617,6 @@ impl Ctx {
             donors,
             partners,
             transactions,
-            other_transactions,
         })
     }
 }
@@ -606,6 +644,8 @@ fn verdict(path: &Path) -> Result<Verdict, String> {
     let file = File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let options = ValidateOptions {
         max_findings: 200_000,
+        // What is refused rests on the schema; the ruleset's findings would only be counted.
+        skip_rules: true,
         ..ValidateOptions::default()
     };
     let report = validate(BufReader::with_capacity(256 * 1024, file), &options)
@@ -910,6 +950,8 @@ struct Existing {
     id: String,
     code: String,
     unit: String,
+    region: String,
+    restricted: i64,
     status: Status,
     title: String,
     version: i64,
@@ -1140,7 +1182,8 @@ impl Store {
         let backend = self.backend();
         // Which identifiers are there already.
         let mut sql = String::from(
-            "SELECT i.identifier, i.derived, p.id, p.code, p.unit_code, p.status, p.title, p.version \
+            "SELECT i.identifier, i.derived, p.id, p.code, p.unit_code, p.region_code, p.restricted, \
+             p.status, p.title, p.version \
              FROM iati_activities i JOIN projects p ON p.id = i.project_id WHERE i.identifier IN (",
         );
         for i in 0..batch.len() {
@@ -1167,6 +1210,8 @@ impl Store {
                     id: row.try_get("id")?,
                     code: row.try_get("code")?,
                     unit: row.try_get("unit_code")?,
+                    region: row.try_get("region_code")?,
+                    restricted: row.try_get("restricted")?,
                     status: Status::parse(&status).map_err(StoreError::Corrupt)?,
                     title: row.try_get("title")?,
                     version: row.try_get("version")?,
@@ -1198,6 +1243,7 @@ impl Store {
             next_code.insert((unit.clone(), *year), last - n + 1);
         }
         let mut w = Writes::new();
+        let mut keyed: Vec<KeyedProject> = Vec::with_capacity(batch.len());
         let actor = run.actor;
         let label = actor.label();
         // First what is refused before anything is written: identifiers seen before in the
@@ -1250,6 +1296,7 @@ impl Store {
                 ),
                 format!("DELETE FROM iati_transactions WHERE project_id IN ({list})"),
                 format!("DELETE FROM iati_activities WHERE project_id IN ({list})"),
+                format!("DELETE FROM project_keys WHERE project_id IN ({list})"),
             ] {
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
                 for id in chunk {
@@ -1324,6 +1371,19 @@ impl Store {
                         .await?;
                         let own = own.remove(&e.id).unwrap_or_default();
                         run.report.updated += 1;
+                        keyed.push(KeyedProject {
+                            id: e.id.clone(),
+                            code: e.code.clone(),
+                            title: m.title.clone(),
+                            donors: m.donors.clone(),
+                            region_code: e.region.clone(),
+                            unit_code: e.unit.clone(),
+                            status: status.as_str().to_owned(),
+                            start_year: i64::from(m.start.year()),
+                            restricted: e.restricted,
+                            budget_usd_e4: m.budget_usd_e4,
+                            updated_at: run.now.clone(),
+                        });
                         (
                             e.id.clone(),
                             unit,
@@ -1370,6 +1430,19 @@ impl Store {
                             V::I(1),
                         ]);
                         run.report.created += 1;
+                        keyed.push(KeyedProject {
+                            id: id.clone(),
+                            code: code.clone(),
+                            title: m.title.clone(),
+                            donors: m.donors.clone(),
+                            region_code: m.region.to_string(),
+                            unit_code: m.unit.to_string(),
+                            status: m.status.as_str().to_owned(),
+                            start_year: year,
+                            restricted: 0,
+                            budget_usd_e4: m.budget_usd_e4,
+                            updated_at: run.now.clone(),
+                        });
                         (id, m.unit.clone(), code, "iati_import", None, Vec::new())
                     }
                 };
@@ -1419,7 +1492,7 @@ impl Store {
                     V::T(tid),
                     V::T(project_id.clone()),
                     V::I(t.position as i64),
-                    V::T(json(&t.detail)),
+                    V::T(t.detail.clone()),
                 ]);
                 written_transactions += 1;
             }
@@ -1448,6 +1521,7 @@ impl Store {
                 });
             }
             let a = &m.activity;
+            let j = m.json;
             w.activities.push([
                 V::T(project_id.clone()),
                 V::T(identifier.clone()),
@@ -1456,21 +1530,21 @@ impl Store {
                 V::OT(a.humanitarian.clone()),
                 V::OT(a.hierarchy.clone()),
                 V::OT(a.last_updated.clone()),
-                V::T(json(&a.reporting_org)),
-                V::T(json(&a.titles)),
-                V::T(json(&a.descriptions)),
-                V::T(json(&a.participating_orgs)),
+                V::T(j.reporting_org),
+                V::T(j.titles),
+                V::T(j.descriptions),
+                V::T(j.participating_orgs),
                 V::OT(a.status.clone()),
-                V::T(json(&a.dates)),
-                V::T(json(&a.recipient_countries)),
-                V::T(json(&a.recipient_regions)),
-                V::T(json(&a.locations)),
-                V::T(json(&a.sectors)),
-                V::T(json(&a.budgets)),
-                V::T(json(&m.other_transactions)),
-                V::T(json(&a.document_links)),
-                V::T(json(&a.results)),
-                V::T(json(&a.extra.elements)),
+                V::T(j.dates),
+                V::T(j.recipient_countries),
+                V::T(j.recipient_regions),
+                V::T(j.locations),
+                V::T(j.sectors),
+                V::T(j.budgets),
+                V::T(j.other_transactions),
+                V::T(j.document_links),
+                V::T(j.results),
+                V::T(j.dropped),
                 V::T(json(&derived)),
                 V::T(run.source.clone()),
                 V::T(run.now.clone()),
@@ -1498,7 +1572,10 @@ impl Store {
                 V::OT(Some(after.to_string())),
             ]);
         }
-        w.write(tx, backend).await
+        w.write(tx, backend).await?;
+        // The portfolio's keyed index (donor and text search).
+        insert_keys(tx, backend, &keyed).await?;
+        Ok(())
     }
 }
 
