@@ -235,7 +235,10 @@ async fn reimporting_updates_by_identifier_and_keeps_meridians_own_data() {
     ] {
         let page = store.portfolio(&org, &operator(), &q).await.unwrap();
         assert_eq!(
-            page.rows.iter().map(|r| r.code.as_str()).collect::<Vec<_>>(),
+            page.rows
+                .iter()
+                .map(|r| r.code.as_str())
+                .collect::<Vec<_>>(),
             vec!["CO-SOM-2020-0001"],
             "{q:?}"
         );
@@ -535,7 +538,9 @@ fn xmllint(bytes: &[u8]) {
 }
 
 fn fixture(name: &str) -> PathBuf {
-    samples().join("validator-fixtures/integration-test-files").join(name)
+    samples()
+        .join("validator-fixtures/integration-test-files")
+        .join(name)
 }
 
 async fn project_of(store: &Store, identifier: &str) -> String {
@@ -567,7 +572,11 @@ async fn results_of_a_sample_go_into_the_results_framework() {
     .await;
     assert!(r.is_success(), "{:#?} {:?}", r.refused, r.file_errors);
     assert_eq!((r.results, r.indicators, r.reports), (2, 2, 2), "{r:?}");
-    assert!(r.results_not_mapped.is_empty(), "{:#?}", r.results_not_mapped);
+    assert!(
+        r.results_not_mapped.is_empty(),
+        "{:#?}",
+        r.results_not_mapped
+    );
     let id = project_of(&store, "AA-AAA-123456789-ABC123").await;
     let f = store
         .results_framework(&org, &operator(), &id)
@@ -601,13 +610,19 @@ async fn results_of_a_sample_go_into_the_results_framework() {
     .try_get("after_json")
     .unwrap();
     let after: serde_json::Value = serde_json::from_str(&after).unwrap();
-    assert_eq!((after["results"].as_i64(), after["reports"].as_i64()), (Some(1), Some(1)));
+    assert_eq!(
+        (after["results"].as_i64(), after["reports"].as_i64()),
+        (Some(1), Some(1))
+    );
 
     // IATI's full example: values per combination of two dimensions (sex and age) are not
     // Meridian's; the summary says so, and the result and indicator still come in.
     let r = import(&store, &fixture("iati-act-no-errors.xml"), options.clone()).await;
     assert!(r.is_success(), "{:#?}", r.refused);
-    assert_eq!((r.updated, r.results, r.indicators, r.reports), (1, 1, 1, 0));
+    assert_eq!(
+        (r.updated, r.results, r.indicators, r.reports),
+        (1, 1, 1, 0)
+    );
     assert_eq!(r.results_not_mapped.len(), 1);
     let text = r.results_not_mapped[0].to_string();
     assert!(text.contains("combination of 2 dimensions"), "{text}");
@@ -624,7 +639,10 @@ async fn results_of_a_sample_go_into_the_results_framework() {
     // (The full example has the first activity's identifier: the results it replaced are
     // replaced again.)
     assert_eq!(count(&store, "SELECT COUNT(*) AS n FROM results").await, 2);
-    assert_eq!(count(&store, "SELECT COUNT(*) AS n FROM indicators").await, 2);
+    assert_eq!(
+        count(&store, "SELECT COUNT(*) AS n FROM indicators").await,
+        2
+    );
     assert_eq!(
         count(&store, "SELECT COUNT(*) AS n FROM indicator_reports").await,
         2
@@ -738,7 +756,11 @@ async fn results_round_trip_with_meridians_edits() {
     with_rates(&other).await;
     let r = import(&other, &path, options).await;
     assert!(r.is_success(), "{:#?}", r.refused);
-    assert!(r.results_not_mapped.is_empty(), "{:#?}", r.results_not_mapped);
+    assert!(
+        r.results_not_mapped.is_empty(),
+        "{:#?}",
+        r.results_not_mapped
+    );
     let id2 = project_of(&other, "AA-AAA-123456789-ABC123").await;
     let a = store
         .results_framework(&org, &operator(), &id)

@@ -871,25 +871,30 @@ impl Store {
                 })
                 .collect();
             let baseline = v.baseline.as_ref().and_then(|f| {
-                Some(normalized(match (f.value, f.numerator, f.denominator, &f.text) {
-                    (Some(v), ..) => Quantity::Number(v),
-                    (None, Some(n), Some(d), _) => Quantity::Percentage {
-                        numerator: n,
-                        denominator: d,
+                Some(normalized(
+                    match (f.value, f.numerator, f.denominator, &f.text) {
+                        (Some(v), ..) => Quantity::Number(v),
+                        (None, Some(n), Some(d), _) => Quantity::Percentage {
+                            numerator: n,
+                            denominator: d,
+                        },
+                        (.., Some(t)) => Quantity::Text(t.clone()),
+                        _ => return None,
                     },
-                    (.., Some(t)) => Quantity::Text(t.clone()),
-                    _ => return None,
-                }))
+                ))
             });
-            by_result.entry(v.result_id.clone()).or_default().push(OutIndicator {
-                title: v.title,
-                measure: v.measure,
-                direction: v.direction,
-                aggregation: v.aggregation,
-                baseline_year: v.baseline_year,
-                baseline,
-                periods,
-            });
+            by_result
+                .entry(v.result_id.clone())
+                .or_default()
+                .push(OutIndicator {
+                    title: v.title,
+                    measure: v.measure,
+                    direction: v.direction,
+                    aggregation: v.aggregation,
+                    baseline_year: v.baseline_year,
+                    baseline,
+                    periods,
+                });
         }
         let mut out: HashMap<String, Vec<(String, OutResult)>> = HashMap::new();
         for r in &results {

@@ -26,8 +26,8 @@ use crate::db::{new_id, now_text};
 use crate::projects::portfolio_keys::{KeyedProject, insert_keys};
 use crate::projects::{TransactionKind, e4};
 use crate::results::Columns;
-use meridian_domain::results::model::Frequency;
 use crate::{Store, StoreError, Tx};
+use meridian_domain::results::model::Frequency;
 
 /// How an import treats what it cannot take.
 #[derive(Debug, Clone, Default)]
@@ -831,7 +831,13 @@ impl Writes {
             ),
             periods: Rows::new(
                 "reporting_periods",
-                &["project_id", "period_start", "period_end", "label", "locked"],
+                &[
+                    "project_id",
+                    "period_start",
+                    "period_end",
+                    "label",
+                    "locked",
+                ],
             ),
             results: Rows::new(
                 "results",
@@ -1067,7 +1073,8 @@ impl Store {
         // Reading and mapping run on a thread of their own; this task writes the batches as
         // they come (two in flight at most: memory stays flat).
         let (feed, mut batches) = tokio::sync::mpsc::channel::<Feed>(2);
-        let reading = tokio::task::spawn_blocking(move || read_and_map(&ctx, file, verdict_first, feed));
+        let reading =
+            tokio::task::spawn_blocking(move || read_and_map(&ctx, file, verdict_first, feed));
         let mut tx = self.begin().await?;
         while let Some(Feed {
             batch,
@@ -1744,8 +1751,10 @@ impl Store {
             .filter_map(|m| existing.get(m.activity.identifier.trim()))
             .flat_map(|e| e.derived.results.iter().map(|d| (e.id.as_str(), d)))
             .collect();
-        let by_id: HashMap<&str, (&str, &DerivedResult)> =
-            imported.iter().map(|(p, d)| (d.id.as_str(), (*p, *d))).collect();
+        let by_id: HashMap<&str, (&str, &DerivedResult)> = imported
+            .iter()
+            .map(|(p, d)| (d.id.as_str(), (*p, *d)))
+            .collect();
         for chunk in imported.chunks(BATCH) {
             let list = in_list(chunk.len());
             // Changed since the import: the result, one of its indicators or reports has
@@ -1824,8 +1833,8 @@ impl Store {
             let Some((frequency, reports)) = frameworks.get(&e.id) else {
                 continue;
             };
-            let frequency: Frequency =
-                crate::results::corrupt(frequency).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let frequency: Frequency = crate::results::corrupt(frequency)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
             let earlier = out.entry(e.id.clone()).or_default();
             if *reports > 0 || m.results.frequency.is_none() {
                 // The frequency and periods stay; the file's periods are mapped onto them.
@@ -1842,15 +1851,14 @@ impl Store {
                         ),
                     );
                 }
-                let starts: HashSet<String> = sqlx::query(
-                    "SELECT period_start FROM reporting_periods WHERE project_id = $1",
-                )
-                .bind(&e.id)
-                .fetch_all(&mut **tx)
-                .await?
-                .iter()
-                .map(|r| r.try_get("period_start"))
-                .collect::<Result<_, _>>()?;
+                let starts: HashSet<String> =
+                    sqlx::query("SELECT period_start FROM reporting_periods WHERE project_id = $1")
+                        .bind(&e.id)
+                        .fetch_all(&mut **tx)
+                        .await?
+                        .iter()
+                        .map(|r| r.try_get("period_start"))
+                        .collect::<Result<_, _>>()?;
                 earlier.stays = Some(starts);
             } else {
                 // No report left: the file's frequency and the project's current dates.

@@ -197,7 +197,10 @@ fn key_of(dims: &[&RawElement]) -> Result<String, String> {
 }
 
 fn dims(e: &RawElement) -> Vec<&RawElement> {
-    e.children.iter().filter(|c| c.name == "dimension").collect()
+    e.children
+        .iter()
+        .filter(|c| c.name == "dimension")
+        .collect()
 }
 
 /// The figure of a baseline, target or actual, as typed into Meridian: `12`, `45/100`, or the
@@ -288,7 +291,12 @@ pub(super) fn plan(
         .flat_map(|r| r.children.iter().filter(|c| c.name == "indicator"))
         .filter(|i| measure_of(i.attr("measure")).is_some())
         .flat_map(|i| i.children.iter().filter(|c| c.name == "period"))
-        .filter_map(|p| Some((date_attr(p.child("period-start"))?, date_attr(p.child("period-end"))?)))
+        .filter_map(|p| {
+            Some((
+                date_attr(p.child("period-start"))?,
+                date_attr(p.child("period-end"))?,
+            ))
+        })
         .collect();
     let chosen = match frequency {
         Some(f) => Some(f),
@@ -341,7 +349,8 @@ pub(super) fn plan(
             };
             let mut title = text_of(ind, "title");
             if title.is_empty() {
-                out.notes.push(format!("{what}: no title; named by its position"));
+                out.notes
+                    .push(format!("{what}: no title; named by its position"));
                 title = format!("Indicator {}", j + 1);
             }
             let direction = if falsy(ind.attr("ascending")) {
@@ -396,7 +405,9 @@ pub(super) fn plan(
                 for c in &mut categories {
                     let defaults = c.category.default_options();
                     if !defaults.is_empty()
-                        && c.options.iter().all(|o| defaults.iter().any(|d| d.code == o.code))
+                        && c.options
+                            .iter()
+                            .all(|o| defaults.iter().any(|d| d.code == o.code))
                     {
                         c.options = defaults;
                     }
@@ -447,8 +458,9 @@ pub(super) fn plan(
                     date_attr(p.child("period-start")),
                     date_attr(p.child("period-end")),
                 ) else {
-                    out.notes
-                        .push(format!("{what}: a period without readable dates; not mapped"));
+                    out.notes.push(format!(
+                        "{what}: a period without readable dates; not mapped"
+                    ));
                     continue;
                 };
                 let label = format!("period {s} to {e}");
@@ -568,7 +580,8 @@ pub(super) fn plan(
         }
         let mut title: String = title.chars().take(500).collect();
         if title.is_empty() {
-            out.notes.push(format!("{what}: no title; named by its position"));
+            out.notes
+                .push(format!("{what}: no title; named by its position"));
             title = format!("Result {}", i + 1);
         }
         out.results.push(PlanResult {
@@ -711,10 +724,7 @@ pub(super) fn out_period(
 fn el(name: &str, attrs: Vec<(&str, String)>, children: Vec<RawElement>) -> RawElement {
     RawElement {
         name: name.to_owned(),
-        attrs: attrs
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v))
-            .collect(),
+        attrs: attrs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
         text: String::new(),
         children,
     }
@@ -796,14 +806,22 @@ pub(super) fn element(r: &OutResult, fallback_year: i64) -> Option<RawElement> {
         }
         for p in &i.periods {
             let mut pc = vec![
-                el("period-start", vec![("iso-date", p.start.clone())], Vec::new()),
+                el(
+                    "period-start",
+                    vec![("iso-date", p.start.clone())],
+                    Vec::new(),
+                ),
                 el("period-end", vec![("iso-date", p.end.clone())], Vec::new()),
             ];
             for (k, q) in &p.targets {
                 pc.extend(value_element("target", k, q, ""));
             }
             for (k, q) in &p.actuals {
-                let comment = if k.is_empty() { p.narrative.as_str() } else { "" };
+                let comment = if k.is_empty() {
+                    p.narrative.as_str()
+                } else {
+                    ""
+                };
                 pc.extend(value_element("actual", k, q, comment));
             }
             if pc.len() > 2 {
@@ -876,6 +894,5 @@ mod tests {
                 denominator: Decimal::ONE_HUNDRED,
             }
         );
-
     }
 }

@@ -19,11 +19,11 @@ pub use framework::{
     CategoryInput, FigureInput, IndicatorInput, OptionInput, ResultInput, TargetInput,
 };
 pub use programmes::{Programme, ProgrammeInput, ProgrammeProject};
-pub(crate) use reporting::{CheckedReport, check_values};
 pub use reporting::{
     BulkApproval, CellProblem, MissingReport, ReportInput, ReportKey, ReportTransitionInput,
     UploadOutcome, UploadValue, ValueInput,
 };
+pub(crate) use reporting::{CheckedReport, check_values};
 pub use rollup::{Partial, RollupQuery, RollupRow, RollupScope};
 pub use srf::{SrfIndicatorInput, SrfIndicatorRow, SrfNodeInput, SrfNodeRow, SrfTree};
 
