@@ -115,7 +115,7 @@ impl Figure {
     }
 
     /// Reads the three optional columns `prefix_e4`, `prefix_num_e4`, `prefix_den_e4`.
-    pub(crate) fn from_columns(
+    fn from_columns(
         value: Option<i64>,
         num: Option<i64>,
         den: Option<i64>,
