@@ -881,6 +881,154 @@ mod tests {
         );
     }
 
+    const RESULTS: &str = r#"<iati-activities version="2.03"><iati-activity>
+      <iati-identifier>XM-1</iati-identifier>
+      <result type="9"><title><narrative>Other</narrative></title>
+        <indicator measure="1"><title><narrative>n</narrative></title></indicator></result>
+      <result type="2"><title><narrative>Outcome</narrative></title>
+        <indicator measure="2" ascending="0"><title><narrative>Share</narrative></title>
+          <baseline year="2013" value="40"/>
+          <period><period-start iso-date="2014-01-01"/><period-end iso-date="2014-12-31"/>
+            <target value="50"/>
+            <actual value="45.5"><comment><narrative>on track</narrative></comment></actual>
+            <actual value="20"><dimension name="Sex" value="Female"/></actual>
+          </period>
+        </indicator>
+        <indicator measure="5"><title><narrative>Policy</narrative></title>
+          <period><period-start iso-date="2015-01-01"/><period-end iso-date="2015-12-31"/>
+            <actual><comment><narrative>Adopted</narrative></comment></actual>
+          </period>
+        </indicator>
+        <indicator measure="1" aggregation-status="0"><title><narrative>People</narrative></title>
+          <period><period-start iso-date="2016-01-01"/><period-end iso-date="2016-12-31"/>
+            <actual value="20,000"/>
+          </period>
+          <period><period-start iso-date="2016-02-01"/><period-end iso-date="2016-03-31"/>
+            <target value="5"/>
+          </period>
+        </indicator>
+        <indicator measure="3"><title><narrative>Nominal</narrative></title></indicator>
+      </result>
+    </iati-activity></iati-activities>"#;
+
+    fn date(s: &str) -> Date {
+        Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).unwrap()
+    }
+
+    #[test]
+    fn a_plan_maps_what_fits_and_says_what_does_not() {
+        let a = meridian_formats::iati::read::read_all(RESULTS.as_bytes()).unwrap();
+        let p = plan(&a[0].results, date("2014-01-01"), date("2016-12-31"), None);
+        assert_eq!(p.frequency, Some(Frequency::Annual));
+        assert_eq!(p.periods.len(), 3);
+        assert_eq!(p.results.len(), 1, "type 9 is not mapped");
+        let r = &p.results[0];
+        assert_eq!((r.index, r.level), (1, ResultLevel::Outcome));
+        assert_eq!(r.indicators.len(), 3, "measure 3 is not mapped");
+        let share = &r.indicators[0];
+        assert_eq!(share.measure, Measure::Percentage);
+        assert_eq!(share.direction, Direction::Descending);
+        assert_eq!(share.baseline.as_ref().unwrap().to_string(), "40/100");
+        assert_eq!(share.targets[0].2.to_string(), "50/100");
+        assert_eq!(share.categories[0].category, DisaggregationCategory::Sex);
+        assert!(!share.categories[0].exhaustive);
+        let report = &share.reports[0];
+        assert_eq!(report.narrative, "on track");
+        assert_eq!(
+            report
+                .values
+                .iter()
+                .map(|(k, q)| format!("{k}:{q}"))
+                .collect::<Vec<_>>(),
+            vec![":45.5/100", "sex=female:20/100"]
+        );
+        let policy = &r.indicators[1];
+        assert_eq!(policy.aggregation, AggregationType::None);
+        assert_eq!(
+            policy.reports[0].values[0].1,
+            Quantity::Text("Adopted".into())
+        );
+        let people = &r.indicators[2];
+        assert_eq!(people.aggregation, AggregationType::None);
+        assert!(people.reports.is_empty() && people.targets.is_empty());
+        let notes = p.notes.join("\n");
+        for expected in [
+            "type 9",
+            "measure 3",
+            "\"20,000\"",
+            "period 2016-02-01 to 2016-03-31 is not a annual reporting period",
+        ] {
+            assert!(notes.contains(expected), "{expected}: {notes}");
+        }
+        // What the export writes of it passes the schema, and maps back to the same.
+        let mut out = meridian_formats::iati::write::ActivityWriter::new(
+            Vec::new(),
+            "2026-01-01T00:00:00Z",
+            None,
+        )
+        .unwrap();
+        use meridian_formats::iati::activity::{
+            ActivityDate, Description, OrgRef, ParticipatingOrg,
+        };
+        let mut activity = a[0].clone();
+        activity.titles = vec![Narrative::new(None, "t")];
+        activity.reporting_org = OrgRef {
+            r#ref: Some("XM-1".into()),
+            r#type: Some("40".into()),
+            narratives: vec![Narrative::new(None, "Org")],
+            ..OrgRef::default()
+        };
+        activity.descriptions = vec![Description {
+            r#type: Some("1".into()),
+            narratives: vec![Narrative::new(None, "d")],
+        }];
+        activity.participating_orgs = vec![ParticipatingOrg {
+            role: "4".into(),
+            r#ref: Some("XM-1".into()),
+            ..ParticipatingOrg::default()
+        }];
+        activity.status = Some("2".into());
+        activity.dates = vec![ActivityDate {
+            r#type: "2".into(),
+            iso_date: "2014-01-01".into(),
+            narratives: Vec::new(),
+        }];
+        activity.results = p
+            .results
+            .iter()
+            .filter_map(|r| element(&r.out(&p.periods), 2014))
+            .collect();
+        out.write(&activity).unwrap();
+        let bytes = out.finish().unwrap();
+        let report = meridian_formats::iati::validate(&bytes[..], &Default::default()).unwrap();
+        let schema: Vec<String> = report
+            .findings
+            .iter()
+            .filter(|f| {
+                matches!(
+                    f.layer,
+                    meridian_formats::iati::Layer::Schema | meridian_formats::iati::Layer::Document
+                )
+            })
+            .map(|f| format!("{}:{} {}", f.line, f.column, f.message))
+            .collect();
+        assert_eq!(schema, Vec::<String>::new());
+        let back = meridian_formats::iati::read::read_all(&bytes).unwrap();
+        let again = plan(
+            &back[0].results,
+            date("2014-01-01"),
+            date("2016-12-31"),
+            None,
+        );
+        let outs = |p: &Plan| {
+            p.results
+                .iter()
+                .map(|r| fingerprint(&r.out(&p.periods)))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(outs(&again), outs(&p));
+    }
+
     #[test]
     fn quantities_refuse_what_meridian_cannot_keep() {
         assert!(quantity(Measure::Number, "20,000").is_err());
