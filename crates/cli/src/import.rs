@@ -254,6 +254,23 @@ fn describe(r: &ImportReport) -> String {
         r.seconds,
         r.megabytes_per_second()
     ));
+    if r.committed && (r.results > 0 || !r.results_not_mapped.is_empty()) {
+        out.push_str(&format!(
+            "{}: results framework: {} results, {} indicators, {} approved reports\n",
+            r.file, r.results, r.indicators, r.reports
+        ));
+        const SHOWN: usize = 100;
+        for note in r.results_not_mapped.iter().take(SHOWN) {
+            out.push_str(&format!("{}: {note}\n", r.file));
+        }
+        if r.results_not_mapped.len() > SHOWN {
+            out.push_str(&format!(
+                "{}: … and {} more activities with results not mapped (kept as IATI data and exported as they were)\n",
+                r.file,
+                r.results_not_mapped.len() - SHOWN
+            ));
+        }
+    }
     if !r.committed {
         out.push_str(&format!(
             "{}: nothing was imported{}\n",
@@ -267,7 +284,7 @@ fn describe(r: &ImportReport) -> String {
     }
     if r.data_quality_findings > 0 {
         out.push_str(&format!(
-            "{}: {} codelist and ruleset findings (not refusing; `meridian iati validate {}` lists them)\n",
+            "{}: {} codelist findings (not refusing; `meridian iati validate {}` lists them, with the ruleset's)\n",
             r.file, r.data_quality_findings, r.file
         ));
     }

@@ -12,7 +12,7 @@ use meridian_formats::iati::read::{ActivityReader, read_all};
 use meridian_formats::iati::write::ActivityWriter;
 use meridian_store::Store;
 use meridian_store::iati::{ExportScope, ImportOptions, ImportReport};
-use meridian_store::projects::{BudgetLineInput, ProjectInput, TransactionInput};
+use meridian_store::projects::{BudgetLineInput, PortfolioQuery, ProjectInput, TransactionInput};
 use meridian_store::testing::TestDb;
 use meridian_store::users::NewUser;
 use sqlx::Row;
@@ -222,6 +222,27 @@ async fn reimporting_updates_by_identifier_and_keeps_meridians_own_data() {
         count(&store, "SELECT COUNT(*) AS n FROM iati_activities").await,
         1
     );
+    // The portfolio finds it by donor and by title word, once.
+    for q in [
+        PortfolioQuery {
+            donor: Some("Japan - Ministry of Foreign Affairs".into()),
+            ..Default::default()
+        },
+        PortfolioQuery {
+            q: Some("human security".into()),
+            ..Default::default()
+        },
+    ] {
+        let page = store.portfolio(&org, &operator(), &q).await.unwrap();
+        assert_eq!(
+            page.rows
+                .iter()
+                .map(|r| r.code.as_str())
+                .collect::<Vec<_>>(),
+            vec!["CO-SOM-2020-0001"],
+            "{q:?}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -514,4 +535,302 @@ fn xmllint(bytes: &[u8]) {
         "xmllint: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+fn fixture(name: &str) -> PathBuf {
+    samples()
+        .join("validator-fixtures/integration-test-files")
+        .join(name)
+}
+
+async fn project_of(store: &Store, identifier: &str) -> String {
+    sqlx::query("SELECT project_id FROM iati_activities WHERE identifier = $1")
+        .bind(identifier)
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+        .try_get("project_id")
+        .unwrap()
+}
+
+#[tokio::test]
+async fn results_of_a_sample_go_into_the_results_framework() {
+    let (_db, store) = loaded().await;
+    with_rates(&store).await;
+    let org = meridian_domain::builtin::organization();
+    let options = ImportOptions {
+        default_unit: Some("RO-NBO".into()),
+        ..Default::default()
+    };
+    // IATI's example activity, twice, with a result: a unit indicator, a baseline, and a
+    // quarter with a target and an actual.
+    let r = import(
+        &store,
+        &fixture("iati-act-identifier-exists-15-transaction-x-ref-found-201.xml"),
+        options.clone(),
+    )
+    .await;
+    assert!(r.is_success(), "{:#?} {:?}", r.refused, r.file_errors);
+    assert_eq!((r.results, r.indicators, r.reports), (2, 2, 2), "{r:?}");
+    assert!(
+        r.results_not_mapped.is_empty(),
+        "{:#?}",
+        r.results_not_mapped
+    );
+    let id = project_of(&store, "AA-AAA-123456789-ABC123").await;
+    let f = store
+        .results_framework(&org, &operator(), &id)
+        .await
+        .unwrap();
+    assert_eq!(f.frequency.map(|f| f.as_str()), Some("quarterly"));
+    assert_eq!(f.results.len(), 1);
+    let result = &f.results[0];
+    assert_eq!(result.level.as_str(), "output");
+    assert_eq!(result.title, "Result title");
+    let ind = &result.indicators[0];
+    assert_eq!(ind.title, "Indicator title");
+    assert_eq!(ind.measure.as_str(), "number");
+    assert_eq!(ind.direction.as_str(), "ascending");
+    assert_eq!(ind.baseline_year, Some(2012));
+    assert_eq!(ind.baseline.as_ref().unwrap().to_input(), "10");
+    assert_eq!(ind.target_for("2013-01-01", "").unwrap().to_input(), "10");
+    let report = ind.report("2013-01-01").expect("the actual is a report");
+    assert_eq!(report.status.as_str(), "approved");
+    assert_eq!(report.total().unwrap().to_input(), "11");
+    assert_eq!(report.narrative, "Actual comment text");
+    assert!(f.period("2013-01-01").is_some());
+    // Audited with the project.
+    let after: String = sqlx::query(
+        "SELECT after_json FROM audit_events WHERE action = 'project.iati_import' AND entity_id = $1",
+    )
+    .bind(&id)
+    .fetch_one(store.pool())
+    .await
+    .unwrap()
+    .try_get("after_json")
+    .unwrap();
+    let after: serde_json::Value = serde_json::from_str(&after).unwrap();
+    assert_eq!(
+        (after["results"].as_i64(), after["reports"].as_i64()),
+        (Some(1), Some(1))
+    );
+
+    // IATI's full example: values per combination of two dimensions (sex and age) are not
+    // Meridian's; the summary says so, and the result and indicator still come in.
+    let r = import(&store, &fixture("iati-act-no-errors.xml"), options.clone()).await;
+    assert!(r.is_success(), "{:#?}", r.refused);
+    assert_eq!(
+        (r.updated, r.results, r.indicators, r.reports),
+        (1, 1, 1, 0)
+    );
+    assert_eq!(r.results_not_mapped.len(), 1);
+    let text = r.results_not_mapped[0].to_string();
+    assert!(text.contains("combination of 2 dimensions"), "{text}");
+    assert!(text.contains("baseline"), "{text}");
+
+    // Re-importing replaces what the file made and nothing doubles.
+    let r = import(
+        &store,
+        &fixture("iati-act-identifier-exists-15-transaction-x-ref-found-201.xml"),
+        options,
+    )
+    .await;
+    assert_eq!((r.updated, r.results, r.reports), (2, 2, 2), "{r:?}");
+    // (The full example has the first activity's identifier: the results it replaced are
+    // replaced again.)
+    assert_eq!(count(&store, "SELECT COUNT(*) AS n FROM results").await, 2);
+    assert_eq!(
+        count(&store, "SELECT COUNT(*) AS n FROM indicators").await,
+        2
+    );
+    assert_eq!(
+        count(&store, "SELECT COUNT(*) AS n FROM indicator_reports").await,
+        2
+    );
+}
+
+#[tokio::test]
+async fn results_round_trip_with_meridians_edits() {
+    use meridian_store::results::{IndicatorInput, ResultInput, TargetInput};
+    let (_db, store) = loaded().await;
+    with_rates(&store).await;
+    let org = meridian_domain::builtin::organization();
+    let options = ImportOptions {
+        default_unit: Some("RO-NBO".into()),
+        ..Default::default()
+    };
+    let file = fixture("iati-act-identifier-exists-15-transaction-x-ref-found-201.xml");
+    let r = import(&store, &file, options.clone()).await;
+    assert!(r.is_success(), "{:#?}", r.refused);
+    let originals: std::collections::BTreeMap<String, Activity> =
+        by_identifier(&std::fs::read(&file).unwrap());
+    // Unchanged: each result is written as the file had it.
+    let first = by_identifier(&export(&store, Some(&operator()), &ExportScope::default()).await);
+    for (id, a) in &first {
+        assert_eq!(a.results, originals[id].results, "{id}");
+    }
+    // Edited in Meridian: one result renamed, a result of Meridian's own added.
+    let id = project_of(&store, "AA-AAA-123456789-ABC123").await;
+    let f = store
+        .results_framework(&org, &operator(), &id)
+        .await
+        .unwrap();
+    let imported = &f.results[0];
+    store
+        .update_result(
+            &org,
+            &operator(),
+            &imported.id,
+            &ResultInput {
+                level: "outcome".into(),
+                title: "Renamed in Meridian".into(),
+                srf_codes: vec![],
+                gcm_objectives: vec![],
+                sdg_targets: vec![],
+                version: Some(imported.version),
+            },
+        )
+        .await
+        .unwrap();
+    let own = store
+        .add_result(
+            &org,
+            &operator(),
+            &id,
+            &ResultInput {
+                level: "output".into(),
+                title: "Migrants assisted".into(),
+                srf_codes: vec![],
+                gcm_objectives: vec![],
+                sdg_targets: vec![],
+                version: None,
+            },
+        )
+        .await
+        .unwrap();
+    store
+        .add_indicator(
+            &org,
+            &operator(),
+            &own.id,
+            &IndicatorInput {
+                title: "Share of referrals completed".into(),
+                measure: "percentage".into(),
+                direction: None,
+                aggregation: None,
+                cumulative: false,
+                unit: String::new(),
+                categories: vec![],
+                baseline_year: Some(2012),
+                baseline: Some("30/120".into()),
+                target: None,
+                srf_indicator: None,
+                means_of_verification: String::new(),
+                targets: vec![TargetInput {
+                    period: "2013-Q2".into(),
+                    disaggregation: String::new(),
+                    value: "50/100".into(),
+                }],
+                version: None,
+            },
+        )
+        .await
+        .unwrap();
+    let bytes = export(&store, Some(&operator()), &ExportScope::default()).await;
+    assert_eq!(schema_errors(&bytes), Vec::<String>::new());
+    xmllint(&bytes);
+    let second = by_identifier(&bytes);
+    let edited = &second["AA-AAA-123456789-ABC123"].results;
+    assert_eq!(edited.len(), 2);
+    assert_eq!(edited[0].attr("type"), Some("2"));
+    // The other activity's result is still the file's.
+    assert_eq!(
+        second["AA-AAA-123456789-DEF456"].results,
+        originals["AA-AAA-123456789-DEF456"].results
+    );
+    // Into a second database: the same framework.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("export.xml");
+    std::fs::write(&path, &bytes).unwrap();
+    let (_db2, other) = loaded().await;
+    with_rates(&other).await;
+    let r = import(&other, &path, options).await;
+    assert!(r.is_success(), "{:#?}", r.refused);
+    assert!(
+        r.results_not_mapped.is_empty(),
+        "{:#?}",
+        r.results_not_mapped
+    );
+    let id2 = project_of(&other, "AA-AAA-123456789-ABC123").await;
+    let a = store
+        .results_framework(&org, &operator(), &id)
+        .await
+        .unwrap();
+    let b = other
+        .results_framework(&org, &operator(), &id2)
+        .await
+        .unwrap();
+    assert_eq!(a.frequency, b.frequency);
+    let shape = |f: &meridian_store::results::ResultsFramework| {
+        f.results
+            .iter()
+            .map(|r| {
+                (
+                    r.level,
+                    r.title.clone(),
+                    r.indicators
+                        .iter()
+                        .map(|i| {
+                            (
+                                i.title.clone(),
+                                i.measure,
+                                i.baseline_year,
+                                i.baseline.as_ref().and_then(|b| b.as_decimal()),
+                                i.targets
+                                    .iter()
+                                    .map(|t| (t.period_start.clone(), t.figure.as_decimal()))
+                                    .collect::<Vec<_>>(),
+                                i.reports
+                                    .iter()
+                                    .map(|r| {
+                                        (
+                                            r.period_start.clone(),
+                                            r.total().and_then(|t| t.as_decimal()),
+                                            r.narrative.clone(),
+                                        )
+                                    })
+                                    .collect::<Vec<_>>(),
+                            )
+                        })
+                        .collect::<Vec<_>>(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(shape(&a), shape(&b));
+    assert_eq!(b.results.len(), 2);
+    assert_eq!(b.results[1].indicators[0].targets.len(), 1);
+    // Re-importing the file keeps what Meridian changed and says so.
+    let r = import(
+        &store,
+        &file,
+        ImportOptions {
+            default_unit: Some("RO-NBO".into()),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!((r.updated, r.results), (2, 1), "{r:?}");
+    let note = r
+        .results_not_mapped
+        .iter()
+        .find(|n| n.identifier == "AA-AAA-123456789-ABC123")
+        .map(|n| n.to_string())
+        .unwrap_or_default();
+    assert!(note.contains("changed in Meridian"), "{note}");
+    let again = store
+        .results_framework(&org, &operator(), &id)
+        .await
+        .unwrap();
+    assert_eq!(shape(&again), shape(&a));
 }

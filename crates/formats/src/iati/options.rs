@@ -21,6 +21,9 @@ pub struct ValidateOptions {
     pub today: Option<String>,
     /// The ruleset to apply; `None` is the IATI standard ruleset.
     pub ruleset: Option<Arc<Ruleset>>,
+    /// Leave the ruleset out (schema and codelists only). The import does: what it refuses
+    /// rests on the schema, and `meridian iati validate` gives the ruleset's findings.
+    pub skip_rules: bool,
 }
 
 impl Default for ValidateOptions {
@@ -30,6 +33,7 @@ impl Default for ValidateOptions {
             registered_publishers: HashSet::new(),
             today: None,
             ruleset: None,
+            skip_rules: false,
         }
     }
 }

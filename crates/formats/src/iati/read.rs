@@ -355,6 +355,20 @@ impl<R: BufRead> ActivityReader<R> {
         empty: bool,
         at: (u64, u64),
     ) -> Result<Node, ReadError> {
+        // The events borrow the buffer, not the reader: no copy of each event.
+        let mut buf = std::mem::take(&mut self.buf);
+        let node = self.read_node_into(&mut buf, start, empty, at);
+        self.buf = buf;
+        node
+    }
+
+    fn read_node_into(
+        &mut self,
+        buf: &mut Vec<u8>,
+        start: &BytesStart<'_>,
+        empty: bool,
+        at: (u64, u64),
+    ) -> Result<Node, ReadError> {
         let root = Node {
             name: start.name().as_ref().to_owned(),
             attrs: self.attributes(start)?,
@@ -369,9 +383,9 @@ impl<R: BufRead> ActivityReader<R> {
         let mut stack = vec![root];
         loop {
             let at = self.here();
-            self.buf.clear();
-            let event = match self.xml.read_event_into(&mut self.buf) {
-                Ok(e) => e.into_owned(),
+            buf.clear();
+            let event = match self.xml.read_event_into(buf) {
+                Ok(e) => e,
                 Err(e) => return Err(self.xml_error(e)),
             };
             match event {

@@ -48,7 +48,8 @@ pub fn validate<R: BufRead>(input: R, opts: &ValidateOptions) -> Result<Report, 
     };
     let checker = Checker {
         codelists: Some(codelists),
-        rules: Some(RuleRunner::new(ruleset, now, &opts.registered_publishers)),
+        rules: (!opts.skip_rules)
+            .then(|| RuleRunner::new(ruleset, now, &opts.registered_publishers)),
         seen_identifiers: std::collections::HashSet::new(),
         sink: FindingSink::new(opts.max_findings),
         max_pending: opts.max_findings,

@@ -1,11 +1,12 @@
 //! Exporting projects as IATI 2.03 activities, page by page (memory stays flat).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
 
 use meridian_domain::authz::{Action, Actor, authorize};
 use meridian_domain::org::{Countries, Iso3, Organization, Scope, UnitCode};
 use meridian_domain::projects::lifecycle::Status;
+use meridian_domain::results::model::{Quantity, ResultLevel};
 use meridian_formats::iati::activity::{
     Activity, ActivityDate, Budget, Description, Narrative, OrgRef, ParticipatingOrg, Recipient,
     Sector, Transaction, Value, pick_narrative,
@@ -15,8 +16,10 @@ use serde::Serialize;
 use sqlx::Row;
 
 use super::import::{Derived, Line, shown};
+use super::results::{OutIndicator, OutResult, element, fingerprint, normalized, out_period};
 use super::{PUBLIC_STATUSES, is_public, sector_for, status_to_iati};
 use crate::projects::{BudgetLine, PROJECT_COLUMNS, Project, from_e4, project_from_row};
+use crate::results::{INDICATOR_COLUMNS, indicator_from_row};
 use crate::{Store, StoreError};
 
 /// The organisation that publishes Meridian's activities (`reporting-org`), and the prefix of
@@ -176,9 +179,15 @@ fn build(
     p: &Project,
     txns: Vec<TxnRow>,
     stored: Option<Stored>,
+    framework: Vec<(String, OutResult)>,
     reporting: &ReportingOrg,
     countries: &Countries,
 ) -> Activity {
+    let start_year: i64 = p
+        .start_date
+        .get(..4)
+        .and_then(|y| y.parse().ok())
+        .unwrap_or(1);
     let lines = p.budget_lines.clone().unwrap_or_default();
     let donors = p.donors.clone().unwrap_or_default();
     let start_changed;
@@ -206,7 +215,7 @@ fn build(
                 budgets: s.budgets,
                 transactions: Vec::new(),
                 document_links: s.document_links,
-                results: s.results,
+                results: merge_results(s.results, &s.derived, framework, start_year),
                 extra: Default::default(),
             };
             // Meridian's edits since the import win over the file's values.
@@ -344,6 +353,7 @@ fn build(
                     ..Sector::default()
                 }],
                 budgets: budgets_from_lines(p, &lines),
+                results: merge_results(Vec::new(), &Derived::default(), framework, start_year),
                 ..Activity::default()
             }
         }
@@ -455,6 +465,54 @@ fn build(
     from_rows.append(&mut a.transactions);
     a.transactions = from_rows;
     a
+}
+
+/// The activity's results: each `<result>` of the file as the file had it while the result
+/// the import made of it is unchanged in Meridian, else as Meridian has it now (left out when
+/// it was deleted); then the results added in Meridian.
+fn merge_results(
+    raw: Vec<meridian_formats::iati::activity::RawElement>,
+    derived: &Derived,
+    mut framework: Vec<(String, OutResult)>,
+    start_year: i64,
+) -> Vec<meridian_formats::iati::activity::RawElement> {
+    let mut out = Vec::with_capacity(raw.len() + framework.len());
+    for (i, r) in raw.into_iter().enumerate() {
+        let Some(d) = derived.results.iter().find(|d| d.index == i) else {
+            out.push(r);
+            continue;
+        };
+        let Some(at) = framework.iter().position(|(id, _)| *id == d.id) else {
+            continue;
+        };
+        let (_, now) = framework.remove(at);
+        if fingerprint(&now) == d.fingerprint {
+            out.push(r);
+        } else {
+            out.extend(element(&now, start_year));
+        }
+    }
+    for (_, r) in &framework {
+        out.extend(element(r, start_year));
+    }
+    out
+}
+
+fn quantity(
+    value: Option<i64>,
+    num: Option<i64>,
+    den: Option<i64>,
+    text: Option<String>,
+) -> Option<Quantity> {
+    Some(normalized(match (value, num, den, text) {
+        (Some(v), ..) => Quantity::Number(from_e4(v)),
+        (None, Some(n), Some(d), _) => Quantity::Percentage {
+            numerator: from_e4(n),
+            denominator: from_e4(d),
+        },
+        (.., Some(t)) => Quantity::Text(t),
+        _ => return None,
+    }))
 }
 
 trait OtherTransactions {
@@ -679,6 +737,7 @@ impl Store {
             let id: String = r.try_get("project_id").map_err(StoreError::from)?;
             stored.insert(id, stored_from_row(&r)?);
         }
+        let mut frameworks = self.page_results(&ids).await?;
         for p in page.iter_mut() {
             p.budget_lines = Some(lines.remove(&p.id).unwrap_or_default());
             let mut t = txns.remove(&p.id).unwrap_or_default();
@@ -695,6 +754,7 @@ impl Store {
                 p,
                 t.into_iter().map(|(_, t)| t).collect(),
                 stored.remove(&p.id),
+                frameworks.remove(&p.id).unwrap_or_default(),
                 &scope.reporting_org,
                 countries,
             );
@@ -702,5 +762,153 @@ impl Store {
             summary.activities += 1;
         }
         Ok(())
+    }
+}
+
+impl Store {
+    /// The results frameworks of a page of projects, as the export writes them (five queries):
+    /// project id → (result id, result), in the matrix's order. Only approved values are
+    /// read.
+    async fn page_results(
+        &self,
+        ids: &[String],
+    ) -> Result<HashMap<String, Vec<(String, OutResult)>>, StoreError> {
+        let list = in_list(ids.len());
+        let fetch = |sql: String| {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for id in ids {
+                q = q.bind(id);
+            }
+            q.fetch_all(self.pool())
+        };
+        let mut ends: HashMap<(String, String), String> = HashMap::new();
+        for r in fetch(format!(
+            "SELECT project_id, period_start, period_end FROM reporting_periods \
+             WHERE project_id IN ({list})"
+        ))
+        .await?
+        {
+            ends.insert(
+                (r.try_get("project_id")?, r.try_get("period_start")?),
+                r.try_get("period_end")?,
+            );
+        }
+        let results = fetch(format!(
+            "SELECT id, project_id, level, title FROM results WHERE project_id IN ({list}) \
+             ORDER BY project_id, position, id"
+        ))
+        .await?;
+        if results.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let indicators = fetch(format!(
+            "SELECT project_id, {INDICATOR_COLUMNS} FROM indicators WHERE project_id IN ({list}) \
+             ORDER BY position, id"
+        ))
+        .await?;
+        // indicator → period start → (targets, approved values, narrative)
+        type Cells = (Vec<(String, Quantity)>, Vec<(String, Quantity)>, String);
+        let mut cells: HashMap<String, BTreeMap<String, Cells>> = HashMap::new();
+        for r in fetch(format!(
+            "SELECT t.indicator_id, t.period_start, t.disaggregation, t.value_e4, t.num_e4, t.den_e4 \
+             FROM indicator_targets t JOIN indicators i ON i.id = t.indicator_id \
+             WHERE i.project_id IN ({list})"
+        ))
+        .await?
+        {
+            if let Some(q) = quantity(
+                r.try_get("value_e4")?,
+                r.try_get("num_e4")?,
+                r.try_get("den_e4")?,
+                None,
+            ) {
+                cells
+                    .entry(r.try_get("indicator_id")?)
+                    .or_default()
+                    .entry(r.try_get("period_start")?)
+                    .or_default()
+                    .0
+                    .push((r.try_get("disaggregation")?, q));
+            }
+        }
+        for r in fetch(format!(
+            "SELECT r.indicator_id, r.period_start, r.narrative, v.disaggregation, v.value_e4, \
+             v.num_e4, v.den_e4, v.text_value FROM indicator_reports r JOIN indicator_values v \
+             ON v.indicator_id = r.indicator_id AND v.period_start = r.period_start \
+             WHERE r.project_id IN ({list}) AND r.status = 'approved'"
+        ))
+        .await?
+        {
+            if let Some(q) = quantity(
+                r.try_get("value_e4")?,
+                r.try_get("num_e4")?,
+                r.try_get("den_e4")?,
+                r.try_get("text_value")?,
+            ) {
+                let cell = cells
+                    .entry(r.try_get("indicator_id")?)
+                    .or_default()
+                    .entry(r.try_get("period_start")?)
+                    .or_default();
+                cell.1.push((r.try_get("disaggregation")?, q));
+                cell.2 = r.try_get("narrative")?;
+            }
+        }
+        let mut by_result: HashMap<String, Vec<OutIndicator>> = HashMap::new();
+        for r in &indicators {
+            let project: String = r.try_get("project_id")?;
+            let v = indicator_from_row(r)?;
+            let periods = cells
+                .remove(&v.id)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(start, (targets, actuals, narrative))| {
+                    let end = ends
+                        .get(&(project.clone(), start.clone()))
+                        .cloned()
+                        .unwrap_or_else(|| start.clone());
+                    out_period(start, end, targets, actuals, narrative)
+                })
+                .collect();
+            let baseline = v.baseline.as_ref().and_then(|f| {
+                Some(normalized(
+                    match (f.value, f.numerator, f.denominator, &f.text) {
+                        (Some(v), ..) => Quantity::Number(v),
+                        (None, Some(n), Some(d), _) => Quantity::Percentage {
+                            numerator: n,
+                            denominator: d,
+                        },
+                        (.., Some(t)) => Quantity::Text(t.clone()),
+                        _ => return None,
+                    },
+                ))
+            });
+            by_result
+                .entry(v.result_id.clone())
+                .or_default()
+                .push(OutIndicator {
+                    title: v.title,
+                    measure: v.measure,
+                    direction: v.direction,
+                    aggregation: v.aggregation,
+                    baseline_year: v.baseline_year,
+                    baseline,
+                    periods,
+                });
+        }
+        let mut out: HashMap<String, Vec<(String, OutResult)>> = HashMap::new();
+        for r in &results {
+            let id: String = r.try_get("id")?;
+            let level: ResultLevel = crate::results::corrupt(&r.try_get::<String, _>("level")?)?;
+            out.entry(r.try_get("project_id")?).or_default().push((
+                id.clone(),
+                OutResult {
+                    level,
+                    title: r.try_get("title")?,
+                    indicators: by_result.remove(&id).unwrap_or_default(),
+                },
+            ));
+        }
+        Ok(out)
     }
 }

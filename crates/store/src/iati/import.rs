@@ -19,11 +19,15 @@ use serde::Serialize;
 use sqlx::Row;
 use time::Date;
 
+use super::results::{DerivedResult, Plan, fingerprint, plan};
 use super::rows::{Rows, V};
 use super::{status_from_iati, status_to_iati, thematic_area};
 use crate::db::{new_id, now_text};
+use crate::projects::portfolio_keys::{KeyedProject, insert_keys};
 use crate::projects::{TransactionKind, e4};
+use crate::results::Columns;
 use crate::{Store, StoreError, Tx};
+use meridian_domain::results::model::Frequency;
 
 /// How an import treats what it cannot take.
 #[derive(Debug, Clone, Default)]
@@ -97,12 +101,40 @@ pub struct ImportReport {
     pub readable: bool,
     /// Whether the changes were committed (false: nothing changed).
     pub committed: bool,
-    /// Codelist and ruleset findings (errors and warnings): data quality feedback, reported
-    /// but not refusing.
+    /// Codelist findings (errors and warnings) and duplicate identifiers: data quality
+    /// feedback, reported but not refusing. The import leaves the ruleset out (it would only be
+    /// counted); `meridian iati validate` checks it.
     pub data_quality_findings: u64,
     /// Elements the file had and Meridian does not keep, by name.
     pub dropped: BTreeMap<String, u64>,
+    /// What went into the results framework: results, indicators, reports (approved).
+    pub results: u64,
+    pub indicators: u64,
+    pub reports: u64,
+    /// Per activity, what of its results was not mapped onto the results framework (it stays
+    /// in the IATI data and is exported as it was).
+    pub results_not_mapped: Vec<ResultsNote>,
     pub seconds: f64,
+}
+
+/// What of an activity's results was not mapped, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResultsNote {
+    pub identifier: String,
+    pub line: u64,
+    pub notes: Vec<String>,
+}
+
+impl std::fmt::Display for ResultsNote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "line {}: activity {}: results not mapped: {}",
+            self.line,
+            self.identifier,
+            self.notes.join("; ")
+        )
+    }
 }
 
 impl ImportReport {
@@ -123,9 +155,9 @@ impl ImportReport {
 const BATCH: usize = 500;
 
 /// What the import needs to map activities.
-struct Ctx<'a> {
-    org: &'a Organization,
-    actor: &'a Actor,
+struct Ctx {
+    org: Organization,
+    actor: Actor,
     iso3: HashMap<String, Iso3>,
     rates: RateTable,
     default_unit: Option<UnitCode>,
@@ -154,7 +186,27 @@ pub(super) struct Mapped {
     donors: Vec<String>,
     partners: Vec<String>,
     transactions: Vec<Txn>,
-    other_transactions: Vec<meridian_formats::iati::activity::Transaction>,
+    results: Plan,
+    /// The JSON columns of `iati_activities`, serialized on the mapping thread.
+    json: ActivityJson,
+}
+
+/// The activity's parts Meridian keeps as JSON.
+struct ActivityJson {
+    reporting_org: String,
+    titles: String,
+    descriptions: String,
+    participating_orgs: String,
+    dates: String,
+    recipient_countries: String,
+    recipient_regions: String,
+    locations: String,
+    sectors: String,
+    budgets: String,
+    other_transactions: String,
+    document_links: String,
+    results: String,
+    dropped: String,
 }
 
 #[derive(Serialize, serde::Deserialize, PartialEq, Clone, Debug)]
@@ -177,7 +229,8 @@ struct Txn {
     provider: String,
     receiver: String,
     description: String,
-    detail: meridian_formats::iati::activity::Transaction,
+    /// The IATI side, as JSON.
+    detail: String,
 }
 
 /// The project values an import derived, kept to tell Meridian's later edits apart.
@@ -190,6 +243,9 @@ pub(super) struct Derived {
     pub(super) status: String,
     pub(super) lines: Vec<Line>,
     pub(super) donors: Vec<String>,
+    /// The results made from the file's `<result>`s.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(super) results: Vec<DerivedResult>,
 }
 
 /// The narrative Meridian shows: English, else the activity's default language, else the
@@ -206,7 +262,7 @@ fn parse_date(what: &str, raw: &str) -> Result<Date, String> {
         .map_err(|_| format!("{what}: expected a date like 2026-03-31, found {raw:?}"))
 }
 
-impl Ctx<'_> {
+impl Ctx {
     fn money(&self, what: &str, amount: &str, currency: &str) -> Result<Money, String> {
         let currency = Currency::parse(currency).map_err(|e| format!("{what}: {e}"))?;
         let value: Decimal = amount
@@ -306,8 +362,8 @@ impl Ctx<'_> {
             problems.push(format!("{unit} is not under a regional office"));
             return Err(problems);
         };
-        if let Err(e) = authorize(self.org, self.actor, Action::DraftProject, &unit)
-            .and_then(|()| authorize(self.org, self.actor, Action::ManageProject, &unit))
+        if let Err(e) = authorize(&self.org, &self.actor, Action::DraftProject, &unit)
+            .and_then(|()| authorize(&self.org, &self.actor, Action::ManageProject, &unit))
         {
             problems.push(e.to_string());
         }
@@ -513,7 +569,7 @@ impl Ctx<'_> {
                         .map(|o| name(&o.narratives, o.r#ref.as_ref()))
                         .unwrap_or_default(),
                     description: shown(&t.description),
-                    detail: t.clone(),
+                    detail: json(t),
                 }),
                 Err(m) => problems.push(m),
             }
@@ -521,7 +577,26 @@ impl Ctx<'_> {
         if !problems.is_empty() {
             return Err(problems);
         }
+        let results = plan(&a.results, start, end, None);
+        let json = ActivityJson {
+            reporting_org: json(&a.reporting_org),
+            titles: json(&a.titles),
+            descriptions: json(&a.descriptions),
+            participating_orgs: json(&a.participating_orgs),
+            dates: json(&a.dates),
+            recipient_countries: json(&a.recipient_countries),
+            recipient_regions: json(&a.recipient_regions),
+            locations: json(&a.locations),
+            sectors: json(&a.sectors),
+            budgets: json(&a.budgets),
+            other_transactions: json(&other_transactions),
+            document_links: json(&a.document_links),
+            results: json(&a.results),
+            dropped: json(&a.extra.elements),
+        };
         Ok(Mapped {
+            results,
+            json,
             thematic_area: thematic_area(&a),
             activity: a,
             line,
@@ -542,7 +617,6 @@ impl Ctx<'_> {
             donors,
             partners,
             transactions,
-            other_transactions,
         })
     }
 }
@@ -570,6 +644,8 @@ fn verdict(path: &Path) -> Result<Verdict, String> {
     let file = File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let options = ValidateOptions {
         max_findings: 200_000,
+        // What is refused rests on the schema; the ruleset's findings would only be counted.
+        skip_rules: true,
         ..ValidateOptions::default()
     };
     let report = validate(BufReader::with_capacity(256 * 1024, file), &options)
@@ -625,6 +701,13 @@ struct Writes {
     iati_transactions: Rows,
     activities: Rows,
     audit: Rows,
+    frameworks: Rows,
+    periods: Rows,
+    results: Rows,
+    indicators: Rows,
+    targets: Rows,
+    reports: Rows,
+    values: Rows,
 }
 
 impl Writes {
@@ -742,6 +825,102 @@ impl Writes {
                     "after_json",
                 ],
             ),
+            frameworks: Rows::new(
+                "results_frameworks",
+                &["project_id", "frequency", "updated_at", "version"],
+            ),
+            periods: Rows::new(
+                "reporting_periods",
+                &[
+                    "project_id",
+                    "period_start",
+                    "period_end",
+                    "label",
+                    "locked",
+                ],
+            ),
+            results: Rows::new(
+                "results",
+                &[
+                    "id",
+                    "project_id",
+                    "level",
+                    "title",
+                    "position",
+                    "srf_codes",
+                    "gcm_objectives",
+                    "sdg_targets",
+                    "created_at",
+                    "updated_at",
+                    "version",
+                ],
+            ),
+            indicators: Rows::new(
+                "indicators",
+                &[
+                    "id",
+                    "result_id",
+                    "project_id",
+                    "title",
+                    "measure",
+                    "direction",
+                    "aggregation",
+                    "cumulative",
+                    "unit",
+                    "categories",
+                    "baseline_year",
+                    "baseline_e4",
+                    "baseline_num_e4",
+                    "baseline_den_e4",
+                    "baseline_text",
+                    "means_of_verification",
+                    "position",
+                    "created_at",
+                    "updated_at",
+                    "version",
+                ],
+            ),
+            targets: Rows::new(
+                "indicator_targets",
+                &[
+                    "indicator_id",
+                    "period_start",
+                    "disaggregation",
+                    "value_e4",
+                    "num_e4",
+                    "den_e4",
+                ],
+            ),
+            reports: Rows::new(
+                "indicator_reports",
+                &[
+                    "indicator_id",
+                    "period_start",
+                    "project_id",
+                    "status",
+                    "narrative",
+                    "entered_by",
+                    "submitted_by",
+                    "submitted_at",
+                    "reviewed_by",
+                    "reviewed_at",
+                    "review_note",
+                    "updated_at",
+                    "version",
+                ],
+            ),
+            values: Rows::new(
+                "indicator_values",
+                &[
+                    "indicator_id",
+                    "period_start",
+                    "disaggregation",
+                    "value_e4",
+                    "num_e4",
+                    "den_e4",
+                    "text_value",
+                ],
+            ),
         }
     }
 
@@ -755,6 +934,13 @@ impl Writes {
             &mut self.iati_transactions,
             &mut self.activities,
             &mut self.audit,
+            &mut self.frameworks,
+            &mut self.periods,
+            &mut self.results,
+            &mut self.indicators,
+            &mut self.targets,
+            &mut self.reports,
+            &mut self.values,
         ] {
             if !rows.is_empty() {
                 rows.write(tx, backend).await?;
@@ -766,16 +952,20 @@ impl Writes {
 
 /// A project an earlier import made, found by identifier.
 struct Existing {
+    derived: Derived,
     id: String,
     code: String,
     unit: String,
+    region: String,
+    restricted: i64,
     status: Status,
     title: String,
     version: i64,
 }
 
 struct Run<'a> {
-    ctx: Ctx<'a>,
+    org: &'a Organization,
+    actor: &'a Actor,
     source: String,
     now: String,
     seen: HashSet<String>,
@@ -830,8 +1020,8 @@ impl Store {
         };
         let countries = Countries::builtin();
         let ctx = Ctx {
-            org,
-            actor,
+            org: org.clone(),
+            actor: actor.clone(),
             iso3: countries
                 .iter()
                 .map(|c| (c.iso2.to_ascii_uppercase(), c.iso3.clone()))
@@ -861,102 +1051,59 @@ impl Store {
                 }
             }
         }
+        let file = match File::open(path) {
+            Ok(f) => f,
+            Err(e) => {
+                report.readable = false;
+                report
+                    .file_errors
+                    .push(format!("cannot read {}: {e}", path.display()));
+                report.seconds = started.elapsed().as_secs_f64();
+                return Ok(report);
+            }
+        };
         let mut run = Run {
-            ctx,
+            org,
+            actor,
             source,
             now: now_text(),
             seen: HashSet::new(),
             report,
         };
-        let file = match File::open(path) {
-            Ok(f) => f,
-            Err(e) => {
-                run.report.readable = false;
-                run.report
-                    .file_errors
-                    .push(format!("cannot read {}: {e}", path.display()));
-                run.report.seconds = started.elapsed().as_secs_f64();
-                return Ok(run.report);
-            }
-        };
-        let mut reader = ActivityReader::new(BufReader::with_capacity(256 * 1024, file));
+        // Reading and mapping run on a thread of their own; this task writes the batches as
+        // they come (two in flight at most: memory stays flat).
+        let (feed, mut batches) = tokio::sync::mpsc::channel::<Feed>(2);
+        let reading =
+            tokio::task::spawn_blocking(move || read_and_map(&ctx, file, verdict_first, feed));
         let mut tx = self.begin().await?;
-        let mut batch: Vec<Mapped> = Vec::with_capacity(BATCH);
-        // Activity start lines, to place the validator's findings (all or nothing).
-        let mut starts: Vec<(u64, u64, Option<String>)> = Vec::new();
-        let mut pending: Option<(Activity, u64, u64)> = None;
-        let mut fatal = false;
-        loop {
-            let item = reader.next();
-            let boundary = match &item {
-                Some(Ok(_)) => reader.activity_position().0,
-                Some(Err(e)) => e.line,
-                None => u64::MAX,
-            };
-            // The activity before this one is complete: its findings are known (keep_valid).
-            if let Some((a, line, column)) = pending.take() {
-                let findings = verdict_first
-                    .as_ref()
-                    .map(|v| findings_between(v, line, boundary))
-                    .unwrap_or_default();
-                if findings.is_empty() {
-                    if let Some(m) = run.prepare(a, line, column) {
-                        batch.push(m);
-                    }
-                } else {
-                    run.report.refused.push(Refusal {
-                        identifier: Some(a.identifier),
-                        line,
-                        column,
-                        reasons: findings,
-                    });
-                }
-            }
-            if batch.len() >= BATCH {
-                self.write_batch(&mut tx, &mut run, std::mem::take(&mut batch))
-                    .await?;
-                if let Some(Progress(tell)) = &options.progress {
-                    tell(ImportProgress {
-                        bytes_read: reader.bytes_read(),
-                        bytes_total: run.report.bytes,
-                        activities: run.report.activities,
-                    });
-                }
-            }
-            match item {
-                Some(Ok(a)) => {
-                    run.report.activities += 1;
-                    for (k, v) in &a.extra.elements {
-                        *run.report.dropped.entry(k.clone()).or_default() += v;
-                    }
-                    let (line, column) = reader.activity_position();
-                    starts.push((line, column, Some(a.identifier.clone())));
-                    pending = Some((a, line, column));
-                }
-                Some(Err(e)) if e.kind == ReadErrorKind::Activity => {
-                    run.report.activities += 1;
-                    starts.push((e.line, e.column, None));
-                    run.report.refused.push(Refusal {
-                        identifier: None,
-                        line: e.line,
-                        column: e.column,
-                        reasons: vec![e.message],
-                    });
-                }
-                Some(Err(e)) => {
-                    fatal = true;
-                    run.report.readable = false;
-                    run.report.file_errors.push(e.to_string());
-                    break;
-                }
-                None => break,
-            }
-        }
-        if !batch.is_empty() && !fatal {
+        while let Some(Feed {
+            batch,
+            bytes_read,
+            activities,
+        }) = batches.recv().await
+        {
             self.write_batch(&mut tx, &mut run, batch).await?;
+            if let Some(Progress(tell)) = &options.progress {
+                tell(ImportProgress {
+                    bytes_read,
+                    bytes_total: run.report.bytes,
+                    activities,
+                });
+            }
         }
-        for (name, count) in &reader.skipped().elements {
-            *run.report.dropped.entry(name.clone()).or_default() += count;
+        let read = reading
+            .await
+            .map_err(|e| StoreError::Corrupt(format!("reading stopped: {e}")))?;
+        let verdict_first = read.verdict_first;
+        let starts = read.starts;
+        run.report.activities = read.activities;
+        run.report.refused.extend(read.refused);
+        for (name, count) in read.dropped {
+            *run.report.dropped.entry(name).or_default() += count;
+        }
+        if let Some(e) = read.fatal {
+            run.report.readable = false;
+            run.report.file_errors.push(e);
         }
         let mut report = run.report;
         // The verdict, for all or nothing.
@@ -997,9 +1144,9 @@ impl Store {
                         reasons,
                     });
                 }
-                report.refused.sort_by_key(|r| (r.line, r.column));
             }
         }
+        report.refused.sort_by_key(|r| (r.line, r.column));
         let commit = report.readable
             && report.file_errors.is_empty()
             && (options.keep_valid || report.refused.is_empty());
@@ -1020,6 +1167,10 @@ impl Store {
             drop(tx);
             report.created = 0;
             report.updated = 0;
+            report.results = 0;
+            report.indicators = 0;
+            report.reports = 0;
+            report.results_not_mapped.clear();
         }
         report.seconds = started.elapsed().as_secs_f64();
         Ok(report)
@@ -1038,7 +1189,8 @@ impl Store {
         let backend = self.backend();
         // Which identifiers are there already.
         let mut sql = String::from(
-            "SELECT i.identifier, p.id, p.code, p.unit_code, p.status, p.title, p.version \
+            "SELECT i.identifier, i.derived, p.id, p.code, p.unit_code, p.region_code, p.restricted, \
+             p.status, p.title, p.version \
              FROM iati_activities i JOIN projects p ON p.id = i.project_id WHERE i.identifier IN (",
         );
         for i in 0..batch.len() {
@@ -1055,12 +1207,18 @@ impl Store {
         let mut existing: HashMap<String, Existing> = HashMap::new();
         for row in q.fetch_all(&mut **tx).await? {
             let status: String = row.try_get("status")?;
+            let derived: String = row.try_get("derived")?;
             existing.insert(
                 row.try_get("identifier")?,
                 Existing {
+                    derived: serde_json::from_str(&derived).map_err(|e| {
+                        StoreError::Corrupt(format!("iati_activities.derived: {e}"))
+                    })?,
                     id: row.try_get("id")?,
                     code: row.try_get("code")?,
                     unit: row.try_get("unit_code")?,
+                    region: row.try_get("region_code")?,
+                    restricted: row.try_get("restricted")?,
                     status: Status::parse(&status).map_err(StoreError::Corrupt)?,
                     title: row.try_get("title")?,
                     version: row.try_get("version")?,
@@ -1092,18 +1250,19 @@ impl Store {
             next_code.insert((unit.clone(), *year), last - n + 1);
         }
         let mut w = Writes::new();
-        let actor = run.ctx.actor;
+        let mut keyed: Vec<KeyedProject> = Vec::with_capacity(batch.len());
+        let actor = run.actor;
         let label = actor.label();
         // First what is refused before anything is written: identifiers seen before in the
         // file, projects the actor may not change.
-        let mut accepted = Vec::with_capacity(batch.len());
+        let mut accepted: Vec<Mapped> = Vec::with_capacity(batch.len());
         for m in batch {
             let identifier = m.activity.identifier.trim().to_owned();
             let refusal = if !run.seen.insert(identifier.clone()) {
                 Some("the identifier appears more than once in the file".to_owned())
             } else if let Some(e) = existing.get(&identifier) {
                 let unit = UnitCode::parse(&e.unit).map_err(StoreError::Corrupt)?;
-                authorize(run.ctx.org, actor, Action::DraftProject, &unit)
+                authorize(run.org, actor, Action::DraftProject, &unit)
                     .err()
                     .map(|d| d.to_string())
             } else {
@@ -1126,6 +1285,9 @@ impl Store {
             .filter_map(|m| existing.get(m.activity.identifier.trim()))
             .map(|e| e.id.clone())
             .collect();
+        let mut framework = self
+            .earlier_results(tx, &existing, &mut accepted, &updated)
+            .await?;
         let mut own: HashMap<String, Vec<(String, String, String, i64)>> = HashMap::new();
         for chunk in updated.chunks(BATCH) {
             let list = (1..=chunk.len())
@@ -1141,6 +1303,7 @@ impl Store {
                 ),
                 format!("DELETE FROM iati_transactions WHERE project_id IN ({list})"),
                 format!("DELETE FROM iati_activities WHERE project_id IN ({list})"),
+                format!("DELETE FROM project_keys WHERE project_id IN ({list})"),
             ] {
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
                 for id in chunk {
@@ -1167,7 +1330,7 @@ impl Store {
         }
         for m in accepted {
             let identifier = m.activity.identifier.trim().to_owned();
-            let derived = Derived {
+            let mut derived = Derived {
                 title: m.title.clone(),
                 summary: m.summary.clone(),
                 start_date: m.start.to_string(),
@@ -1175,6 +1338,7 @@ impl Store {
                 status: m.status.as_str().to_owned(),
                 lines: m.lines.clone(),
                 donors: m.donors.clone(),
+                results: Vec::new(),
             };
             let (project_id, unit, code, verb, before, mut own_transactions) =
                 match existing.get(&identifier) {
@@ -1214,6 +1378,19 @@ impl Store {
                         .await?;
                         let own = own.remove(&e.id).unwrap_or_default();
                         run.report.updated += 1;
+                        keyed.push(KeyedProject {
+                            id: e.id.clone(),
+                            code: e.code.clone(),
+                            title: m.title.clone(),
+                            donors: m.donors.clone(),
+                            region_code: e.region.clone(),
+                            unit_code: e.unit.clone(),
+                            status: status.as_str().to_owned(),
+                            start_year: i64::from(m.start.year()),
+                            restricted: e.restricted,
+                            budget_usd_e4: m.budget_usd_e4,
+                            updated_at: run.now.clone(),
+                        });
                         (
                             e.id.clone(),
                             unit,
@@ -1260,6 +1437,19 @@ impl Store {
                             V::I(1),
                         ]);
                         run.report.created += 1;
+                        keyed.push(KeyedProject {
+                            id: id.clone(),
+                            code: code.clone(),
+                            title: m.title.clone(),
+                            donors: m.donors.clone(),
+                            region_code: m.region.to_string(),
+                            unit_code: m.unit.to_string(),
+                            status: m.status.as_str().to_owned(),
+                            start_year: year,
+                            restricted: 0,
+                            budget_usd_e4: m.budget_usd_e4,
+                            updated_at: run.now.clone(),
+                        });
                         (id, m.unit.clone(), code, "iati_import", None, Vec::new())
                     }
                 };
@@ -1309,11 +1499,36 @@ impl Store {
                     V::T(tid),
                     V::T(project_id.clone()),
                     V::I(t.position as i64),
-                    V::T(json(&t.detail)),
+                    V::T(t.detail.clone()),
                 ]);
                 written_transactions += 1;
             }
+            // Results, into the framework.
+            let earlier = framework.remove(&project_id).unwrap_or_default();
+            let written = write_plan(&mut w, &project_id, &m.results, earlier, &run.now, &label)?;
+            run.report.results += written.results;
+            run.report.indicators += written.indicators;
+            run.report.reports += written.reports;
+            let (results, indicators, reports) =
+                (written.results, written.indicators, written.reports);
+            let mut notes = m.results.notes.clone();
+            for d in &written.kept {
+                notes.push(format!(
+                    "result {}: changed in Meridian since the last import; Meridian's version is kept and the file's is not mapped",
+                    d.index + 1
+                ));
+            }
+            derived.results = written.derived;
+            let not_mapped = notes.len();
+            if !notes.is_empty() {
+                run.report.results_not_mapped.push(ResultsNote {
+                    identifier: identifier.clone(),
+                    line: m.line,
+                    notes,
+                });
+            }
             let a = &m.activity;
+            let j = m.json;
             w.activities.push([
                 V::T(project_id.clone()),
                 V::T(identifier.clone()),
@@ -1322,21 +1537,21 @@ impl Store {
                 V::OT(a.humanitarian.clone()),
                 V::OT(a.hierarchy.clone()),
                 V::OT(a.last_updated.clone()),
-                V::T(json(&a.reporting_org)),
-                V::T(json(&a.titles)),
-                V::T(json(&a.descriptions)),
-                V::T(json(&a.participating_orgs)),
+                V::T(j.reporting_org),
+                V::T(j.titles),
+                V::T(j.descriptions),
+                V::T(j.participating_orgs),
                 V::OT(a.status.clone()),
-                V::T(json(&a.dates)),
-                V::T(json(&a.recipient_countries)),
-                V::T(json(&a.recipient_regions)),
-                V::T(json(&a.locations)),
-                V::T(json(&a.sectors)),
-                V::T(json(&a.budgets)),
-                V::T(json(&m.other_transactions)),
-                V::T(json(&a.document_links)),
-                V::T(json(&a.results)),
-                V::T(json(&a.extra.elements)),
+                V::T(j.dates),
+                V::T(j.recipient_countries),
+                V::T(j.recipient_regions),
+                V::T(j.locations),
+                V::T(j.sectors),
+                V::T(j.budgets),
+                V::T(j.other_transactions),
+                V::T(j.document_links),
+                V::T(j.results),
+                V::T(j.dropped),
                 V::T(json(&derived)),
                 V::T(run.source.clone()),
                 V::T(run.now.clone()),
@@ -1347,6 +1562,8 @@ impl Store {
                 "identifier": identifier, "code": code, "title": m.title,
                 "status": m.status, "budget_usd": crate::projects::from_e4(m.budget_usd_e4),
                 "budget_lines": m.lines.len(), "transactions": written_transactions,
+                "results": results, "indicators": indicators, "reports": reports,
+                "results_not_mapped": not_mapped,
                 "file": run.source,
             });
             w.audit.push([
@@ -1362,25 +1579,457 @@ impl Store {
                 V::OT(Some(after.to_string())),
             ]);
         }
-        w.write(tx, backend).await
+        w.write(tx, backend).await?;
+        // The portfolio's keyed index (donor and text search).
+        insert_keys(tx, backend, &keyed).await?;
+        Ok(())
     }
 }
 
-impl Run<'_> {
-    /// Maps an activity, or records why it is refused.
-    fn prepare(&mut self, a: Activity, line: u64, column: u64) -> Option<Mapped> {
-        let identifier = a.identifier.clone();
-        match self.ctx.map(a, line, column) {
-            Ok(m) => Some(m),
-            Err(reasons) => {
-                self.report.refused.push(Refusal {
-                    identifier: Some(identifier),
+/// A batch of mapped activities, from the reading thread to the writer.
+struct Feed {
+    batch: Vec<Mapped>,
+    bytes_read: u64,
+    activities: u64,
+}
+
+/// What the reading thread found, at the end.
+#[derive(Default)]
+struct ReadEnd {
+    activities: u64,
+    refused: Vec<Refusal>,
+    dropped: BTreeMap<String, u64>,
+    /// Activity start lines, to place the validator's findings (all or nothing).
+    starts: Vec<(u64, u64, Option<String>)>,
+    /// A fatal error (broken XML, I/O): nothing is committed.
+    fatal: Option<String>,
+    verdict_first: Option<Verdict>,
+}
+
+/// Reads the file and maps each activity (on a thread of its own, beside the writer and the
+/// validator), handing batches of [`BATCH`] mapped activities to `out`. With `verdict_first`
+/// (keep_valid), activities with schema errors are refused here.
+fn read_and_map(
+    ctx: &Ctx,
+    file: File,
+    verdict_first: Option<Verdict>,
+    out: tokio::sync::mpsc::Sender<Feed>,
+) -> ReadEnd {
+    let mut end = ReadEnd::default();
+    let mut reader = ActivityReader::new(BufReader::with_capacity(256 * 1024, file));
+    let mut batch: Vec<Mapped> = Vec::with_capacity(BATCH);
+    let mut pending: Option<(Activity, u64, u64)> = None;
+    loop {
+        let item = reader.next();
+        let boundary = match &item {
+            Some(Ok(_)) => reader.activity_position().0,
+            Some(Err(e)) => e.line,
+            None => u64::MAX,
+        };
+        // The activity before this one is complete: its findings are known (keep_valid).
+        if let Some((a, line, column)) = pending.take() {
+            let findings = verdict_first
+                .as_ref()
+                .map(|v| findings_between(v, line, boundary))
+                .unwrap_or_default();
+            if findings.is_empty() {
+                let identifier = a.identifier.clone();
+                match ctx.map(a, line, column) {
+                    Ok(m) => batch.push(m),
+                    Err(reasons) => end.refused.push(Refusal {
+                        identifier: Some(identifier),
+                        line,
+                        column,
+                        reasons,
+                    }),
+                }
+            } else {
+                end.refused.push(Refusal {
+                    identifier: Some(a.identifier),
                     line,
                     column,
-                    reasons,
+                    reasons: findings,
                 });
-                None
+            }
+        }
+        if batch.len() >= BATCH {
+            let feed = Feed {
+                batch: std::mem::replace(&mut batch, Vec::with_capacity(BATCH)),
+                bytes_read: reader.bytes_read(),
+                activities: end.activities,
+            };
+            if out.blocking_send(feed).is_err() {
+                // The writer stopped (an error): nothing more to do.
+                return end;
+            }
+        }
+        match item {
+            Some(Ok(a)) => {
+                end.activities += 1;
+                for (k, v) in &a.extra.elements {
+                    *end.dropped.entry(k.clone()).or_default() += v;
+                }
+                let (line, column) = reader.activity_position();
+                end.starts.push((line, column, Some(a.identifier.clone())));
+                pending = Some((a, line, column));
+            }
+            Some(Err(e)) if e.kind == ReadErrorKind::Activity => {
+                end.activities += 1;
+                end.starts.push((e.line, e.column, None));
+                end.refused.push(Refusal {
+                    identifier: None,
+                    line: e.line,
+                    column: e.column,
+                    reasons: vec![e.message],
+                });
+            }
+            Some(Err(e)) => {
+                end.fatal = Some(e.to_string());
+                break;
+            }
+            None => break,
+        }
+    }
+    if !batch.is_empty() && end.fatal.is_none() {
+        let feed = Feed {
+            batch,
+            bytes_read: reader.bytes_read(),
+            activities: end.activities,
+        };
+        let _ = out.blocking_send(feed);
+    }
+    for (name, count) in &reader.skipped().elements {
+        *end.dropped.entry(name.clone()).or_default() += count;
+    }
+    end.verdict_first = verdict_first;
+    end
+}
+
+/// What a re-import finds of the results an earlier import made.
+#[derive(Default)]
+struct Earlier {
+    /// Results made by an earlier import and changed in Meridian since: they stay as they are.
+    kept: Vec<DerivedResult>,
+    /// The project keeps its reporting frequency and periods (it has reports): their starts.
+    stays: Option<HashSet<String>>,
+}
+
+/// What [`write_plan`] wrote.
+struct Written {
+    results: u64,
+    indicators: u64,
+    reports: u64,
+    kept: Vec<DerivedResult>,
+    derived: Vec<DerivedResult>,
+}
+
+fn in_list(n: usize) -> String {
+    (1..=n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl Store {
+    /// For the projects a batch updates: removes the results an earlier import made that
+    /// nobody changed since (the file's replace them), keeps the others, and settles the
+    /// reporting frequency: a project with reports keeps its frequency and periods (the file's
+    /// results are mapped onto them), one without gets the frequency the file fits best.
+    async fn earlier_results(
+        &self,
+        tx: &mut Tx,
+        existing: &HashMap<String, Existing>,
+        accepted: &mut [Mapped],
+        updated: &[String],
+    ) -> Result<HashMap<String, Earlier>, StoreError> {
+        let mut out: HashMap<String, Earlier> = HashMap::new();
+        if updated.is_empty() {
+            return Ok(out);
+        }
+        let imported: Vec<(&str, &DerivedResult)> = accepted
+            .iter()
+            .filter_map(|m| existing.get(m.activity.identifier.trim()))
+            .flat_map(|e| e.derived.results.iter().map(|d| (e.id.as_str(), d)))
+            .collect();
+        let by_id: HashMap<&str, (&str, &DerivedResult)> = imported
+            .iter()
+            .map(|(p, d)| (d.id.as_str(), (*p, *d)))
+            .collect();
+        for chunk in imported.chunks(BATCH) {
+            let list = in_list(chunk.len());
+            // Changed since the import: the result, one of its indicators or reports has
+            // another time than the import's.
+            let sql = format!(
+                "SELECT r.id, CAST(CASE WHEN r.updated_at <> a.imported_at OR EXISTS \
+                 (SELECT 1 FROM indicators i WHERE i.result_id = r.id AND (i.updated_at <> a.imported_at \
+                 OR EXISTS (SELECT 1 FROM indicator_reports ir WHERE ir.indicator_id = i.id \
+                 AND ir.updated_at <> a.imported_at))) THEN 1 ELSE 0 END AS BIGINT) AS changed \
+                 FROM results r JOIN iati_activities a ON a.project_id = r.project_id \
+                 WHERE r.id IN ({list})"
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (_, d) in chunk {
+                q = q.bind(&d.id);
+            }
+            let mut replaced: Vec<String> = Vec::new();
+            for row in q.fetch_all(&mut **tx).await? {
+                let id: String = row.try_get("id")?;
+                let changed: i64 = row.try_get("changed")?;
+                let Some((project, d)) = by_id.get(id.as_str()) else {
+                    continue;
+                };
+                if changed == 1 {
+                    out.entry((*project).to_owned())
+                        .or_default()
+                        .kept
+                        .push((*d).clone());
+                } else {
+                    replaced.push(id);
+                }
+            }
+            if replaced.is_empty() {
+                continue;
+            }
+            let list = in_list(replaced.len());
+            let of_indicators = format!("SELECT id FROM indicators WHERE result_id IN ({list})");
+            for sql in [
+                format!("DELETE FROM indicator_values WHERE indicator_id IN ({of_indicators})"),
+                format!("DELETE FROM indicator_reports WHERE indicator_id IN ({of_indicators})"),
+                format!("DELETE FROM indicator_targets WHERE indicator_id IN ({of_indicators})"),
+                format!("DELETE FROM indicators WHERE result_id IN ({list})"),
+                format!("DELETE FROM results WHERE id IN ({list})"),
+            ] {
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for id in &replaced {
+                    q = q.bind(id);
+                }
+                q.execute(&mut **tx).await?;
+            }
+        }
+        // The frameworks of the updated projects, with the reports left.
+        let mut frameworks: HashMap<String, (String, i64)> = HashMap::new();
+        for chunk in updated.chunks(BATCH) {
+            let sql = format!(
+                "SELECT f.project_id, f.frequency, (SELECT COUNT(*) FROM indicator_reports r \
+                 WHERE r.project_id = f.project_id) AS n FROM results_frameworks f \
+                 WHERE f.project_id IN ({})",
+                in_list(chunk.len())
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(id);
+            }
+            for row in q.fetch_all(&mut **tx).await? {
+                frameworks.insert(
+                    row.try_get("project_id")?,
+                    (row.try_get("frequency")?, row.try_get("n")?),
+                );
+            }
+        }
+        for m in accepted.iter_mut() {
+            let Some(e) = existing.get(m.activity.identifier.trim()) else {
+                continue;
+            };
+            let Some((frequency, reports)) = frameworks.get(&e.id) else {
+                continue;
+            };
+            let frequency: Frequency = crate::results::corrupt(frequency)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let earlier = out.entry(e.id.clone()).or_default();
+            if *reports > 0 || m.results.frequency.is_none() {
+                // The frequency and periods stay; the file's periods are mapped onto them.
+                if *reports > 0 && m.results.frequency.is_some_and(|f| f != frequency) {
+                    let notes = std::mem::take(&mut m.results.notes);
+                    m.results = plan(&m.activity.results, m.start, m.end, Some(frequency));
+                    if m.results.notes.is_empty() {
+                        m.results.notes = notes;
+                    }
+                    m.results.notes.insert(
+                        0,
+                        format!(
+                            "the project already has reports by {frequency} periods; the file's periods are mapped onto them"
+                        ),
+                    );
+                }
+                let starts: HashSet<String> =
+                    sqlx::query("SELECT period_start FROM reporting_periods WHERE project_id = $1")
+                        .bind(&e.id)
+                        .fetch_all(&mut **tx)
+                        .await?
+                        .iter()
+                        .map(|r| r.try_get("period_start"))
+                        .collect::<Result<_, _>>()?;
+                earlier.stays = Some(starts);
+            } else {
+                // No report left: the file's frequency and the project's current dates.
+                if m.results.frequency != Some(frequency) {
+                    sqlx::query(
+                        "DELETE FROM indicator_targets WHERE indicator_id IN \
+                         (SELECT id FROM indicators WHERE project_id = $1)",
+                    )
+                    .bind(&e.id)
+                    .execute(&mut **tx)
+                    .await?;
+                }
+                for sql in [
+                    "DELETE FROM reporting_periods WHERE project_id = $1",
+                    "DELETE FROM results_frameworks WHERE project_id = $1",
+                ] {
+                    sqlx::query(sql).bind(&e.id).execute(&mut **tx).await?;
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Adds the rows of an activity's results to the batch: the framework and periods (unless the
+/// project keeps its own), results, indicators, targets and approved reports.
+fn write_plan(
+    w: &mut Writes,
+    project_id: &str,
+    plan: &Plan,
+    earlier: Earlier,
+    now: &str,
+    who: &str,
+) -> Result<Written, StoreError> {
+    let mut written = Written {
+        results: 0,
+        indicators: 0,
+        reports: 0,
+        kept: Vec::new(),
+        derived: Vec::new(),
+    };
+    let kept_index: HashSet<usize> = earlier.kept.iter().map(|d| d.index).collect();
+    written.derived.extend(earlier.kept.iter().cloned());
+    written.kept = earlier.kept;
+    let todo: Vec<_> = plan
+        .results
+        .iter()
+        .filter(|r| !kept_index.contains(&r.index))
+        .collect();
+    let starts: HashSet<String> = match (&earlier.stays, plan.frequency) {
+        (Some(starts), _) => starts.clone(),
+        (None, Some(f)) => {
+            w.frameworks.push([
+                V::T(project_id.to_owned()),
+                V::T(f.as_str().to_owned()),
+                V::T(now.to_owned()),
+                V::I(1),
+            ]);
+            HashSet::new()
+        }
+        (None, None) => HashSet::new(),
+    };
+    if let Some(f) = plan.frequency {
+        for p in &plan.periods {
+            let start = p.start.to_string();
+            if !starts.contains(&start) {
+                w.periods.push([
+                    V::T(project_id.to_owned()),
+                    V::T(start),
+                    V::T(p.end.to_string()),
+                    V::T(p.label(f)),
+                    V::I(0),
+                ]);
             }
         }
     }
+    let mut position = 0i64;
+    for r in todo {
+        let id = new_id();
+        w.results.push([
+            V::T(id.clone()),
+            V::T(project_id.to_owned()),
+            V::T(r.level.as_str().to_owned()),
+            V::T(r.title.clone()),
+            V::I(r.index as i64 + 1),
+            V::T("[]".into()),
+            V::T("[]".into()),
+            V::T("[]".into()),
+            V::T(now.to_owned()),
+            V::T(now.to_owned()),
+            V::I(1),
+        ]);
+        written.results += 1;
+        for i in &r.indicators {
+            position += 1;
+            let ind = new_id();
+            let baseline = match &i.baseline {
+                Some(q) => Columns::of(q, "baseline")?,
+                None => Columns::none(),
+            };
+            w.indicators.push([
+                V::T(ind.clone()),
+                V::T(id.clone()),
+                V::T(project_id.to_owned()),
+                V::T(i.title.clone()),
+                V::T(i.measure.as_str().to_owned()),
+                V::T(i.direction.as_str().to_owned()),
+                V::T(i.aggregation.as_str().to_owned()),
+                V::I(0),
+                V::T(String::new()),
+                V::T(serde_json::to_string(&i.categories).expect("json")),
+                V::OI(i.baseline_year),
+                V::OI(baseline.value),
+                V::OI(baseline.num),
+                V::OI(baseline.den),
+                V::OT(baseline.text),
+                V::T(String::new()),
+                V::I(position),
+                V::T(now.to_owned()),
+                V::T(now.to_owned()),
+                V::I(1),
+            ]);
+            written.indicators += 1;
+            for (start, key, q) in &i.targets {
+                let c = Columns::of(q, "target")?;
+                w.targets.push([
+                    V::T(ind.clone()),
+                    V::T(start.clone()),
+                    V::T(key.clone()),
+                    V::OI(c.value),
+                    V::OI(c.num),
+                    V::OI(c.den),
+                ]);
+            }
+            for rep in &i.reports {
+                w.reports.push([
+                    V::T(ind.clone()),
+                    V::T(rep.period_start.clone()),
+                    V::T(project_id.to_owned()),
+                    V::T("approved".into()),
+                    V::T(rep.narrative.clone()),
+                    V::T(who.to_owned()),
+                    V::OT(Some(who.to_owned())),
+                    V::OT(Some(now.to_owned())),
+                    V::OT(Some(who.to_owned())),
+                    V::OT(Some(now.to_owned())),
+                    V::T("published in an IATI file".into()),
+                    V::T(now.to_owned()),
+                    V::I(1),
+                ]);
+                written.reports += 1;
+                for (key, q) in &rep.values {
+                    let c = Columns::of(q, "actual")?;
+                    w.values.push([
+                        V::T(ind.clone()),
+                        V::T(rep.period_start.clone()),
+                        V::T(key.clone()),
+                        V::OI(c.value),
+                        V::OI(c.num),
+                        V::OI(c.den),
+                        V::OT(c.text),
+                    ]);
+                }
+            }
+        }
+        written.derived.push(DerivedResult {
+            index: r.index,
+            id,
+            fingerprint: fingerprint(&r.out(&plan.periods)),
+        });
+    }
+    written.derived.sort_by_key(|d| d.index);
+    Ok(written)
 }

@@ -19,9 +19,12 @@
 //!   `iati_transactions`. Other types are kept whole in `iati_activities.other_transactions`.
 //! - sectors → the thematic area (DAC codes, see [`thematic_area`]) of a new project.
 //!
+//! - results → the project's results framework (results, indicators, reporting periods,
+//!   targets, approved reports); see `results.rs` for the mapping and what is not mapped.
+//!
 //! Everything else Meridian keeps (participating organisations, sectors, countries and
-//! regions, locations, document links, results, the reporting organisation…) is in
-//! `iati_activities`, as JSON of the formats crate's activity model.
+//! regions, locations, document links, the reporting organisation, and the results whole…) is
+//! in `iati_activities`, as JSON of the formats crate's activity model.
 //!
 //! **Amounts** are converted to USD at the rate on the value date, or, when the rate table
 //! starts later, at the latest known rate; a currency with no rate at all refuses the activity.
@@ -32,10 +35,11 @@
 
 mod export;
 mod import;
+mod results;
 mod rows;
 
 pub use export::{ExportScope, ExportSummary, ReportingOrg};
-pub use import::{ImportOptions, ImportProgress, ImportReport, Progress, Refusal};
+pub use import::{ImportOptions, ImportProgress, ImportReport, Progress, Refusal, ResultsNote};
 
 use meridian_domain::projects::lifecycle::Status;
 

@@ -7,6 +7,7 @@ pub(crate) enum V {
     T(String),
     OT(Option<String>),
     I(i64),
+    OI(Option<i64>),
 }
 
 pub(crate) struct Rows {
@@ -76,6 +77,7 @@ impl Rows {
                     V::T(s) => q.bind(s),
                     V::OT(s) => q.bind(s),
                     V::I(i) => q.bind(i),
+                    V::OI(i) => q.bind(i),
                 };
             }
             q.execute(&mut **tx).await?;

@@ -26,6 +26,7 @@ pub use reporting::{
     BulkApproval, CellProblem, MissingReport, ReportInput, ReportKey, ReportTransitionInput,
     UploadOutcome, UploadValue, ValueInput,
 };
+pub(crate) use reporting::{CheckedReport, check_values};
 pub use rollup::{Partial, RollupQuery, RollupRow, RollupScope};
 pub use srf::{SrfIndicatorInput, SrfIndicatorRow, SrfNodeInput, SrfNodeRow, SrfTree};
 
