@@ -73,10 +73,20 @@ async fn with_rates(store: &Store) {
 
 async fn import(store: &Store, path: &Path, options: ImportOptions) -> ImportReport {
     let org = meridian_domain::builtin::organization();
-    store
+    let report = store
         .import_iati(&org, &operator(), path, &options)
         .await
-        .unwrap()
+        .unwrap();
+    // Imports write projects, donors and transactions in bulk: the portfolio summary's
+    // triggers keep up with them (created, updated, replaced).
+    let drift = meridian_store::testing::portfolio_summary_drift(store).await;
+    assert!(
+        drift.is_empty(),
+        "after importing {}: the portfolio summary drifted:\n{}",
+        path.display(),
+        drift.join("\n")
+    );
+    report
 }
 
 async fn count(store: &Store, sql: &'static str) -> i64 {
