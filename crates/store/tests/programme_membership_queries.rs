@@ -1,6 +1,7 @@
 //! Adding a project to a programme runs a bounded number of statements, whatever the size of
 //! the project's matrix (indicators × periods × disaggregations): its partials are merged into
-//! the programme's cells, they are not rebuilt. Counted through sqlx's statement events.
+//! the programme's cells, they are not rebuilt; reading the programme's roll-up runs three.
+//! Counted through sqlx's statement events.
 //!
 //! This file holds one test, so that nothing else runs statements while it counts.
 
@@ -141,4 +142,19 @@ async fn adding_a_project_to_a_programme_runs_as_many_statements_for_a_small_and
         "adding a project runs {} statements",
         counts[0]
     );
+
+    // Reading the programme's roll-up checks the reader's scope on the programme's row, not
+    // its member list: three statements (the programme, its cells, the SRF indicators).
+    let query = meridian_store::results::RollupQuery {
+        window: "all".into(),
+        disaggregation: String::new(),
+    };
+    let scope = meridian_store::results::RollupScope::Programme("LARGE".into());
+    STATEMENTS.store(0, Ordering::SeqCst);
+    let rows = store
+        .results_rollup(&org, &operator(), &scope, &query)
+        .await
+        .unwrap();
+    assert_eq!(STATEMENTS.load(Ordering::SeqCst), 3);
+    assert_eq!(rows.iter().map(|r| r.contributors).sum::<i64>(), 4 * 8);
 }

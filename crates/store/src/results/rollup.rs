@@ -892,8 +892,21 @@ impl Store {
         };
         match scope {
             RollupScope::Programme(id) => {
-                let p = self.programme(org, actor, id).await?;
-                binds.push(p.id);
+                // The programme's id and unit only (one row), not its member list.
+                let r =
+                    sqlx::query("SELECT id, unit_code FROM programmes WHERE id = $1 OR code = $1")
+                        .bind(id)
+                        .fetch_optional(self.pool())
+                        .await?
+                        .ok_or_else(|| StoreError::not_found("programme", id))?;
+                let unit: String = r.try_get("unit_code")?;
+                authorize(
+                    org,
+                    actor,
+                    Action::ViewProjects,
+                    &crate::projects::unit_code(&unit)?,
+                )?;
+                binds.push(r.try_get("id")?);
                 sql.push_str(&format!(" AND scope = ${}", binds.len()));
             }
             RollupScope::Global => match &reader {
