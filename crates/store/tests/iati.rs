@@ -625,8 +625,9 @@ async fn results_of_a_sample_go_into_the_results_framework() {
         (Some(1), Some(1))
     );
 
-    // IATI's full example: values per combination of two dimensions (sex and age) are not
-    // Meridian's; the summary says so, and the result and indicator still come in.
+    // IATI's full example: its target and actual are given per combination of two dimensions
+    // (sex and age) only. The target comes in per combination; the actual has no total, which
+    // a report needs, and the baseline is for a combination: the summary says so.
     let r = import(&store, &fixture("iati-act-no-errors.xml"), options.clone()).await;
     assert!(r.is_success(), "{:#?}", r.refused);
     assert_eq!(
@@ -635,8 +636,19 @@ async fn results_of_a_sample_go_into_the_results_framework() {
     );
     assert_eq!(r.results_not_mapped.len(), 1);
     let text = r.results_not_mapped[0].to_string();
-    assert!(text.contains("combination of 2 dimensions"), "{text}");
+    assert!(text.contains("a total is required"), "{text}");
     assert!(text.contains("baseline"), "{text}");
+    let f = store
+        .results_framework(&org, &operator(), &id)
+        .await
+        .unwrap();
+    let ind = &f.results[0].indicators[0];
+    assert_eq!(
+        ind.target_for("2013-01-01", "age=adult;sex=female")
+            .unwrap()
+            .to_input(),
+        "10"
+    );
 
     // Re-importing replaces what the file made and nothing doubles.
     let r = import(

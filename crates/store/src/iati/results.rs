@@ -22,7 +22,8 @@
 //!   `category=option` (names and values in snake_case; `sex`, `age_group`,
 //!   `displacement_status` and `disability` are Meridian's built-in categories); categories
 //!   from IATI are not exhaustive (IATI does not say whether the parts cover everyone).
-//!   Values with two or more dimensions (one per combination), values that are not figures
+//!   A value with several dimensions is a combination (`age_group=age_18_59;sex=female`, the
+//!   results module's canonical key). Values that are not figures
 //!   Meridian accepts (thousands separators, negatives, more than four decimals, a percentage
 //!   above 100) and actuals without a total are not mapped.
 //!
@@ -39,6 +40,7 @@
 
 use std::collections::HashMap;
 
+use meridian_domain::results::combination::DisaggregationKey;
 use meridian_domain::results::model::{
     AggregationType, CategoryOption, Direction, Disaggregation, DisaggregationCategory, Frequency,
     Measure, Period, Quantity, ResultLevel, percent,
@@ -166,34 +168,27 @@ fn category_of(name: &str) -> Option<DisaggregationCategory> {
     DisaggregationCategory::custom(&code).ok()
 }
 
-/// A value's disaggregation key: `''` without dimensions, `category=option` with one.
+/// A dimension's category and option code.
+fn pair_of(d: &RawElement) -> Result<(DisaggregationCategory, String), String> {
+    let name = d.attr("name").unwrap_or_default();
+    let value = d.attr("value").unwrap_or_default();
+    let category = category_of(name).ok_or_else(|| {
+        format!("dimension name {name:?} cannot be a category code (letters and digits)")
+    })?;
+    let option = snake(value).ok_or_else(|| {
+        format!("dimension value {value:?} cannot be an option code (letters and digits)")
+    })?;
+    Ok((category, option))
+}
+
+/// A value's disaggregation key: `''` without dimensions, `category=option` with one, the
+/// canonical combination key (`age_group=age_18_59;sex=female`) with several.
 fn key_of(dims: &[&RawElement]) -> Result<String, String> {
-    match dims {
-        [] => Ok(String::new()),
-        [d] => {
-            let name = d.attr("name").unwrap_or_default();
-            let value = d.attr("value").unwrap_or_default();
-            let category = category_of(name).ok_or_else(|| {
-                format!("dimension name {name:?} cannot be a category code (letters and digits)")
-            })?;
-            let option = snake(value).ok_or_else(|| {
-                format!("dimension value {value:?} cannot be an option code (letters and digits)")
-            })?;
-            Ok(format!("{}={option}", category.as_str()))
-        }
-        many => Err(format!(
-            "a value per combination of {} dimensions ({}) is not mapped; Meridian keeps totals and one category at a time",
-            many.len(),
-            many.iter()
-                .map(|d| format!(
-                    "{}={}",
-                    d.attr("name").unwrap_or_default(),
-                    d.attr("value").unwrap_or_default()
-                ))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
-    }
+    let pairs = dims
+        .iter()
+        .map(|d| pair_of(d).map(|(c, o)| (c.as_str().to_owned(), o)))
+        .collect::<Result<Vec<_>, String>>()?;
+    Ok(DisaggregationKey::from_parts(pairs)?.to_string())
 }
 
 fn dims(e: &RawElement) -> Vec<&RawElement> {
@@ -378,27 +373,29 @@ pub(super) fn plan(
                     });
                 for v in values {
                     let d = dims(v);
-                    let Ok(key) = key_of(&d) else { continue };
-                    let Some((cat, opt)) = key.split_once('=') else {
+                    if key_of(&d).is_err() {
                         continue;
-                    };
-                    let category = category_of(cat).expect("made by key_of");
-                    let label = d[0].attr("value").unwrap_or(opt).trim().to_owned();
-                    let at = match categories.iter().position(|c| c.category == category) {
-                        Some(at) => at,
-                        None => {
-                            let mut new = Disaggregation::default_for(category);
-                            new.options.clear();
-                            new.exhaustive = false;
-                            categories.push(new);
-                            categories.len() - 1
+                    }
+                    for dim in d {
+                        let Ok((category, opt)) = pair_of(dim) else {
+                            continue;
+                        };
+                        let label = dim.attr("value").unwrap_or(&opt).trim().to_owned();
+                        let at = match categories.iter().position(|c| c.category == category) {
+                            Some(at) => at,
+                            None => {
+                                let mut new = Disaggregation::default_for(category);
+                                new.options.clear();
+                                new.exhaustive = false;
+                                categories.push(new);
+                                categories.len() - 1
+                            }
+                        };
+                        if !categories[at].options.iter().any(|o| o.code == opt) {
+                            categories[at]
+                                .options
+                                .push(CategoryOption { code: opt, label });
                         }
-                    };
-                    if !categories[at].options.iter().any(|o| o.code == opt) {
-                        categories[at].options.push(CategoryOption {
-                            code: opt.to_owned(),
-                            label,
-                        });
                     }
                 }
                 // A built-in category whose options are all default ones keeps the defaults.
@@ -763,12 +760,14 @@ fn value_element(name: &str, key: &str, q: &Quantity, comment: &str) -> Option<R
         Quantity::Text(t) => children.push(narrated("comment", t)),
         q => attrs.push(("value", value_text(q)?)),
     }
-    if let Some((category, option)) = key.split_once('=') {
+    // One `<dimension>` per category of the key (a combination has several), first.
+    let key = DisaggregationKey::parse(key).ok()?;
+    for (at, (category, option)) in key.parts().iter().enumerate() {
         children.insert(
-            0,
+            at,
             el(
                 "dimension",
-                vec![("name", category.to_owned()), ("value", option.to_owned())],
+                vec![("name", category.clone()), ("value", option.clone())],
                 Vec::new(),
             ),
         );
@@ -967,32 +966,7 @@ mod tests {
             None,
         )
         .unwrap();
-        use meridian_formats::iati::activity::{
-            ActivityDate, Description, OrgRef, ParticipatingOrg,
-        };
-        let mut activity = a[0].clone();
-        activity.titles = vec![Narrative::new(None, "t")];
-        activity.reporting_org = OrgRef {
-            r#ref: Some("XM-1".into()),
-            r#type: Some("40".into()),
-            narratives: vec![Narrative::new(None, "Org")],
-            ..OrgRef::default()
-        };
-        activity.descriptions = vec![Description {
-            r#type: Some("1".into()),
-            narratives: vec![Narrative::new(None, "d")],
-        }];
-        activity.participating_orgs = vec![ParticipatingOrg {
-            role: "4".into(),
-            r#ref: Some("XM-1".into()),
-            ..ParticipatingOrg::default()
-        }];
-        activity.status = Some("2".into());
-        activity.dates = vec![ActivityDate {
-            r#type: "2".into(),
-            iso_date: "2014-01-01".into(),
-            narratives: Vec::new(),
-        }];
+        let mut activity = writable(a[0].clone());
         activity.results = p
             .results
             .iter()
@@ -1027,6 +1001,124 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         assert_eq!(outs(&again), outs(&p));
+    }
+
+    /// `a` with what the writer needs of an activity besides its results.
+    fn writable(
+        mut a: meridian_formats::iati::activity::Activity,
+    ) -> meridian_formats::iati::activity::Activity {
+        use meridian_formats::iati::activity::{
+            ActivityDate, Description, OrgRef, ParticipatingOrg,
+        };
+        a.titles = vec![Narrative::new(None, "t")];
+        a.reporting_org = OrgRef {
+            r#ref: Some("XM-1".into()),
+            r#type: Some("40".into()),
+            narratives: vec![Narrative::new(None, "Org")],
+            ..OrgRef::default()
+        };
+        a.descriptions = vec![Description {
+            r#type: Some("1".into()),
+            narratives: vec![Narrative::new(None, "d")],
+        }];
+        a.participating_orgs = vec![ParticipatingOrg {
+            role: "4".into(),
+            r#ref: Some("XM-1".into()),
+            ..ParticipatingOrg::default()
+        }];
+        a.status = Some("2".into());
+        a.dates = vec![ActivityDate {
+            r#type: "2".into(),
+            iso_date: "2014-01-01".into(),
+            narratives: Vec::new(),
+        }];
+        a
+    }
+
+    #[test]
+    fn values_per_combination_of_dimensions_map_to_combination_keys_and_back() {
+        const XML: &str = r#"<iati-activities version="2.03"><iati-activity>
+          <iati-identifier>XM-2</iati-identifier>
+          <result type="1"><title><narrative>Output</narrative></title>
+            <indicator measure="1"><title><narrative>People trained</narrative></title>
+              <period><period-start iso-date="2014-01-01"/><period-end iso-date="2014-12-31"/>
+                <target value="40"/>
+                <target value="20"><dimension name="Sex" value="Female"/><dimension name="Age" value="Adult"/></target>
+                <actual value="30"/>
+                <actual value="10"><dimension name="Sex" value="Female"/><dimension name="Age" value="Adult"/></actual>
+                <actual value="15"><dimension name="Age" value="Adult"/><dimension name="Sex" value="Male"/></actual>
+              </period>
+            </indicator>
+          </result>
+        </iati-activity></iati-activities>"#;
+        let a = meridian_formats::iati::read::read_all(XML.as_bytes()).unwrap();
+        let p = plan(&a[0].results, date("2014-01-01"), date("2014-12-31"), None);
+        assert_eq!(p.notes, Vec::<String>::new());
+        let ind = &p.results[0].indicators[0];
+        let categories: Vec<(&str, Vec<&str>)> = ind
+            .categories
+            .iter()
+            .map(|c| {
+                (
+                    c.category.as_str(),
+                    c.options.iter().map(|o| o.code.as_str()).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            categories,
+            // Sex is built in and keeps its default options; "age" is a custom category.
+            vec![
+                ("sex", vec!["female", "male", "other_unknown"]),
+                ("age", vec!["adult"])
+            ]
+        );
+        // The keys are the results module's canonical ones, whatever the dimensions' order.
+        assert_eq!(
+            ind.reports[0]
+                .values
+                .iter()
+                .map(|(k, q)| format!("{k}:{q}"))
+                .collect::<Vec<_>>(),
+            vec![":30", "age=adult;sex=female:10", "age=adult;sex=male:15"]
+        );
+        assert!(
+            ind.targets
+                .iter()
+                .any(|(_, k, q)| k == "age=adult;sex=female" && q.to_string() == "20"),
+            "{:?}",
+            ind.targets
+        );
+        // Exported, a combination is one <dimension> per category, and maps back the same.
+        let out = p.results[0].out(&p.periods);
+        let e = element(&out, 2014).expect("a result with an indicator");
+        let mut activity = writable(a[0].clone());
+        activity.results = vec![e];
+        let mut w = meridian_formats::iati::write::ActivityWriter::new(
+            Vec::new(),
+            "2026-01-01T00:00:00Z",
+            None,
+        )
+        .unwrap();
+        w.write(&activity).unwrap();
+        let bytes = w.finish().unwrap();
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        assert!(
+            text.contains(r#"<dimension name="age" value="adult"/>"#)
+                && text.contains(r#"<dimension name="sex" value="female"/>"#),
+            "{text}"
+        );
+        let back = meridian_formats::iati::read::read_all(&bytes[..]).unwrap();
+        let again = plan(
+            &back[0].results,
+            date("2014-01-01"),
+            date("2014-12-31"),
+            None,
+        );
+        assert_eq!(
+            fingerprint(&again.results[0].out(&again.periods)),
+            fingerprint(&out)
+        );
     }
 
     #[test]
