@@ -210,8 +210,7 @@ fn sqlite() -> String {
              WHEN OLD.kind = 'expenditure' BEGIN {} END;",
             spent("OLD", "-")
         ),
-        format!(
-            "CREATE TRIGGER portfolio_summary_spent_update AFTER UPDATE ON project_transactions \
+        "CREATE TRIGGER portfolio_summary_spent_update AFTER UPDATE ON project_transactions \
              WHEN OLD.kind = 'expenditure' OR NEW.kind = 'expenditure' BEGIN \
              UPDATE projects SET spent_usd_e4 = spent_usd_e4 - \
              CASE WHEN OLD.kind = 'expenditure' THEN OLD.amount_usd_e4 ELSE 0 END \
@@ -219,7 +218,7 @@ fn sqlite() -> String {
              UPDATE projects SET spent_usd_e4 = spent_usd_e4 + \
              CASE WHEN NEW.kind = 'expenditure' THEN NEW.amount_usd_e4 ELSE 0 END \
              WHERE id = NEW.project_id; END;"
-        ),
+            .to_owned(),
     ]
     .iter()
     .map(|create| {
