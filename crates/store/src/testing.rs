@@ -109,6 +109,39 @@ impl Drop for TestDb {
     }
 }
 
+/// The command-line operator, as the tests' actor for set-up (loading the organization, …).
+pub fn operator() -> meridian_domain::authz::Actor {
+    meridian_domain::authz::Actor::Operator {
+        label: "test".into(),
+    }
+}
+
+/// A new account with one role in `unit`, as an actor.
+pub async fn person(
+    store: &crate::Store,
+    org: &meridian_domain::org::Organization,
+    email: &str,
+    unit: &str,
+    role: meridian_domain::authz::Role,
+) -> meridian_domain::authz::Actor {
+    store
+        .create_user(
+            org,
+            &operator(),
+            crate::users::NewUser {
+                email: email.into(),
+                name: String::new(),
+                unit: meridian_domain::org::UnitCode::parse(unit).expect("a unit code"),
+                roles: vec![role],
+                password: Some("correct horse battery staple".into()),
+            },
+        )
+        .await
+        .expect("the account is created")
+        .user
+        .actor()
+}
+
 /// How the portfolio summary (`portfolio_summary`, kept by triggers) and each project's
 /// expenditure (`projects.spent_usd_e4`) differ from what the projects, their donors and their
 /// transactions say; empty when they agree. Rows holding no project are ignored.
@@ -227,6 +260,76 @@ async fn summary_rows(
         }
     }
     rows
+}
+
+/// Counting the SQL statements a piece of code runs, for tests that bound them (the project
+/// page, a programme's membership change). Counted from sqlx's `sqlx::query` events, whichever
+/// thread runs them (SQLite's worker thread included), by a global subscriber: a test binary
+/// that counts holds one test, so that nothing else runs statements meanwhile.
+pub mod statements {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use tracing::span::{Attributes, Id, Record};
+    use tracing::{Event, Metadata};
+
+    static STATEMENTS: AtomicU64 = AtomicU64::new(0);
+
+    /// Installs the counting subscriber, once per test binary.
+    pub fn install() {
+        tracing::subscriber::set_global_default(StatementCounter)
+            .expect("no other global subscriber in a counting test");
+    }
+
+    /// Starts counting from zero.
+    pub fn reset() {
+        STATEMENTS.store(0, Ordering::SeqCst);
+    }
+
+    /// The statements run since [`reset`].
+    pub fn count() -> u64 {
+        STATEMENTS.load(Ordering::SeqCst)
+    }
+
+    struct StatementCounter;
+
+    impl tracing::Subscriber for StatementCounter {
+        fn enabled(&self, metadata: &Metadata<'_>) -> bool {
+            metadata.target() == "sqlx::query"
+        }
+        fn new_span(&self, _: &Attributes<'_>) -> Id {
+            Id::from_u64(1)
+        }
+        fn record(&self, _: &Id, _: &Record<'_>) {}
+        fn record_follows_from(&self, _: &Id, _: &Id) {}
+        fn event(&self, event: &Event<'_>) {
+            if event.metadata().target() == "sqlx::query" {
+                // A connection the pool opens meanwhile runs its settings (`PRAGMA …`): those
+                // are the pool's, not the code's under count.
+                let mut text = Statement(String::new());
+                event.record(&mut text);
+                if !text.0.trim_start().starts_with("PRAGMA") {
+                    STATEMENTS.fetch_add(1, Ordering::SeqCst);
+                }
+            }
+        }
+        fn enter(&self, _: &Id) {}
+        fn exit(&self, _: &Id) {}
+    }
+
+    /// The statement's text, from sqlx's `summary` or `db.statement` field.
+    struct Statement(String);
+
+    impl tracing::field::Visit for Statement {
+        fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+            if self.0.is_empty() && matches!(field.name(), "summary" | "db.statement") {
+                self.0 = value.to_owned();
+            }
+        }
+        fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+            if self.0.is_empty() && matches!(field.name(), "summary" | "db.statement") {
+                self.0 = format!("{value:?}").trim_matches('"').to_owned();
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -12,17 +12,11 @@ use meridian_store::evaluations::{
     KeyActionPatch, ManagementResponseInput,
 };
 use meridian_store::projects::{DocumentStorage, ProjectInput};
-use meridian_store::testing::TestDb;
+use meridian_store::testing::{TestDb, operator};
 use meridian_store::{Store, StoreError};
 use rust_decimal::Decimal;
 use sqlx::Row;
 use std::str::FromStr;
-
-fn operator() -> Actor {
-    Actor::Operator {
-        label: "test".into(),
-    }
-}
 
 fn person(email: &str, unit: &str, roles: &[Role]) -> Actor {
     Actor::User(UserActor {

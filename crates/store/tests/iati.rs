@@ -13,15 +13,9 @@ use meridian_formats::iati::write::ActivityWriter;
 use meridian_store::Store;
 use meridian_store::iati::{ExportScope, ImportOptions, ImportReport};
 use meridian_store::projects::{BudgetLineInput, PortfolioQuery, ProjectInput, TransactionInput};
-use meridian_store::testing::TestDb;
+use meridian_store::testing::{TestDb, operator};
 use meridian_store::users::NewUser;
 use sqlx::Row;
-
-fn operator() -> Actor {
-    Actor::Operator {
-        label: "test".into(),
-    }
-}
 
 fn samples() -> PathBuf {
     let dir = std::env::var("MERIDIAN_IATI_DATA")

@@ -9,7 +9,7 @@
 //! assertions hold on both, so both match the same projects.
 
 use meridian_domain::authz::{Actor, Role};
-use meridian_domain::org::{Countries, Organization, UnitCode};
+use meridian_domain::org::{Countries, Organization};
 use meridian_domain::projects::lifecycle::{RevisionTransition, Transition};
 use meridian_store::Store;
 use meridian_store::demo::DemoOptions;
@@ -17,37 +17,11 @@ use meridian_store::projects::{
     BudgetLineInput, DelegationInput, PortfolioQuery, ProjectInput, RevisionInput, SortKey,
     search_words,
 };
-use meridian_store::testing::TestDb;
-use meridian_store::users::NewUser;
+use meridian_store::testing::{TestDb, operator, person};
 use rust_decimal::Decimal;
 use sqlx::Row;
 use std::collections::BTreeSet;
 use std::str::FromStr;
-
-fn operator() -> Actor {
-    Actor::Operator {
-        label: "test".into(),
-    }
-}
-
-async fn person(store: &Store, org: &Organization, email: &str, unit: &str, role: Role) -> Actor {
-    store
-        .create_user(
-            org,
-            &operator(),
-            NewUser {
-                email: email.into(),
-                name: String::new(),
-                unit: UnitCode::parse(unit).unwrap(),
-                roles: vec![role],
-                password: Some("correct horse battery staple".into()),
-            },
-        )
-        .await
-        .unwrap()
-        .user
-        .actor()
-}
 
 fn input(title: &str, unit: &str, country: &str, usd: &str, donors: &[&str]) -> ProjectInput {
     ProjectInput {

@@ -6,41 +6,15 @@
 //!
 //! Runs on SQLite, and on PostgreSQL when `MERIDIAN_TEST_POSTGRES_URL` is set.
 
-use meridian_domain::authz::{Actor, Role};
-use meridian_domain::org::{Countries, Organization, UnitCode};
+use meridian_domain::authz::Role;
+use meridian_domain::org::{Countries, Organization};
 use meridian_domain::projects::lifecycle::Status;
 use meridian_store::Store;
 use meridian_store::demo::DemoOptions;
 use meridian_store::projects::{PortfolioQuery, TransactionInput};
-use meridian_store::testing::{TestDb, portfolio_summary_drift};
-use meridian_store::users::NewUser;
+use meridian_store::testing::{TestDb, operator, person, portfolio_summary_drift};
 use rust_decimal::Decimal;
 use sqlx::Row;
-
-fn operator() -> Actor {
-    Actor::Operator {
-        label: "test".into(),
-    }
-}
-
-async fn person(store: &Store, org: &Organization, email: &str, unit: &str, role: Role) -> Actor {
-    store
-        .create_user(
-            org,
-            &operator(),
-            NewUser {
-                email: email.into(),
-                name: String::new(),
-                unit: UnitCode::parse(unit).unwrap(),
-                roles: vec![role],
-                password: Some("correct horse battery staple".into()),
-            },
-        )
-        .await
-        .unwrap()
-        .user
-        .actor()
-}
 
 async fn assert_no_drift(store: &Store, after: &str) {
     let drift = portfolio_summary_drift(store).await;

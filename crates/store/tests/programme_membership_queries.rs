@@ -5,66 +5,10 @@
 //!
 //! This file holds one test, so that nothing else runs statements while it counts.
 
-use meridian_domain::authz::Actor;
 use meridian_domain::org::Countries;
 use meridian_store::Store;
 use meridian_store::results::{DemoProgrammeShape, ProgrammeInput};
-use meridian_store::testing::TestDb;
-use std::sync::atomic::{AtomicU64, Ordering};
-use tracing::span::{Attributes, Id, Record};
-use tracing::{Event, Metadata};
-
-static STATEMENTS: AtomicU64 = AtomicU64::new(0);
-
-/// A subscriber that counts the statements sqlx runs (its `sqlx::query` events), whichever
-/// thread runs them (SQLite's worker thread included).
-struct StatementCounter;
-
-impl tracing::Subscriber for StatementCounter {
-    fn enabled(&self, metadata: &Metadata<'_>) -> bool {
-        metadata.target() == "sqlx::query"
-    }
-    fn new_span(&self, _: &Attributes<'_>) -> Id {
-        Id::from_u64(1)
-    }
-    fn record(&self, _: &Id, _: &Record<'_>) {}
-    fn record_follows_from(&self, _: &Id, _: &Id) {}
-    fn event(&self, event: &Event<'_>) {
-        if event.metadata().target() == "sqlx::query" {
-            // A connection the pool opens meanwhile runs its settings (`PRAGMA …`): those are
-            // the pool's, not the page's.
-            let mut text = Statement(String::new());
-            event.record(&mut text);
-            if !text.0.trim_start().starts_with("PRAGMA") {
-                STATEMENTS.fetch_add(1, Ordering::SeqCst);
-            }
-        }
-    }
-    fn enter(&self, _: &Id) {}
-    fn exit(&self, _: &Id) {}
-}
-
-/// The statement's text, from sqlx's `summary` or `db.statement` field.
-struct Statement(String);
-
-impl tracing::field::Visit for Statement {
-    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
-        if self.0.is_empty() && matches!(field.name(), "summary" | "db.statement") {
-            self.0 = value.to_owned();
-        }
-    }
-    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
-        if self.0.is_empty() && matches!(field.name(), "summary" | "db.statement") {
-            self.0 = format!("{value:?}").trim_matches('"').to_owned();
-        }
-    }
-}
-
-fn operator() -> Actor {
-    Actor::Operator {
-        label: "test".into(),
-    }
-}
+use meridian_store::testing::{TestDb, operator, statements};
 
 #[tokio::test]
 async fn adding_a_project_to_a_programme_runs_as_many_statements_for_a_small_and_a_large_matrix() {
@@ -89,7 +33,7 @@ async fn adding_a_project_to_a_programme_runs_as_many_statements_for_a_small_and
     };
     // 2 indicators × 2 months against 8 × 9 (each month: the total and 11 options).
     let mut counts = Vec::new();
-    tracing::subscriber::set_global_default(StatementCounter).unwrap();
+    statements::install();
     for shape in [shape("SMALL", 2, 2), shape("LARGE", 8, 9)] {
         let id = store
             .demo_programme(&org, &operator(), &shape)
@@ -103,7 +47,7 @@ async fn adding_a_project_to_a_programme_runs_as_many_statements_for_a_small_and
         let mut members: Vec<String> = programme.projects.iter().map(|p| p.id.clone()).collect();
         members.push(extra);
         let before = store.programme_figure_count(&id).await.unwrap();
-        STATEMENTS.store(0, Ordering::SeqCst);
+        statements::reset();
         store
             .save_programme(
                 &org,
@@ -119,7 +63,7 @@ async fn adding_a_project_to_a_programme_runs_as_many_statements_for_a_small_and
             )
             .await
             .unwrap();
-        let n = STATEMENTS.load(Ordering::SeqCst);
+        let n = statements::count();
         let after = store.programme_figure_count(&id).await.unwrap();
         assert_eq!(
             after - before,
@@ -150,11 +94,11 @@ async fn adding_a_project_to_a_programme_runs_as_many_statements_for_a_small_and
         disaggregation: String::new(),
     };
     let scope = meridian_store::results::RollupScope::Programme("LARGE".into());
-    STATEMENTS.store(0, Ordering::SeqCst);
+    statements::reset();
     let rows = store
         .results_rollup(&org, &operator(), &scope, &query)
         .await
         .unwrap();
-    assert_eq!(STATEMENTS.load(Ordering::SeqCst), 3);
+    assert_eq!(statements::count(), 3);
     assert_eq!(rows.iter().map(|r| r.contributors).sum::<i64>(), 4 * 8);
 }

@@ -8,63 +8,8 @@ use meridian_domain::org::{Countries, UnitCode};
 use meridian_domain::projects::lifecycle::Transition;
 use meridian_store::Store;
 use meridian_store::projects::{BudgetLineInput, DelegationInput, ProjectInput, TransactionInput};
-use meridian_store::testing::TestDb;
+use meridian_store::testing::{TestDb, operator, statements};
 use meridian_store::users::NewUser;
-use std::sync::atomic::{AtomicU64, Ordering};
-use tracing::span::{Attributes, Id, Record};
-use tracing::{Event, Metadata};
-
-static STATEMENTS: AtomicU64 = AtomicU64::new(0);
-
-/// A subscriber that counts the statements sqlx runs (its `sqlx::query` events), whichever
-/// thread runs them (SQLite's worker thread included).
-struct StatementCounter;
-
-impl tracing::Subscriber for StatementCounter {
-    fn enabled(&self, metadata: &Metadata<'_>) -> bool {
-        metadata.target() == "sqlx::query"
-    }
-    fn new_span(&self, _: &Attributes<'_>) -> Id {
-        Id::from_u64(1)
-    }
-    fn record(&self, _: &Id, _: &Record<'_>) {}
-    fn record_follows_from(&self, _: &Id, _: &Id) {}
-    fn event(&self, event: &Event<'_>) {
-        if event.metadata().target() == "sqlx::query" {
-            // A connection the pool opens meanwhile runs its settings (`PRAGMA …`): those are
-            // the pool's, not the page's.
-            let mut text = Statement(String::new());
-            event.record(&mut text);
-            if !text.0.trim_start().starts_with("PRAGMA") {
-                STATEMENTS.fetch_add(1, Ordering::SeqCst);
-            }
-        }
-    }
-    fn enter(&self, _: &Id) {}
-    fn exit(&self, _: &Id) {}
-}
-
-/// The statement's text, from sqlx's `summary` or `db.statement` field.
-struct Statement(String);
-
-impl tracing::field::Visit for Statement {
-    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
-        if self.0.is_empty() && matches!(field.name(), "summary" | "db.statement") {
-            self.0 = value.to_owned();
-        }
-    }
-    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
-        if self.0.is_empty() && matches!(field.name(), "summary" | "db.statement") {
-            self.0 = format!("{value:?}").trim_matches('"').to_owned();
-        }
-    }
-}
-
-fn operator() -> Actor {
-    Actor::Operator {
-        label: "test".into(),
-    }
-}
 
 async fn person(store: &Store, email: &str, unit: &str, role: Role) -> Actor {
     let org = meridian_domain::builtin::organization();
@@ -213,15 +158,15 @@ async fn the_project_page_runs_the_same_few_queries_for_a_short_and_a_long_histo
             .unwrap();
     }
 
-    tracing::subscriber::set_global_default(StatementCounter).unwrap();
+    statements::install();
     let page = async |id: &str| {
         // Warm the pool first, so that opening a connection is not counted.
         store.project(&org, &admin, id).await.unwrap();
-        STATEMENTS.store(0, Ordering::SeqCst);
+        statements::reset();
         store.project(&org, &admin, id).await.unwrap();
         let history = store.project_history(&org, &admin, id).await.unwrap();
         let transactions = store.transactions(&org, &admin, id).await.unwrap();
-        let n = STATEMENTS.load(Ordering::SeqCst);
+        let n = statements::count();
         (n, history, transactions.len())
     };
     let (few, short_history, _) = page(&short.id).await;

@@ -3,7 +3,7 @@
 //! versions, audit, and roll-ups that equal figures worked out by hand.
 
 use meridian_domain::authz::{Actor, Role};
-use meridian_domain::org::{Countries, Organization, UnitCode};
+use meridian_domain::org::{Countries, Organization};
 use meridian_domain::results::model::Measure;
 use meridian_store::projects::{BudgetLineInput, ProjectInput};
 use meridian_store::results::{
@@ -11,17 +11,10 @@ use meridian_store::results::{
     ReportTransitionInput, ResultInput, RollupQuery, RollupRow, RollupScope, TargetInput,
     ValueInput,
 };
-use meridian_store::testing::TestDb;
-use meridian_store::users::NewUser;
+use meridian_store::testing::{TestDb, operator, person};
 use meridian_store::{Store, StoreError};
 use rust_decimal::Decimal;
 use std::str::FromStr;
-
-fn operator() -> Actor {
-    Actor::Operator {
-        label: "test".into(),
-    }
-}
 
 struct World {
     _db: TestDb,
@@ -33,25 +26,6 @@ struct World {
     me_uga: Actor,
     number_srf: String,
     percent_srf: String,
-}
-
-async fn person(store: &Store, org: &Organization, email: &str, unit: &str, role: Role) -> Actor {
-    store
-        .create_user(
-            org,
-            &operator(),
-            NewUser {
-                email: email.into(),
-                name: String::new(),
-                unit: UnitCode::parse(unit).unwrap(),
-                roles: vec![role],
-                password: Some("correct horse battery staple".into()),
-            },
-        )
-        .await
-        .unwrap()
-        .user
-        .actor()
 }
 
 async fn world() -> World {

@@ -1,18 +1,12 @@
 //! The store's story, run on whichever backend the environment names (SQLite by default,
 //! PostgreSQL with MERIDIAN_TEST_POSTGRES_URL): every backend must tell it the same way.
 
-use meridian_domain::authz::{Actor, Role};
+use meridian_domain::authz::Role;
 use meridian_domain::org::{Countries, UnitCode};
 use meridian_store::Store;
 use meridian_store::audit::AuditQuery;
-use meridian_store::testing::TestDb;
+use meridian_store::testing::{TestDb, operator};
 use meridian_store::users::NewUser;
-
-fn operator() -> Actor {
-    Actor::Operator {
-        label: "test".into(),
-    }
-}
 
 async fn loaded() -> (TestDb, Store) {
     let db = TestDb::new().await;

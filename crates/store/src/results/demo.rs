@@ -52,36 +52,9 @@ struct Tables {
 impl Tables {
     fn new() -> Tables {
         Tables {
-            frameworks: Rows::new(
-                "results_frameworks",
-                &["project_id", "frequency", "updated_at", "version"],
-            ),
-            periods: Rows::new(
-                "reporting_periods",
-                &[
-                    "project_id",
-                    "period_start",
-                    "period_end",
-                    "label",
-                    "locked",
-                ],
-            ),
-            results: Rows::new(
-                "results",
-                &[
-                    "id",
-                    "project_id",
-                    "level",
-                    "title",
-                    "position",
-                    "srf_codes",
-                    "gcm_objectives",
-                    "sdg_targets",
-                    "created_at",
-                    "updated_at",
-                    "version",
-                ],
-            ),
+            frameworks: Rows::new("results_frameworks", crate::results::FRAMEWORK_COLUMNS),
+            periods: Rows::new("reporting_periods", crate::results::PERIOD_COLUMNS),
+            results: Rows::new("results", crate::results::RESULT_COLUMNS),
             indicators: Rows::new(
                 "indicators",
                 &[

@@ -46,6 +46,30 @@ use std::collections::HashMap;
 use std::str::FromStr;
 use time::Date;
 
+/// The columns the bulk writers (the demo, the IATI import) fill in `results_frameworks`,
+/// `reporting_periods` and `results`, in their order.
+pub(crate) const FRAMEWORK_COLUMNS: &[&str] = &["project_id", "frequency", "updated_at", "version"];
+pub(crate) const PERIOD_COLUMNS: &[&str] = &[
+    "project_id",
+    "period_start",
+    "period_end",
+    "label",
+    "locked",
+];
+pub(crate) const RESULT_COLUMNS: &[&str] = &[
+    "id",
+    "project_id",
+    "level",
+    "title",
+    "position",
+    "srf_codes",
+    "gcm_objectives",
+    "sdg_targets",
+    "created_at",
+    "updated_at",
+    "version",
+];
+
 /// A figure as stored and shown: a number, a percentage as numerator and denominator (with
 /// the percentage worked out for display), or a text.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
