@@ -853,35 +853,8 @@ impl Writes {
                     "version",
                 ],
             ),
-            targets: Rows::new(
-                "indicator_targets",
-                &[
-                    "indicator_id",
-                    "period_start",
-                    "disaggregation",
-                    "value_e4",
-                    "num_e4",
-                    "den_e4",
-                ],
-            ),
-            reports: Rows::new(
-                "indicator_reports",
-                &[
-                    "indicator_id",
-                    "period_start",
-                    "project_id",
-                    "status",
-                    "narrative",
-                    "entered_by",
-                    "submitted_by",
-                    "submitted_at",
-                    "reviewed_by",
-                    "reviewed_at",
-                    "review_note",
-                    "updated_at",
-                    "version",
-                ],
-            ),
+            targets: Rows::new("indicator_targets", crate::results::TARGET_COLUMNS),
+            reports: Rows::new("indicator_reports", crate::results::REPORT_COLUMNS),
             values: Rows::new(
                 "indicator_values",
                 &[

@@ -47,7 +47,8 @@ use std::str::FromStr;
 use time::Date;
 
 /// The columns the bulk writers (the demo, the IATI import) fill in `results_frameworks`,
-/// `reporting_periods` and `results`, in their order.
+/// `reporting_periods`, `results`, `indicator_targets` and `indicator_reports`, in their
+/// order.
 pub(crate) const FRAMEWORK_COLUMNS: &[&str] = &["project_id", "frequency", "updated_at", "version"];
 pub(crate) const PERIOD_COLUMNS: &[&str] = &[
     "project_id",
@@ -66,6 +67,29 @@ pub(crate) const RESULT_COLUMNS: &[&str] = &[
     "gcm_objectives",
     "sdg_targets",
     "created_at",
+    "updated_at",
+    "version",
+];
+pub(crate) const TARGET_COLUMNS: &[&str] = &[
+    "indicator_id",
+    "period_start",
+    "disaggregation",
+    "value_e4",
+    "num_e4",
+    "den_e4",
+];
+pub(crate) const REPORT_COLUMNS: &[&str] = &[
+    "indicator_id",
+    "period_start",
+    "project_id",
+    "status",
+    "narrative",
+    "entered_by",
+    "submitted_by",
+    "submitted_at",
+    "reviewed_by",
+    "reviewed_at",
+    "review_note",
     "updated_at",
     "version",
 ];
