@@ -109,24 +109,6 @@ impl Drop for TestDb {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn the_database_name_is_replaced_keeping_options() {
-        assert_eq!(
-            super::replace_database(
-                "postgres://u:p@localhost:5432/postgres?sslmode=disable",
-                "t1"
-            ),
-            "postgres://u:p@localhost:5432/t1?sslmode=disable"
-        );
-        assert_eq!(
-            super::replace_database("postgres://localhost", "t1"),
-            "postgres://localhost/t1"
-        );
-    }
-}
-
 /// How the portfolio summary (`portfolio_summary`, kept by triggers) and each project's
 /// expenditure (`projects.spent_usd_e4`) differ from what the projects, their donors and their
 /// transactions say; empty when they agree. Rows holding no project are ignored.
@@ -245,4 +227,22 @@ async fn summary_rows(
         }
     }
     rows
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_database_name_is_replaced_keeping_options() {
+        assert_eq!(
+            super::replace_database(
+                "postgres://u:p@localhost:5432/postgres?sslmode=disable",
+                "t1"
+            ),
+            "postgres://u:p@localhost:5432/t1?sslmode=disable"
+        );
+        assert_eq!(
+            super::replace_database("postgres://localhost", "t1"),
+            "postgres://localhost/t1"
+        );
+    }
 }

@@ -210,7 +210,7 @@ fn sqlite() -> String {
              WHEN OLD.kind = 'expenditure' BEGIN {} END;",
             spent("OLD", "-")
         ),
-        format!(
+        String::from(
             "CREATE TRIGGER portfolio_summary_spent_update AFTER UPDATE ON project_transactions \
              WHEN OLD.kind = 'expenditure' OR NEW.kind = 'expenditure' BEGIN \
              UPDATE projects SET spent_usd_e4 = spent_usd_e4 - \
