@@ -12,8 +12,9 @@
 //!
 //! - XLSX, sheet "Report" (the name is [`Headers::report_sheet`]): row 1 the title, row 2 the
 //!   translated column titles (bold, frozen with the rows above), row 3 **hidden**, holding the
-//!   machine column names of [`COLUMN_NAMES`], the data from row 4. The last four columns
-//!   (`indicator_id`, `period_start`, `disaggregation`, `measure`) are hidden. The sheet is
+//!   machine column names of [`COLUMN_NAMES`], the data from row 4. The last five columns
+//!   (`indicator_id`, `period_start`, `disaggregation`, `measure`, `report_version`) are
+//!   hidden. The sheet is
 //!   protected: only the input cells of editable rows are unlocked (Value for numbers and texts,
 //!   Numerator and Denominator for percentages, Narrative on the total row). A percentage's
 //!   Value cell holds a locked formula showing numerator ÷ denominator. A second sheet holds the
@@ -24,6 +25,11 @@
 //!
 //! The reader finds the sheet and its header row by the machine column names (not by
 //! position), so titles may be translated and columns added or moved in a CSV.
+//!
+//! `report_version` holds, on every row of a report, the report's version when the template was
+//! made (0 when there was no report), so that the upload can refuse a change made in Meridian
+//! since (see `Store::upload_reports`). The column is optional on reading: a template made
+//! before it existed, or with the cell emptied, reads as `None` (unknown, not checked).
 //!
 //! Strings beginning with `=`, `+`, `-`, `@`, a tab or a carriage return are neutralised
 //! against formula injection: in CSV prefixed with `'`, in XLSX written as text with Excel's
@@ -82,6 +88,11 @@ pub struct TemplateRow {
     /// False when the period is locked or the value submitted or approved: the row is greyed and
     /// all its cells locked.
     pub editable: bool,
+    /// The version of the report (indicator × period) when the template was made: `Some(0)`
+    /// when there was no report yet, `None` to leave the hidden `report_version` cell empty
+    /// (unknown). Written in a hidden column and read back as [`FilledValue::report_version`], so
+    /// that the upload can tell a concurrent change from the user's own.
+    pub report_version: Option<i64>,
 }
 
 /// The translated texts of the sheet. `Default` is English.
@@ -203,6 +214,10 @@ pub struct FilledValue {
     pub location: CellRef,
     /// The Narrative cell, on the total row.
     pub narrative_location: Option<CellRef>,
+    /// The hidden `report_version` of the row: the version of the report when the template was
+    /// made (0: there was none). `None` when the cell is empty or the column is missing (a
+    /// template made before the column existed): unknown, the upload cannot check it.
+    pub report_version: Option<i64>,
 }
 
 /// The template could not be written.
@@ -236,7 +251,7 @@ impl From<XlsxError> for SheetError {
 /// The machine column names, in the order of the columns: the header of a CSV and the hidden
 /// row 3 of the XLSX. The reader needs `indicator_id`, `period_start`, `disaggregation`,
 /// `measure`, `value`, `numerator`, `denominator` and `narrative`; it ignores the others.
-pub const COLUMN_NAMES: [&str; 16] = [
+pub const COLUMN_NAMES: [&str; 17] = [
     "project",
     "result",
     "indicator",
@@ -253,6 +268,7 @@ pub const COLUMN_NAMES: [&str; 16] = [
     "period_start",
     "disaggregation",
     "measure",
+    "report_version",
 ];
 
 /// The `sheet` of a [`CellRef`] in a CSV file.
@@ -303,9 +319,10 @@ enum Col {
     PeriodStart,
     Disaggregation,
     Measure,
+    ReportVersion,
 }
 
-const COLS: [Col; 16] = [
+const COLS: [Col; 17] = [
     Col::Project,
     Col::Result,
     Col::Indicator,
@@ -322,6 +339,7 @@ const COLS: [Col; 16] = [
     Col::PeriodStart,
     Col::Disaggregation,
     Col::Measure,
+    Col::ReportVersion,
 ];
 
 /// The columns the reader needs.
@@ -348,7 +366,11 @@ impl Col {
     fn hidden(self) -> bool {
         matches!(
             self,
-            Col::IndicatorId | Col::PeriodStart | Col::Disaggregation | Col::Measure
+            Col::IndicatorId
+                | Col::PeriodStart
+                | Col::Disaggregation
+                | Col::Measure
+                | Col::ReportVersion
         )
     }
 
@@ -368,7 +390,7 @@ impl Col {
             Col::IndicatorId => 38.0,
             Col::PeriodStart => 12.0,
             Col::Disaggregation => 24.0,
-            Col::Measure => 12.0,
+            Col::Measure | Col::ReportVersion => 12.0,
         }
     }
 
@@ -395,6 +417,7 @@ impl Col {
             Col::PeriodStart => "Period start",
             Col::Disaggregation => "Disaggregation key",
             Col::Measure => "Measure",
+            Col::ReportVersion => "Report version",
         }
     }
 }
@@ -844,6 +867,12 @@ pub fn write_xlsx(t: &Template) -> Result<Vec<u8>, SheetError> {
                 Col::PeriodStart => text(&r.period_start),
                 Col::Disaggregation => text(&r.disaggregation),
                 Col::Measure => text(&r.measure),
+                Col::ReportVersion => match r.report_version {
+                    // Exact: versions stay far below 2^53.
+                    #[allow(clippy::cast_precision_loss)]
+                    Some(v) => Content::Number(v as f64),
+                    None => Content::Blank,
+                },
             };
             formats.put(ws, row, col.index(), content, style)?;
         }
@@ -907,6 +936,7 @@ pub fn write_csv(t: &Template) -> Result<Vec<u8>, SheetError> {
             ("", "")
         };
         let total = r.disaggregation.is_empty();
+        let version = r.report_version.map(|v| v.to_string()).unwrap_or_default();
         let field = |col: Col| -> &str {
             match col {
                 Col::Project => &r.project_code,
@@ -927,6 +957,7 @@ pub fn write_csv(t: &Template) -> Result<Vec<u8>, SheetError> {
                 Col::PeriodStart => &r.period_start,
                 Col::Disaggregation => &r.disaggregation,
                 Col::Measure => &r.measure,
+                Col::ReportVersion => &version,
             }
         };
         w.write_record(COLS.map(|c| guard_csv(field(c)).into_owned()))
@@ -1135,6 +1166,10 @@ fn read_grid(
         let start = field(Col::PeriodStart);
         let dis = field(Col::Disaggregation);
         let measure = field(Col::Measure);
+        // Optional: a template made before the column existed has none (unknown).
+        let version_cell = cols
+            .get(&Col::ReportVersion)
+            .map(|&c| cell_text(grid.get(r, c)));
         if id.is_empty() && start.is_empty() && dis.is_empty() && measure.is_empty() {
             // A row outside the template: it must hold no input.
             for col in [Col::Value, Col::Numerator, Col::Denominator, Col::Narrative] {
@@ -1195,6 +1230,27 @@ fn read_grid(
                 format!("expected number, percentage or qualitative, found {measure:?}; {CHANGED}"),
             );
         }
+        let report_version = match version_cell {
+            None => None,
+            Some(Err(message)) => {
+                key_error(Col::ReportVersion, message);
+                None
+            }
+            Some(Ok(version_text)) if version_text.is_empty() => None,
+            Some(Ok(version_text)) => match version_text.parse::<i64>() {
+                Ok(v) if v >= 0 => Some(v),
+                _ => {
+                    key_error(
+                        Col::ReportVersion,
+                        format!(
+                            "expected a report version (a whole number of 0 or more, or empty), \
+                             found {version_text:?}; {CHANGED}"
+                        ),
+                    );
+                    None
+                }
+            },
+        };
         let Some(m) = m else { continue };
         if errors.len() > before {
             continue;
@@ -1315,6 +1371,7 @@ fn read_grid(
             narrative: total.then_some(narrative),
             location,
             narrative_location: total.then(|| at(r, Col::Narrative)),
+            report_version,
         });
     }
     if errors.is_empty() {

@@ -9,7 +9,7 @@ use meridian_store::projects::{BudgetLineInput, ProjectInput};
 use meridian_store::results::{
     BulkApproval, CategoryInput, IndicatorInput, ProgrammeInput, ReportInput,
     ReportTransitionInput, ResultInput, RollupQuery, RollupRow, RollupScope, TargetInput,
-    ValueInput,
+    UploadValue, ValueInput,
 };
 use meridian_store::testing::{TestDb, operator, person};
 use meridian_store::{Store, StoreError};
@@ -1748,5 +1748,253 @@ async fn percentages_per_combination_roll_up_per_option_from_numerators_and_deno
     assert_eq!(
         at("sex=male;disability=without_disability").await,
         Some((decimal("10"), decimal("30")))
+    );
+}
+
+/// The cells of a template for one report, as read back: the total and the sex options, each
+/// with the report version the template was made at.
+fn uploaded(
+    indicator: &str,
+    version: Option<i64>,
+    total: &str,
+    parts: &[(&str, &str)],
+) -> Vec<UploadValue> {
+    let mut out = vec![UploadValue {
+        indicator_id: indicator.into(),
+        period_start: "2026-01-01".into(),
+        disaggregation: String::new(),
+        value: total.into(),
+        narrative: Some("Figures from the case management system.".into()),
+        location: "Report!H4".into(),
+        narrative_location: Some("Report!K4".into()),
+        report_version: version,
+    }];
+    for (i, (k, v)) in parts.iter().enumerate() {
+        out.push(UploadValue {
+            indicator_id: indicator.into(),
+            period_start: "2026-01-01".into(),
+            disaggregation: (*k).into(),
+            value: (*v).into(),
+            narrative: None,
+            location: format!("Report!H{}", 5 + i),
+            narrative_location: None,
+            report_version: version,
+        });
+    }
+    out
+}
+
+#[tokio::test]
+async fn an_upload_over_a_report_changed_since_the_download_is_refused_and_saves_nothing() {
+    let w = world().await;
+    let (project, indicator) = with_indicator(
+        &w,
+        "CO-KEN",
+        "KEN",
+        &w.developer_ken,
+        number_indicator(&w.number_srf),
+    )
+    .await;
+    let parts = [
+        ("sex=female", "7"),
+        ("sex=male", "5"),
+        ("sex=other_unknown", "0"),
+    ];
+    w.store
+        .save_report(
+            &w.org,
+            &w.me_ken,
+            &indicator,
+            "2026-Q1",
+            &values("12", &parts),
+        )
+        .await
+        .unwrap();
+    // The template is downloaded: it stamps each row with the report's version.
+    let read_version = |f: &meridian_store::results::ResultsFramework| {
+        f.results[0].indicators[0]
+            .report("2026-01-01")
+            .map(|r| r.version)
+    };
+    let f = w
+        .store
+        .results_framework(&w.org, &w.me_ken, &project)
+        .await
+        .unwrap();
+    let downloaded = read_version(&f).unwrap();
+    // Another user changes the female figure (and the total) in Meridian.
+    let changed = [
+        ("sex=female", "8"),
+        ("sex=male", "5"),
+        ("sex=other_unknown", "0"),
+    ];
+    let mut input = values("13", &changed);
+    input.version = Some(downloaded);
+    w.store
+        .save_report(&w.org, &w.me_ken_2, &indicator, "2026-Q1", &input)
+        .await
+        .unwrap();
+    let now = read_version(
+        &w.store
+            .results_framework(&w.org, &w.me_ken, &project)
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_ne!(now, downloaded);
+    let audited = count(
+        &w.store,
+        "SELECT COUNT(*) AS n FROM audit_events WHERE entity = 'indicator_report'",
+    )
+    .await;
+
+    // The old template, with a third figure: refused as a conflict, each differing cell named.
+    let out = w
+        .store
+        .upload_reports(
+            &w.org,
+            &w.me_ken,
+            &project,
+            &uploaded(
+                &indicator,
+                Some(downloaded),
+                "14",
+                &[
+                    ("sex=female", "9"),
+                    ("sex=male", "5"),
+                    ("sex=other_unknown", "0"),
+                ],
+            ),
+        )
+        .await
+        .unwrap();
+    assert!(out.conflict, "{out:?}");
+    assert_eq!(out.saved, 0);
+    let cells: Vec<&str> = out.problems.iter().map(|p| p.cell.as_str()).collect();
+    assert_eq!(cells, ["Report!H4", "Report!H5"], "{out:?}");
+    assert!(
+        out.problems[0]
+            .message
+            .starts_with("changed by me2@ken.example at "),
+        "{out:?}"
+    );
+    assert!(
+        out.problems[0]
+            .message
+            .contains("since this template was downloaded")
+    );
+    let f = w
+        .store
+        .results_framework(&w.org, &w.me_ken, &project)
+        .await
+        .unwrap();
+    let report = f.results[0].indicators[0].report("2026-01-01").unwrap();
+    assert_eq!(report.version, now, "nothing saved");
+    assert_eq!(report.total().unwrap().to_input(), "13");
+    assert_eq!(
+        count(
+            &w.store,
+            "SELECT COUNT(*) AS n FROM audit_events WHERE entity = 'indicator_report'",
+        )
+        .await,
+        audited,
+        "nothing audited"
+    );
+
+    // The same old template whose figures are those stored now: not a conflict, unchanged.
+    let out = w
+        .store
+        .upload_reports(
+            &w.org,
+            &w.me_ken,
+            &project,
+            &uploaded(&indicator, Some(downloaded), "13", &changed),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (out.conflict, out.saved, out.unchanged),
+        (false, 0, 1),
+        "{out:?}"
+    );
+    assert!(out.problems.is_empty(), "{out:?}");
+
+    // A template without the version (made before the column existed): as before, saved.
+    let out = w
+        .store
+        .upload_reports(
+            &w.org,
+            &w.me_ken,
+            &project,
+            &uploaded(
+                &indicator,
+                None,
+                "14",
+                &[
+                    ("sex=female", "9"),
+                    ("sex=male", "5"),
+                    ("sex=other_unknown", "0"),
+                ],
+            ),
+        )
+        .await
+        .unwrap();
+    assert_eq!((out.conflict, out.saved), (false, 1), "{out:?}");
+
+    // A fresh template (the current version) with a change: saved.
+    let current = read_version(
+        &w.store
+            .results_framework(&w.org, &w.me_ken, &project)
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    let out = w
+        .store
+        .upload_reports(
+            &w.org,
+            &w.me_ken,
+            &project,
+            &uploaded(
+                &indicator,
+                Some(current),
+                "15",
+                &[
+                    ("sex=female", "10"),
+                    ("sex=male", "5"),
+                    ("sex=other_unknown", "0"),
+                ],
+            ),
+        )
+        .await
+        .unwrap();
+    assert_eq!((out.conflict, out.saved), (false, 1), "{out:?}");
+
+    // A template made when there was no report (version 0) while one was saved since.
+    let out = w
+        .store
+        .upload_reports(
+            &w.org,
+            &w.me_ken,
+            &project,
+            &uploaded(
+                &indicator,
+                Some(0),
+                "16",
+                &[
+                    ("sex=female", "11"),
+                    ("sex=male", "5"),
+                    ("sex=other_unknown", "0"),
+                ],
+            ),
+        )
+        .await
+        .unwrap();
+    assert!(out.conflict, "{out:?}");
+    assert!(
+        out.problems[0]
+            .message
+            .starts_with("changed by me@ken.example at "),
+        "{out:?}"
     );
 }

@@ -51,6 +51,7 @@ fn row(
         narrative: narrative.into(),
         status: if editable { "draft" } else { "approved" }.into(),
         editable,
+        report_version: None,
     }
 }
 
@@ -548,12 +549,21 @@ fn only_input_cells_of_editable_rows_are_unlocked() {
 
     let sheet = unzip(&zip, "xl/worksheets/sheet1.xml");
     assert!(sheet.contains("<sheetProtection"), "protected");
-    // The four key columns (M..P = 13..16) are hidden, not deleted.
+    // The five key columns (M..Q = 13..17) are hidden, not deleted.
     assert!(sheet.contains(r#"<col min="13" max="13""#) && sheet.contains(r#"hidden="1""#));
-    for n in 13..=16 {
-        let re = regex::Regex::new(&format!(r#"<col min="{n}" max="{n}"[^>]*hidden="1""#)).unwrap();
-        assert!(re.is_match(&sheet), "column {n} hidden");
+    // (Adjacent columns of the same width share one <col min max> element.)
+    let cols = regex::Regex::new(r#"<col min="(\d+)" max="(\d+)"[^>]*hidden="1""#).unwrap();
+    let hidden: Vec<(u32, u32)> = cols
+        .captures_iter(&sheet)
+        .map(|c| (c[1].parse().unwrap(), c[2].parse().unwrap()))
+        .collect();
+    for n in 13..=17 {
+        assert!(
+            hidden.iter().any(|&(lo, hi)| lo <= n && n <= hi),
+            "column {n} hidden: {hidden:?}"
+        );
     }
+    assert!(hidden.iter().all(|&(lo, _)| lo >= 13), "{hidden:?}");
     assert!(sheet.contains(r#"<row r="3""#));
     assert!(
         regex::Regex::new(r#"<row r="3"[^>]*hidden="1""#)
@@ -1070,4 +1080,102 @@ fn a_template_per_combination_round_trips_through_xlsx_and_csv() {
     let errors = read_xlsx(&workbook("Report", &cells)).unwrap_err();
     assert_eq!(errors.len(), 1, "{errors:#?}");
     assert_eq!(errors[0].location, cell("Report", "K17"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The report version in the hidden key columns
+// ---------------------------------------------------------------------------------------------
+
+fn versioned() -> Template {
+    let mut t = template();
+    for (i, r) in t.rows.iter_mut().enumerate() {
+        // Rows 0-1 of indicator 1 at version 7, row 3 without a report yet, the rest unknown.
+        r.report_version = match i {
+            0 | 1 => Some(7),
+            3 => Some(0),
+            _ => None,
+        };
+    }
+    t
+}
+
+fn versions(got: &[FilledValue]) -> Vec<(String, String, Option<i64>)> {
+    got.iter()
+        .map(|f| {
+            (
+                f.indicator_id.clone(),
+                f.disaggregation.clone(),
+                f.report_version,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_report_version_round_trips_through_xlsx_and_csv() {
+    let want = |got: &[FilledValue]| {
+        let v = versions(got);
+        assert_eq!(v[0], (id(1), String::new(), Some(7)));
+        assert_eq!(v[1], (id(1), "sex=female".to_owned(), Some(7)));
+        assert_eq!(v[2], (id(2), String::new(), Some(0)));
+        assert!(v[3..].iter().all(|(_, _, v)| v.is_none()), "{v:?}");
+    };
+    let xlsx = write_xlsx(&versioned()).unwrap();
+    // Hidden column Q, written as a number.
+    let cells = report_cells(&xlsx);
+    assert!(matches!(cells.get(&(2, col("Q"))), Some(V::S(s)) if s == "report_version"));
+    assert!(matches!(cells.get(&(3, col("Q"))), Some(V::N(x)) if *x == 7.0));
+    assert!(!cells.contains_key(&(7, col("Q"))), "unknown: empty");
+    want(&read_xlsx(&xlsx).unwrap());
+    let csv = write_csv(&versioned()).unwrap();
+    want(&read_csv(&csv).unwrap());
+}
+
+#[test]
+fn a_template_without_the_report_version_column_reads_as_unknown() {
+    // An XLSX made before the column existed.
+    let bytes = {
+        let mut cells = report_cells(&write_xlsx(&versioned()).unwrap());
+        cells.retain(|&(_, c), _| c != col("Q"));
+        workbook("Report", &cells)
+    };
+    let got = read_xlsx(&bytes).unwrap();
+    assert_eq!(got.len(), expected().len());
+    assert!(got.iter().all(|f| f.report_version.is_none()));
+    // A CSV of the 16 old columns.
+    let text = String::from_utf8(write_csv(&versioned()).unwrap()).unwrap();
+    let old: String = text
+        .lines()
+        .map(|l| {
+            let mut r = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .from_reader(l.as_bytes());
+            let rec = r.records().next().unwrap().unwrap();
+            let mut w = csv::Writer::from_writer(Vec::new());
+            w.write_record(rec.iter().take(16)).unwrap();
+            String::from_utf8(w.into_inner().unwrap()).unwrap()
+        })
+        .collect();
+    assert!(!old.contains("report_version"));
+    let got = read_csv(old.as_bytes()).unwrap();
+    assert_eq!(got.len(), expected().len());
+    assert!(got.iter().all(|f| f.report_version.is_none()));
+}
+
+#[test]
+fn a_changed_report_version_is_refused_with_its_cell() {
+    let bytes = {
+        let mut cells = report_cells(&write_xlsx(&versioned()).unwrap());
+        cells.insert((3, col("Q")), V::S("seven".into()));
+        cells.insert((4, col("Q")), V::N(-1.0));
+        workbook("Report", &cells)
+    };
+    let errors = read_xlsx(&bytes).unwrap_err();
+    let at: Vec<&str> = errors.iter().map(|e| e.location.cell.as_str()).collect();
+    assert_eq!(at, ["Q4", "Q5"], "{errors:#?}");
+    assert!(
+        errors[0].message.contains("\"seven\""),
+        "{}",
+        errors[0].message
+    );
 }

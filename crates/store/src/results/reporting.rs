@@ -767,6 +767,12 @@ pub struct UploadValue {
     pub narrative: Option<String>,
     /// Where the value is, e.g. `Report!H12` or `row 12, column value`.
     pub location: String,
+    /// Where the narrative is, on the total row.
+    pub narrative_location: Option<String>,
+    /// The report's version when the template was downloaded (0: there was no report), from
+    /// the template's hidden `report_version` column; `None` when unknown (a template made
+    /// before the column existed): the row is then not checked for concurrent changes.
+    pub report_version: Option<i64>,
 }
 
 /// A cell that is wrong, and why.
@@ -783,6 +789,9 @@ pub struct UploadOutcome {
     pub saved: usize,
     pub unchanged: usize,
     pub problems: Vec<CellProblem>,
+    /// True when some problem is a report changed in Meridian since the template was
+    /// downloaded, to a value other than the file's (HTTP 409): download the template again.
+    pub conflict: bool,
 }
 
 impl Store {
@@ -790,6 +799,15 @@ impl Store {
     /// checked first (the indicator and period belong to the project, the period is open, the
     /// report may still change, figures fit the measure, parts add up) and any problem leaves
     /// the store untouched. Reports whose figures did not change are left alone.
+    ///
+    /// Concurrent changes: each row carries the report's version when the template was
+    /// downloaded (`UploadValue::report_version`, 0 when there was no report). A report whose
+    /// version differs now and whose stored figures or narrative differ from the file's is a
+    /// conflict: every differing cell is a problem naming who changed the report and when, and
+    /// `conflict` is set (HTTP 409). A report changed since but equal to the file is left
+    /// alone (unchanged). Rows without a version (templates made before the column existed)
+    /// are not checked, as before. The versions checked here are checked again in the writing
+    /// transaction (a change in between refuses the whole upload with `StoreError::Conflict`).
     pub async fn upload_reports(
         &self,
         org: &Organization,
@@ -820,8 +838,10 @@ impl Store {
             }
         }
         let mut problems = Vec::new();
-        let mut writes: Vec<(String, String, String, CheckedReport)> = Vec::new();
+        // (indicator, period, narrative, figures, the version checked: None when no report).
+        let mut writes: Vec<(String, String, String, CheckedReport, Option<i64>)> = Vec::new();
         let mut unchanged = 0;
+        let mut conflicts = 0;
         for ((indicator_id, period_start), cells) in &groups {
             let first = cells[0].location.clone();
             let problem = |problems: &mut Vec<CellProblem>, cell: &str, message: String| {
@@ -872,6 +892,19 @@ impl Store {
                 unchanged += usize::from(existing.is_some());
                 continue;
             }
+            // Changed in Meridian since the template was downloaded, and the file says
+            // something else: refuse rather than overwrite. An unknown stamp (an older template)
+            // is not checked.
+            let stamp = cells.iter().find_map(|c| c.report_version);
+            if let Some(read) = stamp
+                && read != existing.map_or(0, |r| r.version)
+            {
+                conflicts += 1;
+                for (cell, message) in conflict_cells(existing, cells) {
+                    problem(&mut problems, &cell, message);
+                }
+                continue;
+            }
             if period.locked {
                 problem(
                     &mut problems,
@@ -909,6 +942,7 @@ impl Store {
                     period_start.clone(),
                     narrative.trim().to_owned(),
                     checked,
+                    existing.map(|r| r.version),
                 )),
                 Err((field, message)) => {
                     let at = cells
@@ -932,12 +966,20 @@ impl Store {
                 saved: 0,
                 unchanged,
                 problems,
+                conflict: conflicts > 0,
             });
         }
         let mut tx = self.begin().await?;
         let now = now_text();
-        for (indicator_id, period_start, narrative, checked) in &writes {
+        for (indicator_id, period_start, narrative, checked, checked_version) in &writes {
             let before = report_in_tx(&mut tx, indicator_id, period_start).await?;
+            if before.as_ref().map(|r| r.version) != *checked_version {
+                // Changed between the checks above and this transaction: nothing is saved.
+                return Err(StoreError::Conflict(format!(
+                    "the report of {indicator_id} for {period_start} was changed while the file \
+                     was being checked; upload it again"
+                )));
+            }
             write_draft(
                 &mut tx,
                 DraftWrite {
@@ -972,8 +1014,61 @@ impl Store {
             saved: writes.len(),
             unchanged,
             problems: Vec::new(),
+            conflict: false,
         })
     }
+}
+
+/// Who last changed a report, and when.
+fn last_change(r: &ReportView) -> (&str, &str) {
+    match r.status {
+        ValueStatus::Approved | ValueStatus::Returned => (
+            r.reviewed_by.as_deref().unwrap_or(&r.entered_by),
+            r.reviewed_at.as_deref().unwrap_or(&r.updated_at),
+        ),
+        ValueStatus::Submitted => (
+            r.submitted_by.as_deref().unwrap_or(&r.entered_by),
+            r.submitted_at.as_deref().unwrap_or(&r.updated_at),
+        ),
+        ValueStatus::Draft => (&r.entered_by, &r.updated_at),
+    }
+}
+
+/// The cells of an uploaded report that differ from the report as it is now, each with the
+/// conflict message (the first cell when only an emptied cell differs).
+fn conflict_cells(now: Option<&ReportView>, cells: &[&UploadValue]) -> Vec<(String, String)> {
+    let message = match now {
+        Some(r) => {
+            let (by, at) = last_change(r);
+            format!("changed by {by} at {at} since this template was downloaded; download it again")
+        }
+        None => "removed since this template was downloaded; download it again".to_owned(),
+    };
+    let stored = |key: &str| {
+        now.and_then(|r| {
+            r.values
+                .iter()
+                .find(|v| v.disaggregation == canonical(key))
+                .map(|v| v.figure.to_input())
+        })
+        .unwrap_or_default()
+    };
+    let mut out = Vec::new();
+    for c in cells {
+        if stored(&c.disaggregation) != c.value.trim() {
+            out.push((c.location.clone(), message.clone()));
+        }
+        if let Some(n) = &c.narrative
+            && n.trim() != now.map_or("", |r| r.narrative.as_str())
+        {
+            let at = c.narrative_location.as_ref().unwrap_or(&c.location);
+            out.push((at.clone(), message.clone()));
+        }
+    }
+    if out.is_empty() {
+        out.push((cells[0].location.clone(), message));
+    }
+    out
 }
 
 /// A key in its canonical form (categories sorted), or as given when it does not parse.

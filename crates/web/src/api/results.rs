@@ -604,6 +604,7 @@ pub fn template(
                         },
                         status: status.to_owned(),
                         editable,
+                        report_version: Some(report.map_or(0, |r| r.version)),
                         disaggregation: key,
                         disaggregation_label: label,
                     });
@@ -654,6 +655,8 @@ pub fn read_upload(
                 value: v.value,
                 narrative: v.narrative,
                 location: v.location.to_string(),
+                narrative_location: v.narrative_location.map(|l| l.to_string()),
+                report_version: v.report_version,
             })
             .collect()),
         Err(errors) => Err(errors
@@ -755,9 +758,14 @@ pub async fn template_response(
 
 /// Uploads a filled template (the file as the request body, XLSX or CSV). All or nothing:
 /// any wrong cell gets 422 with every cell's address and what was wrong, and nothing is saved.
+/// A report changed in Meridian since the template was downloaded (its hidden
+/// `report_version` differs) to other values than the file's gets 409 (`conflict`), each
+/// differing cell named with who changed it and when; a template without that column (made
+/// before it existed) is not checked.
 #[utoipa::path(post, path = "/api/v1/projects/{id}/results/upload", tag = "results",
     params(("id" = String, Path)), request_body(content = Vec<u8>, content_type = "application/octet-stream"),
     responses((status = 200, body = meridian_store::results::UploadOutcome),
+        (status = 409, body = meridian_store::results::UploadOutcome),
         (status = 422, body = meridian_store::results::UploadOutcome)))]
 pub async fn upload(
     State(state): State<AppState>,
@@ -769,6 +777,8 @@ pub async fn upload(
     let outcome = upload_bytes(&state, &caller, &id, &body).await?;
     let status = if outcome.problems.is_empty() {
         StatusCode::OK
+    } else if outcome.conflict {
+        StatusCode::CONFLICT
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
@@ -789,6 +799,7 @@ pub async fn upload_bytes(
             saved: 0,
             unchanged: 0,
             problems,
+            conflict: false,
         }),
         Ok(values) => Ok(state
             .store

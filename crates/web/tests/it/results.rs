@@ -388,6 +388,7 @@ fn row(
         narrative: String::new(),
         status: "not reported".into(),
         editable: true,
+        report_version: None,
     }
 }
 
@@ -862,4 +863,138 @@ async fn values_per_combination_go_through_the_api_the_form_the_template_and_the
     );
     assert_eq!(reports[1]["values"].as_array().unwrap().len(), 10);
     assert_eq!(reports[2]["values"].as_array().unwrap().len(), 10);
+}
+
+#[tokio::test]
+async fn an_upload_over_a_value_changed_since_the_download_is_a_409_naming_the_cell() {
+    use meridian_formats::results_sheet::{Template, write_xlsx};
+    let c = cast().await;
+    let path = format!("/api/v1/indicators/{}/reports/2026-Q1", c.indicator);
+    let (status, saved) = c
+        .reporter
+        .send_json(reqwest::Method::PUT, &path, report("12", "7", "5", "0"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    let downloaded = saved["version"].as_i64().unwrap();
+    // The reporter downloads the CSV template: each row of the report carries its version.
+    let r = c
+        .reporter
+        .get(&format!(
+            "/api/v1/projects/{}/results/template?format=csv",
+            c.project
+        ))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let csv = String::from_utf8(r.bytes().await.unwrap().to_vec()).unwrap();
+    assert!(
+        csv.lines().next().unwrap().ends_with(",report_version"),
+        "{csv}"
+    );
+    let q1_total = csv
+        .lines()
+        .position(|l| l.contains(&c.indicator) && l.contains(",2026-01-01,,number,"))
+        .expect("the Q1 total row");
+    assert!(
+        csv.lines()
+            .nth(q1_total)
+            .unwrap()
+            .ends_with(&format!(",{downloaded}")),
+        "{csv}"
+    );
+
+    // Meanwhile another officer changes the figures in Meridian.
+    let mut changed = report("13", "8", "5", "0");
+    changed["version"] = json!(downloaded);
+    let (status, body_after) = c
+        .approver
+        .send_json(reqwest::Method::PUT, &path, changed)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body_after}");
+
+    // The old CSV with another total: 409, the cell named, nothing saved.
+    let edited: Vec<String> = csv
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            if i != q1_total {
+                return l.to_owned();
+            }
+            let mut f: Vec<&str> = l.split(',').collect();
+            assert_eq!(f[7], "12", "{l}");
+            f[7] = "14";
+            f.join(",")
+        })
+        .collect();
+    let (status, body) = upload(&c.reporter, &c.project, edited.join("\n").into_bytes()).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["conflict"], true, "{body}");
+    assert_eq!(body["saved"], 0, "{body}");
+    // The total typed over, and the female figure the file still has at 7 (now 8).
+    let problems = body["problems"].as_array().unwrap();
+    let cells: Vec<&str> = problems
+        .iter()
+        .map(|p| p["cell"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        cells,
+        [
+            format!("row {}, column value", q1_total + 1),
+            format!("row {}, column value", q1_total + 2)
+        ],
+        "{body}"
+    );
+    let message = problems[0]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("changed by otieno@example.org at ")
+            && message.contains("since this template was downloaded; download it again"),
+        "{message}"
+    );
+    let (_, framework) = c
+        .reporter
+        .get_json(&format!("/api/v1/projects/{}/results", c.project))
+        .await;
+    let stored = &framework["results"][0]["indicators"][0]["reports"][0];
+    assert_eq!(
+        stored["version"], body_after["version"],
+        "nothing saved: {stored}"
+    );
+    assert_eq!(stored["entered_by"], "otieno@example.org", "{stored}");
+
+    // The same as an XLSX made at the downloaded version: 409 at Report!H4 (the first data row).
+    let q1 = ("2026-Q1", "2026-01-01");
+    let xlsx = |total: &str, female: &str| {
+        let mut rows = vec![
+            row(&c, q1, ("", "Total"), total),
+            row(&c, q1, ("sex=female", "Sex: Female"), female),
+            row(&c, q1, ("sex=male", "Sex: Male"), "5"),
+            row(&c, q1, ("sex=other_unknown", "Sex: Other"), "0"),
+        ];
+        rows[0].narrative = "From case files".into();
+        for r in &mut rows {
+            r.report_version = Some(downloaded);
+        }
+        write_xlsx(&Template {
+            title: "test".into(),
+            rows,
+            instructions: vec![],
+            headers: Default::default(),
+        })
+        .unwrap()
+    };
+    let (status, body) = upload(&c.reporter, &c.project, xlsx("14", "9")).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let cells: Vec<&str> = body["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["cell"].as_str().unwrap())
+        .collect();
+    assert_eq!(cells, ["Report!H4", "Report!H5"], "{body}");
+    // Uploaded with the figures stored now, the old template is no conflict.
+    let (status, body) = upload(&c.reporter, &c.project, xlsx("13", "8")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        (body["saved"].as_i64(), body["unchanged"].as_i64()),
+        (Some(0), Some(1))
+    );
 }
