@@ -291,6 +291,9 @@ pub fn default_instructions() -> Vec<String> {
          the upload recognises each row by hidden columns.",
         "7. Upload the file: if any cell is wrong, nothing is saved and each wrong cell is \
          listed with its address.",
+        "8. If someone changed a figure in Meridian after you downloaded this file and your \
+         file says otherwise, nothing is saved and the cell is listed with who changed it and \
+         when: download the template again and enter your figures there.",
     ]
     .iter()
     .map(|s| (*s).to_owned())
