@@ -1998,3 +1998,117 @@ async fn an_upload_over_a_report_changed_since_the_download_is_refused_and_saves
         "{out:?}"
     );
 }
+
+#[tokio::test]
+async fn reporting_periods_follow_the_project_s_dates_and_keep_what_was_reported() {
+    let w = world().await;
+    let (pid, ind) = with_indicator(
+        &w,
+        "CO-KEN",
+        "KEN",
+        &w.developer_ken,
+        number_indicator(&w.number_srf),
+    )
+    .await;
+    report_and_approve(&w, &w.me_ken, &w.me_ken_2, &ind, "2026-10-01", "30").await;
+    let periods = |w: &World| {
+        let store = w.store.clone();
+        let org = w.org.clone();
+        let me = w.me_ken.clone();
+        let pid = pid.clone();
+        async move {
+            store
+                .results_framework(&org, &me, &pid)
+                .await
+                .unwrap()
+                .periods
+                .iter()
+                .map(|p| format!("{} {}..{}", p.label, p.start, p.end))
+                .collect::<Vec<_>>()
+        }
+    };
+    let edit = |end: &str| {
+        let mut input = project("CO-KEN", "KEN");
+        input.end_date = end.into();
+        input
+    };
+    let version = |w: &World| {
+        let store = w.store.clone();
+        let pid = pid.clone();
+        async move {
+            use sqlx::Row;
+            let n: i64 = sqlx::query("SELECT version FROM projects WHERE id = $1")
+                .bind(&pid)
+                .fetch_one(store.pool())
+                .await
+                .unwrap()
+                .get("version");
+            n
+        }
+    };
+
+    // Extended to mid-May 2027: two more quarters, the last one clipped to the new end.
+    w.store
+        .update_project(
+            &w.org,
+            &w.developer_ken,
+            &pid,
+            &edit("2027-05-15"),
+            version(&w).await,
+        )
+        .await
+        .unwrap();
+    let after = periods(&w).await;
+    assert_eq!(after.len(), 6, "{after:?}");
+    assert_eq!(after[5], "2027-Q2 2027-04-01..2027-05-15");
+    let audited: i64 = count(
+        &w.store,
+        "SELECT COUNT(*) AS n FROM audit_events WHERE action = 'project.results_periods'",
+    )
+    .await;
+    assert_eq!(audited, 1);
+
+    // Shortened to June 2026: Q3 and 2027 go; Q4 has an approved figure and stays, and its
+    // figure stays in the roll-up; Q1 and Q2 (with targets) are within the dates anyway.
+    w.store
+        .update_project(
+            &w.org,
+            &w.developer_ken,
+            &pid,
+            &edit("2026-06-30"),
+            version(&w).await,
+        )
+        .await
+        .unwrap();
+    let after = periods(&w).await;
+    assert_eq!(
+        after,
+        vec![
+            "2026-Q1 2026-01-01..2026-03-31",
+            "2026-Q2 2026-04-01..2026-06-30",
+            "2026-Q4 2026-10-01..2026-12-31",
+        ]
+    );
+    let rows = rollup(&w, &w.me_ken, RollupScope::Unit("CO-KEN".into()), "all", "").await;
+    assert_eq!(
+        row(&rows, &w.number_srf)
+            .actual
+            .as_ref()
+            .map(|f| f.to_input()),
+        Some("30".into())
+    );
+    // An edit that leaves the dates alone touches no period.
+    let mut same = edit("2026-06-30");
+    same.title = "Community stabilization in Kenya, phase 2".into();
+    w.store
+        .update_project(&w.org, &w.developer_ken, &pid, &same, version(&w).await)
+        .await
+        .unwrap();
+    assert_eq!(periods(&w).await, after);
+    let audited: i64 = count(
+        &w.store,
+        "SELECT COUNT(*) AS n FROM audit_events WHERE action = 'project.results_periods'",
+    )
+    .await;
+    assert_eq!(audited, 2);
+}

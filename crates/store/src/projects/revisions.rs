@@ -323,6 +323,9 @@ impl Store {
             let rates = self.rate_table().await?;
             apply(&mut tx, &project, &revision.proposed, &rates).await?;
             super::portfolio_keys::sync_project_keys(&mut tx, self.backend(), &project.id).await?;
+            if revision.proposed.end_date != project.end_date {
+                crate::results::follow_project_dates(&mut tx, org, actor, &project.id).await?;
+            }
         }
         let after = self.revision_in(&mut tx, &revision.id).await?;
         record(

@@ -414,6 +414,9 @@ impl Store {
         }
         write_children(&mut tx, &before.id, &c).await?;
         super::portfolio_keys::sync_project_keys(&mut tx, self.backend(), &before.id).await?;
+        if c.start.to_string() != before.start_date || c.end.to_string() != before.end_date {
+            crate::results::follow_project_dates(&mut tx, org, actor, &before.id).await?;
+        }
         let after = self.project_in(&mut tx, &before.id).await?;
         record(
             &mut tx,

@@ -1007,3 +1007,135 @@ pub(crate) async fn indicator_in_tx(
     }
     Ok(view)
 }
+
+/// After a project's dates changed (an edit, an approved no-cost extension): its reporting
+/// periods follow them, in the caller's transaction. Periods the new dates add are created;
+/// a first or last period whose clipped end moved gets its new end; a period now outside the
+/// dates is removed when nothing was reported or targeted for it, and kept otherwise (nothing
+/// is lost; the results page still shows it). The roll-up cells of the project's SRF
+/// indicators are rebuilt, and the change is audited. Nothing happens to a project without a
+/// results framework. Returns whether any period changed.
+pub(crate) async fn follow_project_dates(
+    tx: &mut Tx,
+    org: &Organization,
+    actor: &Actor,
+    project_id: &str,
+) -> Result<bool, StoreError> {
+    let Some(row) = sqlx::query(
+        "SELECT f.frequency, p.start_date, p.end_date, p.unit_code FROM results_frameworks f \
+         JOIN projects p ON p.id = f.project_id WHERE f.project_id = $1",
+    )
+    .bind(project_id)
+    .fetch_optional(&mut **tx)
+    .await?
+    else {
+        return Ok(false);
+    };
+    let frequency: Frequency = corrupt(&row.try_get::<String, _>("frequency")?)?;
+    let start: String = row.try_get("start_date")?;
+    let end: String = row.try_get("end_date")?;
+    let unit: String = row.try_get("unit_code")?;
+    let wanted = project_periods(frequency, &start, &end)?;
+    // The periods there are: start → (end, label, whether something was reported or targeted
+    // for it).
+    let mut existing: std::collections::BTreeMap<String, (String, String, bool)> =
+        std::collections::BTreeMap::new();
+    for r in sqlx::query(
+        "SELECT rp.period_start, rp.period_end, rp.label, \
+         (SELECT COUNT(*) FROM indicator_reports r WHERE r.project_id = rp.project_id \
+          AND r.period_start = rp.period_start) \
+         + (SELECT COUNT(*) FROM indicator_targets t JOIN indicators i ON i.id = t.indicator_id \
+          WHERE i.project_id = rp.project_id AND t.period_start = rp.period_start) AS used \
+         FROM reporting_periods rp WHERE rp.project_id = $1",
+    )
+    .bind(project_id)
+    .fetch_all(&mut **tx)
+    .await?
+    {
+        existing.insert(
+            r.try_get("period_start")?,
+            (
+                r.try_get("period_end")?,
+                r.try_get("label")?,
+                r.try_get::<i64, _>("used")? > 0,
+            ),
+        );
+    }
+    let before = existing.len();
+    let (mut added, mut moved, mut removed, mut kept) = (0, 0, 0, 0);
+    for p in &wanted {
+        let (s, e, label) = (p.start.to_string(), p.end.to_string(), p.label(frequency));
+        match existing.remove(&s) {
+            Some((old_end, _, _)) if old_end == e => {}
+            Some(_) => {
+                sqlx::query(
+                    "UPDATE reporting_periods SET period_end = $3, label = $4 \
+                     WHERE project_id = $1 AND period_start = $2",
+                )
+                .bind(project_id)
+                .bind(&s)
+                .bind(&e)
+                .bind(&label)
+                .execute(&mut **tx)
+                .await?;
+                moved += 1;
+            }
+            // The same calendar period under its former (clipped) start, with figures: it
+            // stays as it is rather than beside a second one.
+            None if existing.values().any(|(_, l, used)| *used && *l == label) => {}
+            None => {
+                sqlx::query(
+                    "INSERT INTO reporting_periods (project_id, period_start, period_end, label, locked) \
+                     VALUES ($1, $2, $3, $4, 0)",
+                )
+                .bind(project_id)
+                .bind(&s)
+                .bind(&e)
+                .bind(&label)
+                .execute(&mut **tx)
+                .await?;
+                added += 1;
+            }
+        }
+    }
+    // What is left lies outside the new dates (or is a period's former start).
+    for (start, (_, _, used)) in &existing {
+        if *used {
+            kept += 1;
+            continue;
+        }
+        sqlx::query("DELETE FROM reporting_periods WHERE project_id = $1 AND period_start = $2")
+            .bind(project_id)
+            .bind(start)
+            .execute(&mut **tx)
+            .await?;
+        removed += 1;
+    }
+    if added + moved + removed == 0 {
+        return Ok(false);
+    }
+    let srf: Vec<String> = sqlx::query(
+        "SELECT DISTINCT srf_indicator_code FROM indicators \
+         WHERE project_id = $1 AND srf_indicator_code IS NOT NULL",
+    )
+    .bind(project_id)
+    .fetch_all(&mut **tx)
+    .await?
+    .iter()
+    .map(|r| r.try_get("srf_indicator_code"))
+    .collect::<Result<_, _>>()?;
+    super::rollup::refresh(tx, org, project_id, &srf).await?;
+    record(
+        tx,
+        actor,
+        Change::new("project", "results_periods", project_id)
+            .unit(&unit_code(&unit)?)
+            .before(serde_json::json!({ "periods": before }))
+            .after(serde_json::json!({
+                "start_date": start, "end_date": end, "periods": before + added - removed,
+                "added": added, "moved": moved, "removed": removed, "kept_outside_dates": kept,
+            })),
+    )
+    .await?;
+    Ok(true)
+}

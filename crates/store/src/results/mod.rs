@@ -12,6 +12,7 @@
 
 mod demo;
 mod framework;
+pub(crate) use framework::follow_project_dates;
 mod programmes;
 mod reporting;
 mod rollup;
