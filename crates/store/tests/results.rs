@@ -2112,3 +2112,159 @@ async fn reporting_periods_follow_the_project_s_dates_and_keep_what_was_reported
     .await;
     assert_eq!(audited, 2);
 }
+
+#[tokio::test]
+async fn an_approved_no_cost_extension_moves_the_reporting_periods() {
+    use meridian_domain::projects::lifecycle::{RevisionTransition, Transition};
+    use meridian_store::projects::{DelegationInput, RevisionInput};
+    let w = world().await;
+    let reviewer = person(
+        &w.store,
+        &w.org,
+        "rev@nbo.example",
+        "RO-NBO",
+        Role::RegionalReviewer,
+    )
+    .await;
+    let approver = person(
+        &w.store,
+        &w.org,
+        "app@prima.example",
+        "DSPOP-PRIMA",
+        Role::Approver,
+    )
+    .await;
+    for (authority, role, unit) in [
+        ("endorse_project", "regional_reviewer", "RO-NBO"),
+        ("approve_project", "approver", "DSPOP-PRIMA"),
+        ("approve_revision", "approver", "DSPOP-PRIMA"),
+    ] {
+        w.store
+            .create_delegation(
+                &w.org,
+                &operator(),
+                &DelegationInput {
+                    authority: authority.into(),
+                    role: Some(role.into()),
+                    unit: Some(unit.into()),
+                    person: None,
+                    limit_amount: "5000000".into(),
+                    limit_currency: "USD".into(),
+                    valid_from: "2020-01-01".into(),
+                    valid_to: None,
+                    may_subdelegate: false,
+                    parent: None,
+                },
+            )
+            .await
+            .unwrap();
+    }
+    let (pid, ind) = with_indicator(
+        &w,
+        "CO-KEN",
+        "KEN",
+        &w.developer_ken,
+        number_indicator(&w.number_srf),
+    )
+    .await;
+    for (t, actor) in [
+        (Transition::Submit, &w.developer_ken),
+        (Transition::StartReview, &reviewer),
+        (Transition::Endorse, &reviewer),
+        (Transition::SubmitToDonor, &w.developer_ken),
+        (Transition::Approve, &approver),
+        (Transition::Activate, &w.developer_ken),
+    ] {
+        w.store
+            .transition_project(&w.org, actor, &pid, t, "")
+            .await
+            .unwrap_or_else(|e| panic!("{t:?}: {e}"));
+    }
+    report_and_approve(&w, &w.me_ken, &w.me_ken_2, &ind, "2026-10-01", "30").await;
+    let periods = || async {
+        w.store
+            .results_framework(&w.org, &w.me_ken, &pid)
+            .await
+            .unwrap()
+            .periods
+            .iter()
+            .map(|p| format!("{} {}..{}", p.label, p.start, p.end))
+            .collect::<Vec<_>>()
+    };
+    let before = periods().await;
+    assert_eq!(before.len(), 4, "{before:?}");
+    let audited = || {
+        count(
+            &w.store,
+            "SELECT COUNT(*) AS n FROM audit_events WHERE action = 'project.results_periods'",
+        )
+    };
+    let revision = w
+        .store
+        .create_revision(
+            &w.org,
+            &w.developer_ken,
+            &pid,
+            &RevisionInput {
+                kind: "no_cost_extension".into(),
+                justification: "Elections delayed the last distribution".into(),
+                end_date: Some("2027-05-15".into()),
+                budget_lines: None,
+                summary: None,
+            },
+        )
+        .await
+        .unwrap();
+    w.store
+        .transition_revision(
+            &w.org,
+            &w.developer_ken,
+            &revision.id,
+            RevisionTransition::Submit,
+            "",
+        )
+        .await
+        .unwrap();
+    // Proposed, not yet approved: the periods stay as they were.
+    assert_eq!(periods().await, before);
+    assert_eq!(audited().await, 0);
+    w.store
+        .transition_revision(
+            &w.org,
+            &approver,
+            &revision.id,
+            RevisionTransition::Approve,
+            "",
+        )
+        .await
+        .unwrap();
+    let after = periods().await;
+    assert_eq!(after.len(), 6, "{after:?}");
+    assert_eq!(
+        &after[..4],
+        &before[..],
+        "the earlier periods are untouched"
+    );
+    assert_eq!(after[4], "2027-Q1 2027-01-01..2027-03-31");
+    assert_eq!(after[5], "2027-Q2 2027-04-01..2027-05-15");
+    assert_eq!(audited().await, 1, "the change of periods is audited");
+    // What was approved before the extension is still there and still rolls up.
+    let rows = rollup(&w, &w.me_ken, RollupScope::Unit("CO-KEN".into()), "all", "").await;
+    assert_eq!(
+        row(&rows, &w.number_srf)
+            .actual
+            .as_ref()
+            .map(|f| f.to_input()),
+        Some("30".into())
+    );
+    // The new periods take reports.
+    report_and_approve(&w, &w.me_ken, &w.me_ken_2, &ind, "2027-04-01", "12").await;
+    let rows = rollup(&w, &w.me_ken, RollupScope::Unit("CO-KEN".into()), "all", "").await;
+    assert_eq!(
+        row(&rows, &w.number_srf)
+            .actual
+            .as_ref()
+            .map(|f| f.to_input()),
+        Some("42".into())
+    );
+}
