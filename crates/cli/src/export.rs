@@ -3,6 +3,7 @@
 
 use anyhow::Context;
 use clap::Subcommand;
+use meridian_formats::iati::activity::Activity;
 use meridian_formats::iati::write::ActivityWriter;
 use meridian_store::iati::ExportScope;
 use std::io::{BufWriter, Write};
@@ -51,10 +52,15 @@ pub async fn run(database: &str, cmd: ExportCommand) -> anyhow::Result<()> {
     };
     let started = std::time::Instant::now();
     let summary = store
-        .export_activities::<anyhow::Error, _>(&org, Some(&crate::operator()), &scope, |a| {
-            writer.write(&a)?;
-            Ok(())
-        })
+        .export_activities::<anyhow::Error, _>(
+            &org,
+            Some(&crate::operator()),
+            &scope,
+            &mut |a: Activity| {
+                writer.write(&a)?;
+                Ok(())
+            },
+        )
         .await?;
     writer.finish()?;
     eprintln!(

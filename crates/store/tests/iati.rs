@@ -96,10 +96,15 @@ async fn export(store: &Store, actor: Option<&Actor>, scope: &ExportScope) -> Ve
     let org = meridian_domain::builtin::organization();
     let mut writer = ActivityWriter::new(Vec::new(), "2026-11-28T00:00:00Z", None).unwrap();
     store
-        .export_activities::<Box<dyn std::error::Error>, _>(&org, actor, scope, |a| {
-            writer.write(&a)?;
-            Ok(())
-        })
+        .export_activities::<Box<dyn std::error::Error>, _>(
+            &org,
+            actor,
+            scope,
+            &mut |a: Activity| {
+                writer.write(&a)?;
+                Ok(())
+            },
+        )
         .await
         .unwrap();
     writer.finish().unwrap()

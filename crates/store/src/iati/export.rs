@@ -553,9 +553,29 @@ fn budgets_from_lines(p: &Project, lines: &[BudgetLine]) -> Vec<Budget> {
         .collect()
 }
 
+/// Where `Store::export_activities` hands the activities: one at a time, and told after each
+/// page read from the database, so that a writer can pass on what it has written (the public
+/// feed sends each page to the client before the next is read). A closure taking an
+/// [`Activity`] is a sink that does nothing at the end of a page.
+pub trait ActivitySink<E> {
+    fn activity(&mut self, activity: Activity) -> Result<(), E>;
+
+    /// After the activities of one page; the next page is read when this is done.
+    fn page_done(&mut self) -> impl std::future::Future<Output = Result<(), E>> + Send {
+        async { Ok(()) }
+    }
+}
+
+impl<E, F: FnMut(Activity) -> Result<(), E>> ActivitySink<E> for F {
+    fn activity(&mut self, activity: Activity) -> Result<(), E> {
+        self(activity)
+    }
+}
+
 impl Store {
     /// Every project in the scope as an IATI 2.03 activity, in code order, handed to `sink`
-    /// one at a time (read from the database a page at a time).
+    /// one at a time (read from the database a page at a time; the sink is told after each
+    /// page).
     ///
     /// `actor` `None` is the public: only published projects (see `PUBLIC_STATUSES`), never a
     /// restricted one. A reader sees the projects of their scope (or of `scope.unit`, which
@@ -566,11 +586,11 @@ impl Store {
         org: &Organization,
         actor: Option<&Actor>,
         scope: &ExportScope,
-        mut sink: F,
+        sink: &mut F,
     ) -> Result<ExportSummary, E>
     where
         E: From<StoreError>,
-        F: FnMut(Activity) -> Result<(), E>,
+        F: ActivitySink<E>,
     {
         let published_only = scope.published_only || actor.is_none();
         let within: Scope = match (&scope.unit, actor) {
@@ -643,8 +663,9 @@ impl Store {
                 page.push(p);
             }
             if !page.is_empty() {
-                self.fill_page(&mut page, scope, &countries, &mut sink, &mut summary)
+                self.fill_page(&mut page, scope, &countries, sink, &mut summary)
                     .await?;
+                sink.page_done().await?;
             }
             if !full {
                 break;
@@ -665,7 +686,7 @@ impl Store {
     ) -> Result<(), E>
     where
         E: From<StoreError>,
-        F: FnMut(Activity) -> Result<(), E>,
+        F: ActivitySink<E>,
     {
         let ids: Vec<String> = page.iter().map(|p| p.id.clone()).collect();
         let list = in_list(ids.len());
@@ -758,7 +779,7 @@ impl Store {
                 &scope.reporting_org,
                 countries,
             );
-            sink(activity)?;
+            sink.activity(activity)?;
             summary.activities += 1;
         }
         Ok(())

@@ -38,7 +38,7 @@ mod import;
 mod results;
 mod rows;
 
-pub use export::{ExportScope, ExportSummary, ReportingOrg};
+pub use export::{ActivitySink, ExportScope, ExportSummary, ReportingOrg};
 pub use import::{ImportOptions, ImportProgress, ImportReport, Progress, Refusal, ResultsNote};
 
 use meridian_domain::projects::lifecycle::Status;
