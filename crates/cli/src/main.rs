@@ -16,6 +16,12 @@ use meridian_domain::authz::Actor;
 use meridian_store::Store;
 use std::path::PathBuf;
 
+/// mimalloc rather than glibc's malloc: an IATI import allocates many small values on its
+/// reading thread that the writing thread frees, and glibc's malloc and free took about a
+/// fifth of the import's CPU time (BENCHMARKS.md, "IATI 2.03 import").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "meridian",
