@@ -764,6 +764,44 @@ async fn results_round_trip_with_meridians_edits() {
     let edited = &second["AA-AAA-123456789-ABC123"].results;
     assert_eq!(edited.len(), 2);
     assert_eq!(edited[0].attr("type"), Some("2"));
+    // What Meridian does not keep is carried over from the file: the result's description and
+    // aggregation status, the unchanged indicator's description, the unchanged baseline's and
+    // target's comments.
+    let text = |e: &meridian_formats::iati::activity::RawElement, path: &[&str]| -> String {
+        let mut at = e;
+        for name in path {
+            at = at
+                .child(name)
+                .unwrap_or_else(|| panic!("no {name} in {}: {at:#?}", at.name));
+        }
+        at.children
+            .iter()
+            .find(|c| c.name == "narrative")
+            .map(|n| n.text.trim().to_owned())
+            .unwrap_or_default()
+    };
+    assert_eq!(text(&edited[0], &["title"]), "Renamed in Meridian");
+    assert_eq!(
+        text(&edited[0], &["description"]),
+        "Result description text"
+    );
+    assert_eq!(edited[0].attr("aggregation-status"), Some("1"));
+    assert_eq!(
+        text(&edited[0], &["indicator", "description"]),
+        "Indicator description text"
+    );
+    assert_eq!(
+        text(&edited[0], &["indicator", "baseline", "comment"]),
+        "Baseline comment text"
+    );
+    assert_eq!(
+        text(&edited[0], &["indicator", "period", "target", "comment"]),
+        "Target comment text"
+    );
+    assert_eq!(
+        text(&edited[0], &["indicator", "period", "actual", "comment"]),
+        "Actual comment text"
+    );
     // The other activity's result is still the file's.
     assert_eq!(
         second["AA-AAA-123456789-DEF456"].results,

@@ -16,7 +16,9 @@ use serde::Serialize;
 use sqlx::Row;
 
 use super::import::{Derived, Line, shown};
-use super::results::{OutIndicator, OutResult, element, fingerprint, normalized, out_period};
+use super::results::{
+    OutIndicator, OutResult, element, fingerprint, normalized, out_period, with_file_extras,
+};
 use super::{PUBLIC_STATUSES, is_public, sector_for, status_to_iati};
 use crate::projects::{BudgetLine, PROJECT_COLUMNS, Project, from_e4, project_from_row};
 use crate::results::{INDICATOR_COLUMNS, indicator_from_row};
@@ -489,7 +491,7 @@ fn merge_results(
         if fingerprint(&now) == d.fingerprint {
             out.push(r);
         } else {
-            out.extend(element(&now, start_year));
+            out.extend(element(&now, start_year).map(|made| with_file_extras(made, &r)));
         }
     }
     for (_, r) in &framework {

@@ -36,7 +36,9 @@
 //! `category=option` parts, as `<dimension>`s). A result that came from a file and has not
 //! changed in Meridian since is written as the file had it (with its descriptions, document
 //! links, references, locations…): the import keeps a fingerprint of what it mapped, and the
-//! export compares it with what the framework holds now.
+//! export compares it with what the framework holds now. A result changed in Meridian is
+//! written as Meridian has it, with what the file had that Meridian does not keep carried over
+//! where it still matches ([`with_file_extras`]).
 
 use std::collections::HashMap;
 
@@ -853,6 +855,172 @@ pub(super) fn element(r: &OutResult, fallback_year: i64) -> Option<RawElement> {
         vec![("type", r.level.iati_code().to_string())],
         children,
     ))
+}
+
+/// A result the file had, changed since in Meridian: Meridian's `made` element, with what the
+/// file had that Meridian does not keep carried over, so that an edit loses none of it: the
+/// result's and its indicators' descriptions, document links and references, their titles
+/// in other languages (while the shown title is unchanged), attributes Meridian does not
+/// write, and the locations, dimensions, comments and document links of a baseline, target or
+/// actual whose figure is unchanged. Indicators are matched by title, periods by their dates,
+/// figures by value and dimensions; what no longer matches is Meridian's alone.
+pub(super) fn with_file_extras(made: RawElement, file: &RawElement) -> RawElement {
+    const RESULT: &[&str] = &[
+        "title",
+        "description",
+        "document-link",
+        "reference",
+        "indicator",
+    ];
+    const INDICATOR: &[&str] = &[
+        "title",
+        "description",
+        "document-link",
+        "reference",
+        "baseline",
+        "period",
+    ];
+    const BASELINE: &[&str] = &["location", "dimension", "document-link", "comment"];
+    const FIGURE: &[&str] = &["location", "dimension", "comment", "document-link"];
+    let mut out = carried(
+        made,
+        file,
+        RESULT,
+        &["description", "document-link", "reference"],
+    );
+    for child in &mut out.children {
+        if child.name != "indicator" {
+            continue;
+        }
+        let title = text_of(child, "title");
+        let Some(twin) = file
+            .children
+            .iter()
+            .filter(|c| c.name == "indicator")
+            .find(|c| text_of(c, "title") == title)
+        else {
+            continue;
+        };
+        let mut indicator = carried(
+            std::mem::take(child),
+            twin,
+            INDICATOR,
+            &["description", "document-link", "reference"],
+        );
+        for part in &mut indicator.children {
+            match part.name.as_str() {
+                "baseline" => {
+                    if let Some(b) = twin.children.iter().find(|b| {
+                        b.name == "baseline"
+                            && b.attr("year") == part.attr("year")
+                            && b.attr("value") == part.attr("value")
+                    }) {
+                        *part = carried(std::mem::take(part), b, BASELINE, BASELINE);
+                    }
+                }
+                "period" => {
+                    let dates = |p: &RawElement| {
+                        (
+                            p.child("period-start")
+                                .and_then(|d| d.attr("iso-date"))
+                                .map(str::to_owned),
+                            p.child("period-end")
+                                .and_then(|d| d.attr("iso-date"))
+                                .map(str::to_owned),
+                        )
+                    };
+                    let Some(period) = twin
+                        .children
+                        .iter()
+                        .find(|p| p.name == "period" && dates(p) == dates(part))
+                    else {
+                        continue;
+                    };
+                    for figure in &mut part.children {
+                        if figure.name != "target" && figure.name != "actual" {
+                            continue;
+                        }
+                        if let Some(f) = period.children.iter().find(|f| {
+                            f.name == figure.name
+                                && f.attr("value") == figure.attr("value")
+                                && dimensions(f) == dimensions(figure)
+                        }) {
+                            *figure = carried(std::mem::take(figure), f, FIGURE, FIGURE);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        *child = indicator;
+    }
+    out
+}
+
+/// A figure's dimensions, as sorted name/value pairs.
+fn dimensions(e: &RawElement) -> Vec<(Option<&str>, Option<&str>)> {
+    let mut d: Vec<_> = e
+        .children
+        .iter()
+        .filter(|c| c.name == "dimension")
+        .map(|c| (c.attr("name"), c.attr("value")))
+        .collect();
+    d.sort();
+    d
+}
+
+/// `made` with the file's children named in `extras` where `made` has none of that name (and
+/// the file's title, with all its languages, while the shown text is the same), in the
+/// schema's `order`; attributes `made` does not write come from the file.
+fn carried(made: RawElement, file: &RawElement, order: &[&str], extras: &[&str]) -> RawElement {
+    let RawElement {
+        name,
+        mut attrs,
+        text,
+        children,
+    } = made;
+    for (k, v) in &file.attrs {
+        if !attrs.iter().any(|(a, _)| a == k) {
+            attrs.push((k.clone(), v.clone()));
+        }
+    }
+    let mut out = Vec::with_capacity(children.len());
+    let mut mine: Vec<Option<RawElement>> = children.into_iter().map(Some).collect();
+    for &n in order {
+        let has = mine.iter().flatten().any(|c| c.name == n);
+        if n == "title" && has {
+            let same = file.child("title").filter(|t| {
+                mine.iter()
+                    .flatten()
+                    .find(|c| c.name == "title")
+                    .is_some_and(|m| shown(&narratives(Some(t))) == shown(&narratives(Some(m))))
+            });
+            if let Some(t) = same {
+                mine.iter_mut()
+                    .filter(|c| c.as_ref().is_some_and(|c| c.name == "title"))
+                    .for_each(|c| *c = None);
+                out.push(t.clone());
+                continue;
+            }
+        }
+        if has {
+            out.extend(
+                mine.iter_mut()
+                    .filter(|c| c.as_ref().is_some_and(|c| c.name == n))
+                    .filter_map(Option::take),
+            );
+        } else if extras.contains(&n) {
+            out.extend(file.children.iter().filter(|c| c.name == n).cloned());
+        }
+    }
+    // Anything of Meridian's the order does not name stays, last.
+    out.extend(mine.into_iter().flatten());
+    RawElement {
+        name,
+        attrs,
+        text,
+        children: out,
+    }
 }
 
 /// What a result looks like as IATI, hashed: equal fingerprints, nothing changed.
