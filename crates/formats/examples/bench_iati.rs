@@ -22,6 +22,11 @@ use std::process::{Command, ExitCode};
 
 use meridian_formats::iati::{ValidateOptions, validate};
 
+/// The allocator of the `meridian` binary, so that the figures are those of `meridian iati
+/// validate`.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Times one child command and reports its peak RSS and CPU time, printing `wall_seconds
 /// maxrss_kb exit_code cpu_seconds` as its last line; the child's own output goes to stderr.
 const WRAPPER: &str = r#"
