@@ -354,7 +354,7 @@ async fn results_editing(c: &Client, app: &App) -> Outcome {
     // The second result, which has no reports, is deleted after confirming.
     let article = format!("//article[@id='result-{doomed}']");
     c.find(Locator::XPath(&format!(
-        "{article}//summary[normalize-space(.)='Delete…']"
+        "{article}/div[contains(@class, 'edit-actions')]/details/summary[starts-with(normalize-space(.), 'Delete…')]"
     )))
     .await
     .context("the second result's \"Delete…\"")?
@@ -380,8 +380,9 @@ async fn results_editing(c: &Client, app: &App) -> Outcome {
     .context("confirm the deletion")?;
     let deadline = Instant::now() + WAIT;
     loop {
-        let text = main_text(c).await?;
-        if !text.contains("Communities are informed") {
+        // The page is being replaced: an element gone stale only means "look again".
+        let text = main_text(c).await.unwrap_or_default();
+        if !text.is_empty() && !text.contains("Communities are informed") {
             ensure!(
                 text.contains("Returnees assisted to reintegrate"),
                 "the other result went too:\n{text}"
@@ -404,6 +405,48 @@ async fn results_editing(c: &Client, app: &App) -> Outcome {
         left.results.len() == 1,
         "{} results are left, not 1",
         left.results.len()
+    );
+
+    // A result's title emptied: nothing is saved, and the page says which field is wrong.
+    let kept = left.results[0].id.as_str();
+    c.find(Locator::Css(&format!("a[href$='/result/{kept}/edit']")))
+        .await
+        .context("the remaining result's \"Edit\" link")?
+        .click()
+        .await
+        .context("open the result's form")?;
+    wait_for(c, Locator::Css("form#edit-result"))
+        .await
+        .context("the result's form")?;
+    replace_text(c, "e-title", " ").await?;
+    c.find(Locator::XPath(
+        "//form[@id='edit-result']//button[normalize-space(.)='Save']",
+    ))
+    .await
+    .context("the form's \"Save\" button")?
+    .click()
+    .await
+    .context("save the result")?;
+    let alert = wait_for(c, Locator::Css("main p.error[role='alert']"))
+        .await
+        .context("the form's error")?
+        .text()
+        .await
+        .context("the error's text")?;
+    ensure!(
+        alert.contains("Nothing was saved.") && alert.contains("Title: is required"),
+        "the error does not say what is wrong: {alert:?}"
+    );
+    screenshot(c, "results-result-edit-error", 1280, 1200).await?;
+    let unchanged = app
+        .store
+        .results_framework(&app.state.org().org, &operator(), PROJECT_CODE)
+        .await
+        .map_err(|e| format!("the matrix reads: {e}"))?;
+    ensure!(
+        unchanged.results[0].title == "Returnees are assisted to reintegrate",
+        "the result's title changed to {:?}",
+        unchanged.results[0].title
     );
     sign_out(c).await
 }
