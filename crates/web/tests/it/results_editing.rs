@@ -424,6 +424,10 @@ async fn a_stale_form_is_refused_with_the_conflict_message_and_changes_nothing()
     assert!(html.contains("name=\"version\" value=\"2\""));
     assert!(html.contains("Your changes (not saved)"));
     assert!(html.contains("My stale title"));
+    assert!(
+        html.contains("<dt>Level</dt><dd>Impact</dd>"),
+        "the level typed, as people read it: {html}"
+    );
     let f = c.framework().await;
     let r = find(&f, &c.result).unwrap();
     assert_eq!(r["title"], "Returnees are assisted (renamed)");

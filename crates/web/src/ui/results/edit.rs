@@ -145,6 +145,21 @@ fn coded<T: Copy>(
         .collect()
 }
 
+/// The label of a code typed in a form, or the code itself when it is not one of `all`.
+fn shown<T: Copy>(
+    t: Tr,
+    prefix: &str,
+    all: &[T],
+    code: fn(T) -> &'static str,
+    typed: &str,
+) -> String {
+    if all.iter().any(|v| code(*v) == typed) {
+        label(t, prefix, typed).to_owned()
+    } else {
+        typed.to_owned()
+    }
+}
+
 pub struct Head {
     code: String,
     title: String,
@@ -164,6 +179,8 @@ fn head(f: &ResultsFramework) -> Head {
 #[derive(Clone)]
 pub struct ResultForm {
     level: String,
+    /// The level as people read it (for "your changes").
+    level_label: String,
     title: String,
     srf_codes: Vec<String>,
     gcm_objectives: Vec<String>,
@@ -171,9 +188,10 @@ pub struct ResultForm {
 }
 
 impl ResultForm {
-    fn of(r: &ResultView) -> Self {
+    fn of(t: Tr, r: &ResultView) -> Self {
         Self {
             level: r.level.as_str().to_owned(),
+            level_label: label(t, "level", r.level.as_str()).to_owned(),
             title: r.title.clone(),
             srf_codes: r.srf_codes.clone(),
             gcm_objectives: r.gcm_objectives.iter().map(u8::to_string).collect(),
@@ -181,7 +199,7 @@ impl ResultForm {
         }
     }
 
-    fn typed(f: &Fields) -> Self {
+    fn typed(t: Tr, f: &Fields) -> Self {
         let nonempty = |name: &str| {
             f.all(name)
                 .into_iter()
@@ -190,6 +208,13 @@ impl ResultForm {
         };
         Self {
             level: f.get("level"),
+            level_label: shown(
+                t,
+                "level",
+                ResultLevel::ALL,
+                ResultLevel::as_str,
+                &f.get("level"),
+            ),
             title: f.get("title"),
             srf_codes: nonempty("srf_codes"),
             gcm_objectives: nonempty("gcm_objectives"),
@@ -332,7 +357,7 @@ pub async fn edit_result(
         &uri,
         &f,
         r,
-        ResultForm::of(r),
+        ResultForm::of(t, r),
         r.version,
         None,
         None,
@@ -360,7 +385,7 @@ pub async fn save_result(
     let f = editable(&state, &caller, &id).await?;
     find_result(&f, &rid)?;
     let fields = Fields::parse(&body);
-    let typed = ResultForm::typed(&fields);
+    let typed = ResultForm::typed(t, &fields);
     let version = version_of(&fields);
     let saved = match version.clone().and_then(|v| typed.input(v)) {
         Err(e) => Err(e),
@@ -379,7 +404,7 @@ pub async fn save_result(
     let f = editable(&state, &caller, &id).await?;
     let r = find_result(&f, &rid)?;
     if let AppError::Conflict(_) = e {
-        let now = ResultForm::of(r);
+        let now = ResultForm::of(t, r);
         result_page(
             &state,
             &caller,
@@ -509,6 +534,8 @@ pub struct IndicatorForm {
     unit: String,
     direction: String,
     aggregation: String,
+    /// Measure, direction and aggregation as people read them (for "your changes").
+    labels: [String; 3],
     cumulative: bool,
     categories: Vec<CategoryRow>,
     new_category: String,
@@ -554,6 +581,11 @@ impl IndicatorForm {
             unit: ind.unit.clone(),
             direction: ind.direction.as_str().to_owned(),
             aggregation: ind.aggregation.as_str().to_owned(),
+            labels: [
+                label(t, "measure", ind.measure.as_str()).to_owned(),
+                label(t, "direction", ind.direction.as_str()).to_owned(),
+                label(t, "aggregation", ind.aggregation.as_str()).to_owned(),
+            ],
             cumulative: ind.cumulative,
             categories,
             new_category: String::new(),
@@ -597,6 +629,29 @@ impl IndicatorForm {
             unit: f.get("unit"),
             direction: f.get("direction"),
             aggregation: f.get("aggregation"),
+            labels: [
+                shown(
+                    t,
+                    "measure",
+                    Measure::ALL,
+                    Measure::as_str,
+                    &f.get("measure"),
+                ),
+                shown(
+                    t,
+                    "direction",
+                    Direction::ALL,
+                    Direction::as_str,
+                    &f.get("direction"),
+                ),
+                shown(
+                    t,
+                    "aggregation",
+                    AggregationType::ALL,
+                    AggregationType::as_str,
+                    &f.get("aggregation"),
+                ),
+            ],
             cumulative: f.get("cumulative") == "on",
             categories,
             new_category: f.get("new_category"),
