@@ -139,6 +139,331 @@ async fn results_are_entered_submitted_and_approved_through_the_pages() {
         .await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_indicator_is_edited_values_entered_per_combination_and_a_result_deleted() {
+    let Some(browser) = Browser::from_env() else {
+        return;
+    };
+    let app = App::spawn().await;
+    app.user(REPORTER, "CO-KEN", Role::MeOfficer).await;
+    app.results_matrix().await;
+    app.second_result().await;
+    browser
+        .run(&app, results_editing_story, PROJECT_STORY_TIMEOUT)
+        .await;
+}
+
+fn results_editing_story<'a>(
+    c: &'a Client,
+    app: &'a App,
+) -> Pin<Box<dyn Future<Output = Outcome> + Send + 'a>> {
+    Box::pin(results_editing(c, app))
+}
+
+/// An M&E officer edits an indicator through its form (a new title and target, and age group
+/// beside sex), enters a quarter's figures per sex × age group in the entry table, saves them
+/// as a draft, sees the figures per sex worked out, submits them, and deletes a result that
+/// has no reports.
+async fn results_editing(c: &Client, app: &App) -> Outcome {
+    let base = app.url.as_str();
+    let framework = app
+        .store
+        .results_framework(&app.state.org().org, &operator(), PROJECT_CODE)
+        .await
+        .map_err(|e| format!("the matrix reads: {e}"))?;
+    let indicator = framework.results[0].indicators[0].id.as_str();
+    let doomed = framework.results[1].id.as_str();
+    let page = format!("{base}/projects/{PROJECT_CODE}/results");
+    sign_in(c, base, REPORTER).await?;
+    c.goto(&page).await.context("open the results matrix")?;
+
+    // The indicator's form, from its "Edit" link.
+    wait_for(
+        c,
+        Locator::Css(&format!("a[href$='/indicator/{indicator}/edit']")),
+    )
+    .await
+    .context("the indicator's \"Edit\" link")?
+    .click()
+    .await
+    .context("open the indicator's form")?;
+    wait_for(c, Locator::Css("form#edit-indicator"))
+        .await
+        .context("the indicator's form")?;
+    expect_heading(c, "Edit the indicator").await?;
+    screenshot(c, "results-indicator-edit", 1280, 1800).await?;
+    replace_text(c, "e-title", "Returnees assisted to reintegrate").await?;
+    replace_text(c, "e-target", "450").await?;
+    c.find(Locator::Id("e-cat-age_group"))
+        .await
+        .context("the age group box")?
+        .click()
+        .await
+        .context("tick age group")?;
+    c.find(Locator::XPath(
+        "//form[@id='edit-indicator']//button[normalize-space(.)='Save']",
+    ))
+    .await
+    .context("the form's \"Save\" button")?
+    .click()
+    .await
+    .context("save the indicator")?;
+    wait_for(
+        c,
+        Locator::XPath("//main//h4[normalize-space(.)='Returnees assisted to reintegrate']"),
+    )
+    .await
+    .context("the matrix shows the new title")?;
+    let block = c
+        .find(Locator::Id(&format!("ind-{indicator}")))
+        .await
+        .context("the indicator's block")?
+        .text()
+        .await
+        .context("the indicator's text")?;
+    ensure!(
+        block.contains("Sex, Age group") && block.contains("450"),
+        "the indicator does not show its new categories and target:\n{block}"
+    );
+
+    // A quarter's figures per sex × age group, in the entry table.
+    wait_for(
+        c,
+        Locator::XPath("(//main//summary[normalize-space(.)='Enter values'])[1]"),
+    )
+    .await
+    .context("the first \"Enter values\"")?
+    .click()
+    .await
+    .context("open the first report form")?;
+    let q1 = "2026-01-01";
+    wait_for(
+        c,
+        Locator::XPath(
+            "//table[contains(@class, 'combos')]/caption[contains(., 'Sex × Age group')]",
+        ),
+    )
+    .await
+    .context("the entry table per sex × age group")?;
+    type_into(c, &format!("total-{indicator}-{q1}"), "12").await?;
+    let cells = [
+        ("female", "age_0_17", "2"),
+        ("female", "age_18_59", "4"),
+        ("female", "age_60_plus", "1"),
+        ("male", "age_0_17", "1"),
+        ("male", "age_18_59", "3"),
+        ("male", "age_60_plus", "1"),
+        ("other_unknown", "age_0_17", "0"),
+        ("other_unknown", "age_18_59", "0"),
+        ("other_unknown", "age_60_plus", "0"),
+    ];
+    for (sex, age, figure) in cells {
+        type_into(
+            c,
+            &format!("v-{indicator}-{q1}-age_group={age};sex={sex}"),
+            figure,
+        )
+        .await?;
+    }
+    c.find(Locator::XPath(&format!(
+        "//form[.//input[@id='total-{indicator}-{q1}']]//button[@value='save']"
+    )))
+    .await
+    .context("the \"Save draft\" button")?
+    .click()
+    .await
+    .context("save the draft")?;
+    wait_for(
+        c,
+        Locator::XPath("//main//span[contains(@class, 'v-draft')]"),
+    )
+    .await
+    .context("the report shows as a draft")?;
+    // The figures per sex are worked out beside the table's rows.
+    c.find(Locator::XPath(
+        "(//main//summary[normalize-space(.)='Enter values'])[1]",
+    ))
+    .await
+    .context("\"Enter values\" again")?
+    .click()
+    .await
+    .context("open the report form again")?;
+    let female_18_59 = c
+        .find(Locator::Id(&format!(
+            "v-{indicator}-{q1}-age_group=age_18_59;sex=female"
+        )))
+        .await
+        .context("the female 18–59 cell")?
+        .prop("value")
+        .await
+        .context("its value")?;
+    ensure!(
+        female_18_59.as_deref() == Some("4"),
+        "the female 18–59 cell holds {female_18_59:?}, not 4"
+    );
+    let female_row = c
+        .find(Locator::XPath(
+            "//table[contains(@class, 'combos')]//tr[th[normalize-space(.)='Female']]",
+        ))
+        .await
+        .context("the table's Female row")?
+        .text()
+        .await
+        .context("its text")?;
+    ensure!(
+        female_row.trim_end().ends_with('7'),
+        "the Female row does not end with its worked-out 7: {female_row:?}"
+    );
+    press(c, "Submit").await?;
+    wait_for(
+        c,
+        Locator::XPath("//main//span[contains(@class, 'v-submitted')]"),
+    )
+    .await
+    .context("the report shows as submitted")?;
+    let stored = app
+        .store
+        .results_framework(&app.state.org().org, &operator(), PROJECT_CODE)
+        .await
+        .map_err(|e| format!("the matrix reads: {e}"))?;
+    let report = stored.results[0].indicators[0]
+        .report(q1)
+        .ok_or("no report stored for the first quarter")?;
+    let cell = report
+        .values
+        .iter()
+        .find(|v| v.disaggregation == "age_group=age_18_59;sex=female")
+        .map(|v| v.figure.to_input());
+    ensure!(
+        cell.as_deref() == Some("4"),
+        "the stored female 18–59 figure is {cell:?}"
+    );
+    // Reported now, the indicator cannot be deleted, and the page says so.
+    let block = c
+        .find(Locator::Id(&format!("ind-{indicator}")))
+        .await
+        .context("the indicator's block")?
+        .text()
+        .await
+        .context("the indicator's text")?;
+    ensure!(
+        block.contains("12"),
+        "the indicator does not show the submitted 12:\n{block}"
+    );
+
+    // The second result, which has no reports, is deleted after confirming.
+    let article = format!("//article[@id='result-{doomed}']");
+    c.find(Locator::XPath(&format!(
+        "{article}/div[contains(@class, 'edit-actions')]/details/summary[starts-with(normalize-space(.), 'Delete…')]"
+    )))
+    .await
+    .context("the second result's \"Delete…\"")?
+    .click()
+    .await
+    .context("open the confirmation")?;
+    wait_for(
+        c,
+        Locator::XPath(&format!(
+            "{article}//button[normalize-space(.)='Delete the result']"
+        )),
+    )
+    .await
+    .context("the \"Delete the result\" button")?;
+    screenshot(c, "results-delete-confirmation", 1280, 1400).await?;
+    c.find(Locator::XPath(&format!(
+        "{article}//button[normalize-space(.)='Delete the result']"
+    )))
+    .await
+    .context("the \"Delete the result\" button")?
+    .click()
+    .await
+    .context("confirm the deletion")?;
+    let deadline = Instant::now() + WAIT;
+    loop {
+        // The page is being replaced: an element gone stale only means "look again".
+        let text = main_text(c).await.unwrap_or_default();
+        if !text.is_empty() && !text.contains("Communities are informed") {
+            ensure!(
+                text.contains("Returnees assisted to reintegrate"),
+                "the other result went too:\n{text}"
+            );
+            break;
+        }
+        ensure!(
+            Instant::now() < deadline,
+            "the deleted result is still shown after {} s",
+            WAIT.as_secs()
+        );
+        tokio::time::sleep(POLL).await;
+    }
+    let left = app
+        .store
+        .results_framework(&app.state.org().org, &operator(), PROJECT_CODE)
+        .await
+        .map_err(|e| format!("the matrix reads: {e}"))?;
+    ensure!(
+        left.results.len() == 1,
+        "{} results are left, not 1",
+        left.results.len()
+    );
+
+    // A result's title emptied: nothing is saved, and the page says which field is wrong.
+    let kept = left.results[0].id.as_str();
+    c.find(Locator::Css(&format!("a[href$='/result/{kept}/edit']")))
+        .await
+        .context("the remaining result's \"Edit\" link")?
+        .click()
+        .await
+        .context("open the result's form")?;
+    wait_for(c, Locator::Css("form#edit-result"))
+        .await
+        .context("the result's form")?;
+    replace_text(c, "e-title", " ").await?;
+    c.find(Locator::XPath(
+        "//form[@id='edit-result']//button[normalize-space(.)='Save']",
+    ))
+    .await
+    .context("the form's \"Save\" button")?
+    .click()
+    .await
+    .context("save the result")?;
+    let alert = wait_for(c, Locator::Css("main p.error[role='alert']"))
+        .await
+        .context("the form's error")?
+        .text()
+        .await
+        .context("the error's text")?;
+    ensure!(
+        alert.contains("Nothing was saved.") && alert.contains("Title: is required"),
+        "the error does not say what is wrong: {alert:?}"
+    );
+    screenshot(c, "results-result-edit-error", 1280, 1200).await?;
+    let unchanged = app
+        .store
+        .results_framework(&app.state.org().org, &operator(), PROJECT_CODE)
+        .await
+        .map_err(|e| format!("the matrix reads: {e}"))?;
+    ensure!(
+        unchanged.results[0].title == "Returnees are assisted to reintegrate",
+        "the result's title changed to {:?}",
+        unchanged.results[0].title
+    );
+    sign_out(c).await
+}
+
+/// Clears a field and types into it.
+async fn replace_text(c: &Client, id: &str, text: &str) -> Outcome {
+    let field = c
+        .find(Locator::Id(id))
+        .await
+        .context(format!("the field #{id}"))?;
+    field.clear().await.context(format!("clear #{id}"))?;
+    field
+        .send_keys(text)
+        .await
+        .context(format!("type into #{id}"))
+}
+
 fn results_story<'a>(
     c: &'a Client,
     app: &'a App,
@@ -1122,6 +1447,53 @@ impl App {
             .await
             .expect("the indicator is added")
             .id
+    }
+
+    /// A second result of the matrix, with one indicator and nothing reported.
+    async fn second_result(&self) {
+        use meridian_store::results::{IndicatorInput, ResultInput};
+        let org = &self.state.org().org;
+        let r = self
+            .store
+            .add_result(
+                org,
+                &operator(),
+                PROJECT_CODE,
+                &ResultInput {
+                    level: "output".into(),
+                    title: "Communities are informed".into(),
+                    srf_codes: vec![],
+                    gcm_objectives: vec![],
+                    sdg_targets: vec![],
+                    version: None,
+                },
+            )
+            .await
+            .expect("the second result is added");
+        self.store
+            .add_indicator(
+                org,
+                &operator(),
+                &r.id,
+                &IndicatorInput {
+                    title: "Information sessions held".into(),
+                    measure: "number".into(),
+                    direction: None,
+                    aggregation: None,
+                    cumulative: false,
+                    unit: String::new(),
+                    categories: vec![],
+                    baseline_year: None,
+                    baseline: None,
+                    target: None,
+                    srf_indicator: None,
+                    means_of_verification: String::new(),
+                    targets: vec![],
+                    version: None,
+                },
+            )
+            .await
+            .expect("its indicator is added");
     }
 
     /// Euro and shilling rates, the Nairobi office's authority to endorse and headquarters'

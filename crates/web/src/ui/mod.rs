@@ -390,6 +390,22 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/projects/{id}/results/indicators",
             post(results::add_indicator),
         )
+        .route(
+            "/projects/{id}/results/result/{rid}/edit",
+            get(results::edit_result).post(results::save_result),
+        )
+        .route(
+            "/projects/{id}/results/result/{rid}/delete",
+            post(results::delete_result),
+        )
+        .route(
+            "/projects/{id}/results/indicator/{iid}/edit",
+            get(results::edit_indicator).post(results::save_indicator),
+        )
+        .route(
+            "/projects/{id}/results/indicator/{iid}/delete",
+            post(results::delete_indicator),
+        )
         .route("/projects/{id}/results/report", post(results::report))
         .route("/projects/{id}/results/targets", post(results::targets))
         .route("/projects/{id}/results/review", post(results::review))

@@ -12,3 +12,4 @@ mod pages;
 mod project_pages;
 mod projects;
 mod results;
+mod results_editing;

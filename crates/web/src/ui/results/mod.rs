@@ -4,11 +4,15 @@
 //! (`programmes.rs`). Every read and write goes through the store's results functions.
 
 mod chart;
+mod edit;
 mod missing;
 mod programmes;
 mod project;
 mod rollup;
 
+pub use edit::{
+    delete_indicator, delete_result, edit_indicator, edit_result, save_indicator, save_result,
+};
 pub use missing::missing;
 pub use programmes::{create_programme, programme, programmes};
 pub use project::{
@@ -143,6 +147,23 @@ mod tests {
                 .map(|c| format!("category.{}", c.as_str())),
         );
         for key in &keys {
+            assert!(table.contains_key(key), "no text for {key}");
+        }
+    }
+
+    /// The field names of the edit forms' errors are shown through keys the templates do not
+    /// name.
+    #[test]
+    fn every_field_of_the_edit_forms_has_a_label_in_three_languages() {
+        let table = parse_strings(STRINGS_TOML).unwrap();
+        for (field, key) in super::edit::FIELD_LABELS {
+            assert!(table.contains_key(*key), "no text for {field} ({key})");
+        }
+        for key in [
+            "results.edit_conflict",
+            "results.not_saved",
+            "results.not_deleted",
+        ] {
             assert!(table.contains_key(key), "no text for {key}");
         }
     }

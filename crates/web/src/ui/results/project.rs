@@ -102,6 +102,8 @@ pub struct Cell {
 pub struct IndicatorBlock {
     id: String,
     version: i64,
+    /// How many periods were reported (an indicator with reports cannot be deleted).
+    reports: usize,
     title: String,
     measure: &'static str,
     measure_label: &'static str,
@@ -119,6 +121,10 @@ pub struct IndicatorBlock {
 }
 
 pub struct ResultBlock {
+    id: String,
+    version: i64,
+    /// How many reports its indicators have (a result with reports cannot be deleted).
+    reports: usize,
     level: &'static str,
     level_label: &'static str,
     title: String,
@@ -370,6 +376,7 @@ fn indicator_block(
     IndicatorBlock {
         id: ind.id.clone(),
         version: ind.version,
+        reports: ind.reports.len(),
         title: ind.title.clone(),
         measure: ind.measure.as_str(),
         measure_label: label(t, "measure", ind.measure.as_str()),
@@ -419,6 +426,9 @@ async fn page(
         .results
         .iter()
         .map(|r| ResultBlock {
+            id: r.id.clone(),
+            version: r.version,
+            reports: r.indicators.iter().map(|i| i.reports.len()).sum(),
             level: r.level.as_str(),
             level_label: label(t, "level", r.level.as_str()),
             title: r.title.clone(),
@@ -549,7 +559,7 @@ pub async fn project_results(
 }
 
 /// After a form: back to the page (at `anchor`) on success; the page with the error otherwise.
-async fn outcome<T>(
+pub(super) async fn outcome<T>(
     result: Result<T, AppError>,
     (state, caller, t, uri, id): (&AppState, &Caller, Tr, &Uri, &str),
     anchor: &str,
