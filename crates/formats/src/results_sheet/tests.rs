@@ -978,6 +978,7 @@ fn a_large_office_template_round_trips() {
         for (a, b) in v.iter_mut().zip(&got) {
             a.location = b.location.clone();
             a.narrative_location = b.narrative_location.clone();
+            a.project_location = b.project_location.clone();
         }
         v
     });
