@@ -198,6 +198,12 @@ impl std::fmt::Display for CellError {
 pub struct FilledValue {
     /// Lowercase, as checked to be a UUID.
     pub indicator_id: String,
+    /// The visible Project column as it reads (trimmed; empty when the cell is empty or the
+    /// column is missing). Not a key: the indicator id says which project a row is of; a
+    /// template over several projects checks that the two agree.
+    pub project: String,
+    /// The Project cell, when the column is there.
+    pub project_location: Option<CellRef>,
     /// `YYYY-MM-DD`.
     pub period_start: String,
     /// Empty for the total.
@@ -250,7 +256,8 @@ impl From<XlsxError> for SheetError {
 
 /// The machine column names, in the order of the columns: the header of a CSV and the hidden
 /// row 3 of the XLSX. The reader needs `indicator_id`, `period_start`, `disaggregation`,
-/// `measure`, `value`, `numerator`, `denominator` and `narrative`; it ignores the others.
+/// `measure`, `value`, `numerator`, `denominator` and `narrative`; it reads `project` and
+/// `report_version` when they are there, and ignores the others.
 pub const COLUMN_NAMES: [&str; 17] = [
     "project",
     "result",
@@ -1366,8 +1373,14 @@ fn read_grid(
         if errors.len() > before || (value.is_empty() && narrative.is_empty()) {
             continue;
         }
+        let project = match cols.get(&Col::Project) {
+            Some(&c) => cell_text(grid.get(r, c)).unwrap_or_default(),
+            None => String::new(),
+        };
         out.push(FilledValue {
             indicator_id: id,
+            project,
+            project_location: cols.get(&Col::Project).map(|_| at(r, Col::Project)),
             period_start: start,
             disaggregation: dis,
             value,

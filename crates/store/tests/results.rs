@@ -1761,6 +1761,8 @@ fn uploaded(
 ) -> Vec<UploadValue> {
     let mut out = vec![UploadValue {
         indicator_id: indicator.into(),
+        project: String::new(),
+        project_location: None,
         period_start: "2026-01-01".into(),
         disaggregation: String::new(),
         value: total.into(),
@@ -1772,6 +1774,8 @@ fn uploaded(
     for (i, (k, v)) in parts.iter().enumerate() {
         out.push(UploadValue {
             indicator_id: indicator.into(),
+            project: String::new(),
+            project_location: None,
             period_start: "2026-01-01".into(),
             disaggregation: (*k).into(),
             value: (*v).into(),
@@ -2267,4 +2271,286 @@ async fn an_approved_no_cost_extension_moves_the_reporting_periods() {
             .map(|f| f.to_input()),
         Some("42".into())
     );
+}
+
+/// The cells of one report (total and the sex options, Q1 2026) of an office's template, as
+/// read back: from data row `row`, the Project column A, Value H.
+fn office_cells(
+    indicator: &str,
+    project: &str,
+    row: usize,
+    version: Option<i64>,
+    total: &str,
+) -> Vec<UploadValue> {
+    let mut out = Vec::new();
+    for (i, key) in ["", "sex=female", "sex=male", "sex=other_unknown"]
+        .iter()
+        .enumerate()
+    {
+        let value = match i {
+            0 => total.to_owned(),
+            // Everything in the first option, so that the parts add up to any total.
+            1 => total.to_owned(),
+            _ => "0".to_owned(),
+        };
+        out.push(UploadValue {
+            indicator_id: indicator.into(),
+            project: project.into(),
+            project_location: Some(format!("Report!A{}", row + i)),
+            period_start: "2026-01-01".into(),
+            disaggregation: (*key).into(),
+            value,
+            narrative: (i == 0).then(|| "From the office's template.".into()),
+            location: format!("Report!H{}", row + i),
+            narrative_location: (i == 0).then(|| format!("Report!K{}", row)),
+            report_version: version,
+        });
+    }
+    out
+}
+
+async fn code_of(w: &World, project: &str) -> String {
+    w.store
+        .project(&w.org, &operator(), project)
+        .await
+        .unwrap()
+        .code
+}
+
+#[tokio::test]
+async fn an_office_template_covers_its_projects_and_its_upload_is_all_or_nothing_across_them() {
+    let w = world().await;
+    let developer_uga = person(
+        &w.store,
+        &w.org,
+        "dev@uga.example",
+        "CO-UGA",
+        Role::ProjectDeveloper,
+    )
+    .await;
+    let mut ken = Vec::new();
+    for _ in 0..2 {
+        ken.push(
+            with_indicator(
+                &w,
+                "CO-KEN",
+                "KEN",
+                &w.developer_ken,
+                number_indicator(&w.number_srf),
+            )
+            .await,
+        );
+    }
+    let (uga_project, uga_indicator) = with_indicator(
+        &w,
+        "CO-UGA",
+        "UGA",
+        &developer_uga,
+        number_indicator(&w.number_srf),
+    )
+    .await;
+    let (a_code, b_code, uga_code) = (
+        code_of(&w, &ken[0].0).await,
+        code_of(&w, &ken[1].0).await,
+        code_of(&w, &uga_project).await,
+    );
+    let (a, b) = (ken[0].1.clone(), ken[1].1.clone());
+
+    // The office's frameworks for the period containing 15 February: both Kenyan projects,
+    // each with that one quarter and its target, not the Ugandan one.
+    let fs = w
+        .store
+        .office_frameworks(&w.org, &w.me_ken, "CO-KEN", "2026-02-15")
+        .await
+        .unwrap();
+    let codes: Vec<&str> = fs.iter().map(|f| f.project_code.as_str()).collect();
+    let mut expected = vec![a_code.as_str(), b_code.as_str()];
+    expected.sort();
+    assert_eq!(codes, expected);
+    for f in &fs {
+        assert_eq!(f.periods.len(), 1, "one period: {:?}", f.periods);
+        assert_eq!(f.periods[0].label, "2026-Q1");
+        let ind = &f.results[0].indicators[0];
+        assert_eq!(ind.targets.len(), 1, "only the period's targets");
+        assert_eq!(ind.target_for("2026-01-01", "").unwrap().to_input(), "100");
+    }
+    // A country office's staff cannot read another office's template.
+    assert!(matches!(
+        w.store
+            .office_frameworks(&w.org, &w.me_uga, "CO-KEN", "2026-02-15")
+            .await,
+        Err(StoreError::Denied(_))
+    ));
+    assert!(matches!(
+        w.store
+            .upload_office_reports(
+                &w.org,
+                &w.me_uga,
+                "CO-KEN",
+                &office_cells(&a, &a_code, 4, Some(0), "10")
+            )
+            .await,
+        Err(StoreError::Denied(_))
+    ));
+
+    let audited = || {
+        count(
+            &w.store,
+            "SELECT COUNT(*) AS n FROM audit_events WHERE entity = 'indicator_report'",
+        )
+    };
+    let before = audited().await;
+    let reports = || count(&w.store, "SELECT COUNT(*) AS n FROM indicator_reports");
+
+    // One bad cell in the second project: nothing saved in either, the cell named.
+    let mut file = office_cells(&a, &a_code, 4, Some(0), "10");
+    file.extend(office_cells(&b, &b_code, 8, Some(0), "lots"));
+    let out = w
+        .store
+        .upload_office_reports(&w.org, &w.me_ken, "CO-KEN", &file)
+        .await
+        .unwrap();
+    assert_eq!(out.saved, 0, "{out:?}");
+    assert!(!out.conflict);
+    let cells: Vec<&str> = out.problems.iter().map(|p| p.cell.as_str()).collect();
+    assert_eq!(cells, ["Report!H8"], "{out:?}");
+    assert!(out.problems[0].message.contains("\"lots\""), "{out:?}");
+    assert_eq!(reports().await, 0, "nothing saved in either project");
+    assert_eq!(audited().await, before, "nothing audited");
+
+    // A row of a project of another office, named as such: refused with its Project cell.
+    let mut file = office_cells(&a, &a_code, 4, Some(0), "10");
+    file.extend(office_cells(&uga_indicator, &uga_code, 8, Some(0), "3"));
+    let out = w
+        .store
+        .upload_office_reports(&w.org, &w.me_ken, "CO-KEN", &file)
+        .await
+        .unwrap();
+    assert_eq!(out.saved, 0, "{out:?}");
+    assert_eq!(out.problems.len(), 1, "{out:?}");
+    assert_eq!(out.problems[0].cell, "Report!A8");
+    assert!(
+        out.problems[0].message.contains(&uga_code) && out.problems[0].message.contains("CO-UGA"),
+        "{out:?}"
+    );
+    // An indicator under the name of another project of the office: each such cell refused.
+    let mut file = office_cells(&a, &a_code, 4, Some(0), "10");
+    file.extend(office_cells(&b, &a_code, 8, Some(0), "3"));
+    let out = w
+        .store
+        .upload_office_reports(&w.org, &w.me_ken, "CO-KEN", &file)
+        .await
+        .unwrap();
+    let cells: Vec<&str> = out.problems.iter().map(|p| p.cell.as_str()).collect();
+    assert_eq!(
+        cells,
+        ["Report!A8", "Report!A9", "Report!A10", "Report!A11"],
+        "{out:?}"
+    );
+    assert!(out.problems[0].message.contains(&b_code), "{out:?}");
+    assert_eq!(reports().await, 0);
+    assert_eq!(audited().await, before);
+
+    // A good file: both projects saved as drafts in one go, each report audited.
+    let mut file = office_cells(&a, &a_code, 4, Some(0), "10");
+    file.extend(office_cells(&b, &b_code, 8, Some(0), "3"));
+    let out = w
+        .store
+        .upload_office_reports(&w.org, &w.me_ken, "CO-KEN", &file)
+        .await
+        .unwrap();
+    assert_eq!((out.saved, out.unchanged), (2, 0), "{out:?}");
+    assert!(out.problems.is_empty());
+    assert_eq!(audited().await, before + 2);
+    let events = w
+        .store
+        .audit_events(&meridian_store::audit::AuditQuery {
+            entity: Some("indicator_report".into()),
+            action: Some("indicator_report.upload".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(events.len(), 2);
+    assert!(
+        events.iter().all(|e| e.unit.as_deref() == Some("CO-KEN")),
+        "{events:?}"
+    );
+    let fs = w
+        .store
+        .office_frameworks(&w.org, &w.me_ken, "CO-KEN", "2026-03-31")
+        .await
+        .unwrap();
+    let totals: Vec<(String, String)> = fs
+        .iter()
+        .map(|f| {
+            let r = f.results[0].indicators[0].report("2026-01-01").unwrap();
+            (f.project_code.clone(), r.total().unwrap().to_input())
+        })
+        .collect();
+    let mut expected = vec![
+        (a_code.clone(), "10".to_owned()),
+        (b_code.clone(), "3".to_owned()),
+    ];
+    expected.sort();
+    assert_eq!(totals, expected);
+    let b_version = fs
+        .iter()
+        .find(|f| f.project_code == b_code)
+        .unwrap()
+        .results[0]
+        .indicators[0]
+        .report("2026-01-01")
+        .unwrap()
+        .version;
+
+    // Someone changes the second project's figure in Meridian; the old file (versions of
+    // the download) with other figures is a conflict, and nothing is saved.
+    let mut input = values(
+        "4",
+        &[
+            ("sex=female", "4"),
+            ("sex=male", "0"),
+            ("sex=other_unknown", "0"),
+        ],
+    );
+    input.version = Some(b_version);
+    w.store
+        .save_report(&w.org, &w.me_ken_2, &b, "2026-Q1", &input)
+        .await
+        .unwrap();
+    let mut file = office_cells(&a, &a_code, 4, Some(1), "11");
+    file.extend(office_cells(&b, &b_code, 8, Some(b_version), "5"));
+    let out = w
+        .store
+        .upload_office_reports(&w.org, &w.me_ken, "CO-KEN", &file)
+        .await
+        .unwrap();
+    assert!(out.conflict, "{out:?}");
+    assert_eq!(out.saved, 0);
+    assert_eq!(out.problems[0].cell, "Report!H8", "{out:?}");
+    assert!(
+        out.problems[0]
+            .message
+            .starts_with("changed by me2@ken.example"),
+        "{out:?}"
+    );
+    let fs = w
+        .store
+        .office_frameworks(&w.org, &w.me_ken, "CO-KEN", "2026-01-01")
+        .await
+        .unwrap();
+    let a_now = fs
+        .iter()
+        .find(|f| f.project_code == a_code)
+        .unwrap()
+        .results[0]
+        .indicators[0]
+        .report("2026-01-01")
+        .unwrap()
+        .total()
+        .unwrap()
+        .to_input();
+    assert_eq!(a_now, "10", "the first project was not saved either");
 }

@@ -239,6 +239,9 @@ fn xlsx_round_trip_returns_what_was_filled() {
         "a percentage is blamed on its numerator"
     );
     assert_eq!(got[5].location, cell("Report", "H10"));
+    // The visible Project column is read back with its cell (column A).
+    assert_eq!(got[0].project, "P-001");
+    assert_eq!(got[1].project_location, Some(cell("Report", "A5")));
 }
 
 #[test]
@@ -250,6 +253,8 @@ fn csv_round_trip_returns_what_was_filled() {
     assert_eq!(got[0].location, csv_cell(2, "value"));
     assert_eq!(got[0].narrative_location, Some(csv_cell(2, "narrative")));
     assert_eq!(got[2].location, csv_cell(5, "numerator"));
+    assert_eq!(got[0].project, "P-001");
+    assert_eq!(got[0].project_location, Some(csv_cell(2, "project")));
 }
 
 #[test]
@@ -275,6 +280,11 @@ fn csv_is_read_without_bom_with_semicolons_and_moved_columns() {
         ]
     );
     assert_eq!(got[1].location, csv_cell(3, "numerator"));
+    // Without a project column, the project reads empty and has no cell.
+    assert_eq!(
+        (got[0].project.as_str(), got[0].project_location.clone()),
+        ("", None)
+    );
 }
 
 #[test]
@@ -968,6 +978,7 @@ fn a_large_office_template_round_trips() {
         for (a, b) in v.iter_mut().zip(&got) {
             a.location = b.location.clone();
             a.narrative_location = b.narrative_location.clone();
+            a.project_location = b.project_location.clone();
         }
         v
     });

@@ -13,6 +13,8 @@
 mod demo;
 mod framework;
 pub(crate) use framework::follow_project_dates;
+mod office;
+pub use office::MAX_OFFICE_PROJECTS;
 mod programmes;
 mod reporting;
 mod rollup;

@@ -8,13 +8,14 @@ use crate::projects::{Project, unit_code};
 use crate::{Store, StoreError, Tx};
 use meridian_domain::audit::Change;
 use meridian_domain::authz::{Action, Actor, Denied, authorize};
-use meridian_domain::org::{Organization, Scope};
+use meridian_domain::org::{Organization, Scope, UnitCode};
 use meridian_domain::results::combination::{DisaggregationKey, check_breakdown, check_key};
 use meridian_domain::results::model::{
     Measure, Quantity, ValueStatus, ValueTransition, parse_quantity,
 };
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
+use std::collections::HashMap;
 
 /// One figure of a report: the total when `disaggregation` is empty, else one option
 /// (`sex=female`) or one option of every category (`age_group=age_18_59;sex=female`, in any
@@ -758,6 +759,11 @@ pub(crate) async fn report_in_tx(
 #[derive(Debug, Clone)]
 pub struct UploadValue {
     pub indicator_id: String,
+    /// The Project column as typed (empty when absent). Only an office's upload checks it
+    /// against the indicator's project.
+    pub project: String,
+    /// The Project cell, when the file has the column.
+    pub project_location: Option<String>,
     pub period_start: String,
     /// Empty for the total.
     pub disaggregation: String,
@@ -828,195 +834,263 @@ impl Store {
                 &p.end_date,
             )
             .await?;
-        // Group the cells by report, in the file's order.
-        let mut groups: Vec<((String, String), Vec<&UploadValue>)> = Vec::new();
-        for v in values {
-            let key = (v.indicator_id.to_lowercase(), v.period_start.clone());
-            match groups.iter_mut().find(|(k, _)| *k == key) {
-                Some((_, list)) => list.push(v),
-                None => groups.push((key, vec![v])),
-            }
+        let mut plan = UploadPlan::default();
+        for (key, cells) in group_by_report(values) {
+            plan_report(&f, &unit, &key, &cells, &mut plan);
         }
-        let mut problems = Vec::new();
-        // (indicator, period, narrative, figures, the version checked: None when no report).
-        let mut writes: Vec<(String, String, String, CheckedReport, Option<i64>)> = Vec::new();
-        let mut unchanged = 0;
-        let mut conflicts = 0;
-        for ((indicator_id, period_start), cells) in &groups {
-            let first = cells[0].location.clone();
-            let problem = |problems: &mut Vec<CellProblem>, cell: &str, message: String| {
-                problems.push(CellProblem {
-                    cell: cell.to_owned(),
-                    message,
-                })
-            };
-            let Some(ind) = f.indicator(indicator_id) else {
-                problem(
-                    &mut problems,
-                    &first,
-                    format!("{indicator_id} is not an indicator of {}", p.code),
-                );
-                continue;
-            };
-            let Some(period) = f.period(period_start) else {
-                problem(
-                    &mut problems,
-                    &first,
-                    format!("{period_start} is not a reporting period of {}", p.code),
-                );
-                continue;
-            };
-            let typed: Vec<&&UploadValue> = cells
-                .iter()
-                .filter(|c| !c.value.trim().is_empty())
-                .collect();
-            let narrative = cells
-                .iter()
-                .find_map(|c| c.narrative.clone())
-                .unwrap_or_default();
-            let existing = ind.report(period_start);
-            let same = match existing {
-                None => typed.is_empty() && narrative.trim().is_empty(),
-                Some(r) => {
-                    typed.len() == r.values.len()
-                        && typed.iter().all(|c| {
-                            r.values.iter().any(|v| {
-                                v.disaggregation == canonical(&c.disaggregation)
-                                    && v.figure.to_input() == c.value.trim()
-                            })
-                        })
-                        && r.narrative == narrative.trim()
-                }
-            };
-            if same {
-                unchanged += usize::from(existing.is_some());
-                continue;
-            }
-            // Changed in Meridian since the template was downloaded, and the file says
-            // something else: refuse rather than overwrite. An unknown stamp (an older template)
-            // is not checked.
-            let stamp = cells.iter().find_map(|c| c.report_version);
-            if let Some(read) = stamp
-                && read != existing.map_or(0, |r| r.version)
-            {
-                conflicts += 1;
-                for (cell, message) in conflict_cells(existing, cells) {
-                    problem(&mut problems, &cell, message);
-                }
-                continue;
-            }
-            if period.locked {
-                problem(
-                    &mut problems,
-                    &first,
-                    format!(
-                        "the period {} is locked; its values can no longer change",
-                        period.label
-                    ),
-                );
-                continue;
-            }
-            if let Some(r) = existing
-                && !r.status.is_editable()
-            {
-                problem(
-                    &mut problems,
-                    &first,
-                    format!(
-                        "the value for {} is {}; it can change only after a reviewer returns it",
-                        period.label, r.status
-                    ),
-                );
-                continue;
-            }
-            let inputs: Vec<ValueInput> = typed
-                .iter()
-                .map(|c| ValueInput {
-                    disaggregation: c.disaggregation.clone(),
-                    value: c.value.clone(),
-                })
-                .collect();
-            match check_values(ind.measure, &ind.categories, &inputs) {
-                Ok(checked) => writes.push((
-                    indicator_id.clone(),
-                    period_start.clone(),
-                    narrative.trim().to_owned(),
-                    checked,
-                    existing.map(|r| r.version),
-                )),
-                Err((field, message)) => {
-                    let at = cells
-                        .iter()
-                        .find(|c| {
-                            if field == "total" {
-                                c.disaggregation.is_empty()
-                            } else if field.contains('=') {
-                                canonical(&c.disaggregation) == canonical(&field)
-                            } else {
-                                c.disaggregation.starts_with(&format!("{field}="))
-                            }
-                        })
-                        .map_or(first.clone(), |c| c.location.clone());
-                    problem(&mut problems, &at, message);
-                }
-            }
-        }
-        if !problems.is_empty() {
+        self.apply_upload(actor, plan).await
+    }
+
+    /// Writes a checked upload in one transaction (each report's version checked again, each
+    /// write audited), or returns its problems with nothing written.
+    pub(crate) async fn apply_upload(
+        &self,
+        actor: &Actor,
+        plan: UploadPlan,
+    ) -> Result<UploadOutcome, StoreError> {
+        if !plan.problems.is_empty() {
             return Ok(UploadOutcome {
                 saved: 0,
-                unchanged,
-                problems,
-                conflict: conflicts > 0,
+                unchanged: plan.unchanged,
+                problems: plan.problems,
+                conflict: plan.conflicts > 0,
             });
         }
         let mut tx = self.begin().await?;
-        let now = now_text();
-        for (indicator_id, period_start, narrative, checked, checked_version) in &writes {
-            let before = report_in_tx(&mut tx, indicator_id, period_start).await?;
-            if before.as_ref().map(|r| r.version) != *checked_version {
-                // Changed between the checks above and this transaction: nothing is saved.
-                return Err(StoreError::Conflict(format!(
-                    "the report of {indicator_id} for {period_start} was changed while the file \
-                     was being checked; upload it again"
-                )));
-            }
-            write_draft(
-                &mut tx,
-                DraftWrite {
-                    indicator_id,
-                    period_start,
-                    project_id: &p.id,
-                    narrative,
-                    entered_by: &actor.label(),
-                    now: &now,
-                    exists: before.is_some(),
-                    checked,
-                },
-            )
-            .await?;
-            let after = report_in_tx(&mut tx, indicator_id, period_start).await?;
-            record(
-                &mut tx,
-                actor,
-                Change::new(
-                    "indicator_report",
-                    "upload",
-                    format!("{indicator_id}/{period_start}"),
-                )
-                .unit(&unit)
-                .before(&before)
-                .after(&after),
-            )
-            .await?;
-        }
+        write_planned(&mut tx, actor, &plan.writes).await?;
         tx.commit().await?;
         Ok(UploadOutcome {
-            saved: writes.len(),
-            unchanged,
+            saved: plan.writes.len(),
+            unchanged: plan.unchanged,
             problems: Vec::new(),
             conflict: false,
         })
     }
+}
+
+/// A report an upload will write, after its checks.
+pub(crate) struct PlannedWrite {
+    indicator_id: String,
+    period_start: String,
+    project_id: String,
+    unit: UnitCode,
+    narrative: String,
+    checked: CheckedReport,
+    /// The version checked (`None`: there was no report).
+    version: Option<i64>,
+}
+
+/// What the checks of an upload found: the writes to make, or the problems.
+#[derive(Default)]
+pub(crate) struct UploadPlan {
+    pub writes: Vec<PlannedWrite>,
+    pub problems: Vec<CellProblem>,
+    pub unchanged: usize,
+    pub conflicts: usize,
+}
+
+impl UploadPlan {
+    pub(crate) fn problem(&mut self, cell: &str, message: String) {
+        self.problems.push(CellProblem {
+            cell: cell.to_owned(),
+            message,
+        });
+    }
+}
+
+/// (indicator id lowercased, period start).
+pub(crate) type ReportKeyText = (String, String);
+
+/// The cells of an upload grouped by report, in the file's order.
+pub(crate) fn group_by_report(values: &[UploadValue]) -> Vec<(ReportKeyText, Vec<&UploadValue>)> {
+    let mut groups: Vec<(ReportKeyText, Vec<&UploadValue>)> = Vec::new();
+    let mut at: HashMap<ReportKeyText, usize> = HashMap::new();
+    for v in values {
+        let key = (v.indicator_id.to_lowercase(), v.period_start.clone());
+        match at.get(&key) {
+            Some(&i) => groups[i].1.push(v),
+            None => {
+                at.insert(key.clone(), groups.len());
+                groups.push((key, vec![v]));
+            }
+        }
+    }
+    groups
+}
+
+/// Checks the cells of one report of project `f` (of `unit`) against the framework as read:
+/// the indicator and period belong to the project, the report did not change since the
+/// download (or is equal to the file), the period is open, the report editable, the figures
+/// right. Adds a write, an unchanged report, or problems to `plan`.
+pub(crate) fn plan_report(
+    f: &super::ResultsFramework,
+    unit: &UnitCode,
+    (indicator_id, period_start): &ReportKeyText,
+    cells: &[&UploadValue],
+    plan: &mut UploadPlan,
+) {
+    let first = cells[0].location.clone();
+    let Some(ind) = f.indicator(indicator_id) else {
+        plan.problem(
+            &first,
+            format!("{indicator_id} is not an indicator of {}", f.project_code),
+        );
+        return;
+    };
+    let Some(period) = f.period(period_start) else {
+        plan.problem(
+            &first,
+            format!(
+                "{period_start} is not a reporting period of {}",
+                f.project_code
+            ),
+        );
+        return;
+    };
+    let typed: Vec<&&UploadValue> = cells
+        .iter()
+        .filter(|c| !c.value.trim().is_empty())
+        .collect();
+    let narrative = cells
+        .iter()
+        .find_map(|c| c.narrative.clone())
+        .unwrap_or_default();
+    let existing = ind.report(period_start);
+    let same = match existing {
+        None => typed.is_empty() && narrative.trim().is_empty(),
+        Some(r) => {
+            typed.len() == r.values.len()
+                && typed.iter().all(|c| {
+                    r.values.iter().any(|v| {
+                        v.disaggregation == canonical(&c.disaggregation)
+                            && v.figure.to_input() == c.value.trim()
+                    })
+                })
+                && r.narrative == narrative.trim()
+        }
+    };
+    if same {
+        plan.unchanged += usize::from(existing.is_some());
+        return;
+    }
+    // Changed in Meridian since the template was downloaded, and the file says something
+    // else: refuse rather than overwrite. An unknown stamp (an older template) is not checked.
+    let stamp = cells.iter().find_map(|c| c.report_version);
+    if let Some(read) = stamp
+        && read != existing.map_or(0, |r| r.version)
+    {
+        plan.conflicts += 1;
+        for (cell, message) in conflict_cells(existing, cells) {
+            plan.problem(&cell, message);
+        }
+        return;
+    }
+    if period.locked {
+        plan.problem(
+            &first,
+            format!(
+                "the period {} is locked; its values can no longer change",
+                period.label
+            ),
+        );
+        return;
+    }
+    if let Some(r) = existing
+        && !r.status.is_editable()
+    {
+        plan.problem(
+            &first,
+            format!(
+                "the value for {} is {}; it can change only after a reviewer returns it",
+                period.label, r.status
+            ),
+        );
+        return;
+    }
+    let inputs: Vec<ValueInput> = typed
+        .iter()
+        .map(|c| ValueInput {
+            disaggregation: c.disaggregation.clone(),
+            value: c.value.clone(),
+        })
+        .collect();
+    match check_values(ind.measure, &ind.categories, &inputs) {
+        Ok(checked) => plan.writes.push(PlannedWrite {
+            indicator_id: indicator_id.clone(),
+            period_start: period_start.clone(),
+            project_id: f.project_id.clone(),
+            unit: unit.clone(),
+            narrative: narrative.trim().to_owned(),
+            checked,
+            version: existing.map(|r| r.version),
+        }),
+        Err((field, message)) => {
+            let at = cells
+                .iter()
+                .find(|c| {
+                    if field == "total" {
+                        c.disaggregation.is_empty()
+                    } else if field.contains('=') {
+                        canonical(&c.disaggregation) == canonical(&field)
+                    } else {
+                        c.disaggregation.starts_with(&format!("{field}="))
+                    }
+                })
+                .map_or(first.clone(), |c| c.location.clone());
+            plan.problem(&at, message);
+        }
+    }
+}
+
+/// Writes the planned reports as drafts inside the caller's transaction: each report's version
+/// is checked again (a change since the checks refuses everything with a conflict), and each
+/// write is audited (`indicator_report` / `upload`, with the report before and after).
+async fn write_planned(
+    tx: &mut Tx,
+    actor: &Actor,
+    writes: &[PlannedWrite],
+) -> Result<(), StoreError> {
+    let now = now_text();
+    for w in writes {
+        let before = report_in_tx(tx, &w.indicator_id, &w.period_start).await?;
+        if before.as_ref().map(|r| r.version) != w.version {
+            // Changed between the checks and this transaction: nothing is saved.
+            return Err(StoreError::Conflict(format!(
+                "the report of {} for {} was changed while the file was being checked; upload \
+                 it again",
+                w.indicator_id, w.period_start
+            )));
+        }
+        write_draft(
+            tx,
+            DraftWrite {
+                indicator_id: &w.indicator_id,
+                period_start: &w.period_start,
+                project_id: &w.project_id,
+                narrative: &w.narrative,
+                entered_by: &actor.label(),
+                now: &now,
+                exists: before.is_some(),
+                checked: &w.checked,
+            },
+        )
+        .await?;
+        let after = report_in_tx(tx, &w.indicator_id, &w.period_start).await?;
+        record(
+            tx,
+            actor,
+            Change::new(
+                "indicator_report",
+                "upload",
+                format!("{}/{}", w.indicator_id, w.period_start),
+            )
+            .unit(&w.unit)
+            .before(&before)
+            .after(&after),
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// Who last changed a report, and when.

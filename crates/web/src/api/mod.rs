@@ -37,6 +37,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
         results::srf, results::update_srf_node, results::update_srf_indicator, results::rollup,
         results::programmes, results::create_programme, results::programme,
         results::update_programme, results::reference, results::download_template, results::upload,
+        results::download_office_template, results::office_upload,
         evaluations::list, evaluations::create, evaluations::get_one, evaluations::update,
         evaluations::upload_report, evaluations::download_report, evaluations::add_recommendation,
         evaluations::update_recommendation, evaluations::respond, evaluations::add_action,
@@ -182,6 +183,16 @@ pub fn router() -> Router<AppState> {
         .route(
             "/api/v1/projects/{id}/results/upload",
             post(results::upload).layer(axum::extract::DefaultBodyLimit::max(
+                results::MAX_UPLOAD_BYTES,
+            )),
+        )
+        .route(
+            "/api/v1/units/{code}/results/template",
+            get(results::download_office_template),
+        )
+        .route(
+            "/api/v1/units/{code}/results/upload",
+            post(results::office_upload).layer(axum::extract::DefaultBodyLimit::max(
                 results::MAX_UPLOAD_BYTES,
             )),
         )

@@ -567,7 +567,22 @@ pub fn template(
     f: &ResultsFramework,
     may_report: bool,
 ) -> meridian_formats::results_sheet::Template {
-    use meridian_formats::results_sheet::{Headers, Template, TemplateRow};
+    meridian_formats::results_sheet::Template {
+        title: format!("{} · {}", f.project_code, f.project_title),
+        rows: template_rows(t, f, may_report),
+        instructions: instructions(t),
+        headers: headers(t),
+    }
+}
+
+/// The rows of a project's template (see [`template`]): every indicator × period of `f` ×
+/// disaggregation, locked unless `may_report`, the period open and the report editable.
+pub fn template_rows(
+    t: crate::i18n::Tr,
+    f: &ResultsFramework,
+    may_report: bool,
+) -> Vec<meridian_formats::results_sheet::TemplateRow> {
+    use meridian_formats::results_sheet::TemplateRow;
     let mut rows = Vec::new();
     for r in &f.results {
         for ind in &r.indicators {
@@ -612,7 +627,13 @@ pub fn template(
             }
         }
     }
-    let headers = Headers {
+    rows
+}
+
+/// The sheet's column titles and messages in the reader's language (sheet names stay
+/// `Report` and `Instructions`, which the instructions and the error addresses name).
+pub fn headers(t: crate::i18n::Tr) -> meridian_formats::results_sheet::Headers {
+    meridian_formats::results_sheet::Headers {
         project: t.get("results.project").to_owned(),
         result: t.get("results.result").to_owned(),
         indicator: t.get("results.indicator").to_owned(),
@@ -621,16 +642,56 @@ pub fn template(
         disaggregation: t.get("results.disaggregation").to_owned(),
         target: t.get("results.target").to_owned(),
         value: t.get("results.actual").to_owned(),
+        numerator: t.get("results.numerator").to_owned(),
+        denominator: t.get("results.denominator").to_owned(),
         narrative: t.get("results.narrative").to_owned(),
         status: t.get("results.state").to_owned(),
-        ..Headers::default()
-    };
-    Template {
-        title: format!("{} · {}", f.project_code, f.project_title),
-        rows,
-        instructions: meridian_formats::results_sheet::default_instructions(),
-        headers,
+        figure_rule_title: t.get("results.sheet_figure_rule_title").to_owned(),
+        figure_rule_message: t.get("results.sheet_figure_rule").to_owned(),
+        ..meridian_formats::results_sheet::Headers::default()
     }
+}
+
+/// The keys of the instructions sheet's lines, in order (`locales/strings.toml`); in English
+/// they are `meridian_formats::results_sheet::default_instructions()` (a test keeps them so).
+pub const INSTRUCTION_KEYS: [&str; 10] = [
+    "results.sheet_how",
+    "",
+    "results.sheet_step_1",
+    "results.sheet_step_2",
+    "results.sheet_step_3",
+    "results.sheet_step_4",
+    "results.sheet_step_5",
+    "results.sheet_step_6",
+    "results.sheet_step_7",
+    "results.sheet_step_8",
+];
+
+/// The instructions sheet in the reader's language.
+pub fn instructions(t: crate::i18n::Tr) -> Vec<String> {
+    INSTRUCTION_KEYS
+        .iter()
+        .map(|k| {
+            if k.is_empty() {
+                String::new()
+            } else {
+                t.get(k).to_owned()
+            }
+        })
+        .collect()
+}
+
+/// Whether the caller may report values for projects of `unit`.
+fn may_report(org: &meridian_domain::org::Organization, caller: &Caller, unit: &str) -> bool {
+    meridian_domain::org::UnitCode::parse(unit).is_ok_and(|u| {
+        meridian_domain::authz::authorize(
+            org,
+            &caller.actor(),
+            meridian_domain::authz::Action::ReportResults,
+            &u,
+        )
+        .is_ok()
+    })
 }
 
 /// Reads an uploaded template (XLSX by its signature, else CSV) into values to save, or every
@@ -650,6 +711,8 @@ pub fn read_upload(
             .into_iter()
             .map(|v| UploadValue {
                 indicator_id: v.indicator_id,
+                project: v.project,
+                project_location: v.project_location.map(|l| l.to_string()),
                 period_start: v.period_start,
                 disaggregation: v.disaggregation,
                 value: v.value,
@@ -707,31 +770,31 @@ pub async fn template_response(
     id: &str,
     format: &str,
 ) -> AppResult<axum::response::Response> {
-    use axum::http::header;
-    use axum::response::IntoResponse;
     let org = &state.org().org;
     let f = state
         .store
         .results_framework(org, &caller.actor(), id)
         .await?;
-    let may_report = meridian_domain::org::UnitCode::parse(&f.unit).is_ok_and(|u| {
-        meridian_domain::authz::authorize(
-            org,
-            &caller.actor(),
-            meridian_domain::authz::Action::ReportResults,
-            &u,
-        )
-        .is_ok()
-    });
-    let tpl = template(t, &f, may_report);
+    let tpl = template(t, &f, may_report(org, caller, &f.unit));
+    sheet_response(&tpl, format, &format!("{}-results", f.project_code))
+}
+
+/// A template as an XLSX or CSV download named `{name}.{ext}`.
+fn sheet_response(
+    tpl: &meridian_formats::results_sheet::Template,
+    format: &str,
+    name: &str,
+) -> AppResult<axum::response::Response> {
+    use axum::http::header;
+    use axum::response::IntoResponse;
     let (bytes, mime, ext) = match format {
         "csv" => (
-            meridian_formats::results_sheet::write_csv(&tpl),
+            meridian_formats::results_sheet::write_csv(tpl),
             "text/csv; charset=utf-8",
             "csv",
         ),
         "xlsx" => (
-            meridian_formats::results_sheet::write_xlsx(&tpl),
+            meridian_formats::results_sheet::write_xlsx(tpl),
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             "xlsx",
         ),
@@ -748,12 +811,91 @@ pub async fn template_response(
             (header::CONTENT_TYPE, mime.to_owned()),
             (
                 header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{}-results.{ext}\"", f.project_code),
+                format!("attachment; filename=\"{name}.{ext}\""),
             ),
         ],
         bytes,
     )
         .into_response())
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OfficeTemplateParams {
+    /// A date inside the period (default: today).
+    pub on: Option<String>,
+    /// `xlsx` (default) or `csv`.
+    pub format: Option<String>,
+}
+
+/// The reporting template of an office for one period: every project of the unit (as the
+/// who-has-not-reported view reads a unit, within the caller's scope) with a reporting period
+/// containing `on`, one row per project × indicator × that period × disaggregation, pre-filled;
+/// rows the caller may not report on are locked. XLSX (locked structure, an instructions sheet)
+/// or CSV. 403 for a unit outside the caller's scope.
+#[utoipa::path(get, path = "/api/v1/units/{code}/results/template", tag = "results",
+    params(("code" = String, Path, description = "Unit code, e.g. CO-KEN"), OfficeTemplateParams),
+    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>),
+        (status = 403, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn download_office_template(
+    State(state): State<AppState>,
+    t: crate::i18n::Tr,
+    caller: Caller,
+    Path(code): Path<String>,
+    Query(q): Query<OfficeTemplateParams>,
+) -> AppResult<axum::response::Response> {
+    let on = q.on.filter(|o| !o.trim().is_empty()).unwrap_or_else(today);
+    office_template_response(
+        &state,
+        t,
+        &caller,
+        &code,
+        &on,
+        q.format.as_deref().unwrap_or("xlsx"),
+    )
+    .await
+}
+
+/// The office template of `code` for the period containing `on` (see
+/// [`download_office_template`]), for the API and the pages.
+pub async fn office_template_response(
+    state: &AppState,
+    t: crate::i18n::Tr,
+    caller: &Caller,
+    code: &str,
+    on: &str,
+    format: &str,
+) -> AppResult<axum::response::Response> {
+    let org = &state.org().org;
+    let frameworks = state
+        .store
+        .office_frameworks(org, &caller.actor(), code, on)
+        .await?;
+    let code = code.trim();
+    let mut rows = Vec::new();
+    let mut labels: Vec<&str> = Vec::new();
+    for f in &frameworks {
+        rows.extend(template_rows(t, f, may_report(org, caller, &f.unit)));
+        for p in &f.periods {
+            if !labels.contains(&p.label.as_str()) {
+                labels.push(&p.label);
+            }
+        }
+    }
+    let mut instructions = instructions(t);
+    instructions.insert(
+        1,
+        t.get("results.sheet_office")
+            .replace("{unit}", code)
+            .replace("{on}", on),
+    );
+    let tpl = meridian_formats::results_sheet::Template {
+        title: format!("{code} · {}", labels.join(", ")),
+        rows,
+        instructions,
+        headers: headers(t),
+    };
+    sheet_response(&tpl, format, &format!("{code}-{on}-results"))
 }
 
 /// Uploads a filled template (the file as the request body, XLSX or CSV). All or nothing:
@@ -805,5 +947,114 @@ pub async fn upload_bytes(
             .store
             .upload_reports(&state.org().org, &caller.actor(), id, &values)
             .await?),
+    }
+}
+
+/// Uploads an office's filled template (the file as the request body, XLSX or CSV): the
+/// reports of every project in it, all or nothing in one transaction. 422 with every wrong
+/// cell (as for a project's upload; besides, a row whose indicator is not of a project of the
+/// unit, or whose Project column names another project than its indicator's); 409 when a
+/// report changed since the download to other values than the file's; 403 for a unit outside
+/// the caller's scope or a caller who may not report there.
+#[utoipa::path(post, path = "/api/v1/units/{code}/results/upload", tag = "results",
+    params(("code" = String, Path, description = "Unit code, e.g. CO-KEN")),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 200, body = meridian_store::results::UploadOutcome),
+        (status = 403, body = crate::error::ErrorBody),
+        (status = 409, body = meridian_store::results::UploadOutcome),
+        (status = 422, body = meridian_store::results::UploadOutcome)))]
+pub async fn office_upload(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+    body: axum::body::Bytes,
+) -> AppResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let outcome = office_upload_bytes(&state, &caller, &code, &body).await?;
+    let status = if outcome.problems.is_empty() {
+        StatusCode::OK
+    } else if outcome.conflict {
+        StatusCode::CONFLICT
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok((status, Json(outcome)).into_response())
+}
+
+/// An office's upload (see [`office_upload`]), for the API and the pages.
+pub async fn office_upload_bytes(
+    state: &AppState,
+    caller: &Caller,
+    code: &str,
+    body: &[u8],
+) -> AppResult<meridian_store::results::UploadOutcome> {
+    if body.is_empty() {
+        return Err(AppError::invalid("file", "the file is empty"));
+    }
+    match read_upload(body) {
+        Err(problems) => {
+            // The caller's rights first (403 before a file's problems): an upload of nothing
+            // checks them and writes nothing.
+            state
+                .store
+                .upload_office_reports(&state.org().org, &caller.actor(), code, &[])
+                .await?;
+            Ok(meridian_store::results::UploadOutcome {
+                saved: 0,
+                unchanged: 0,
+                problems,
+                conflict: false,
+            })
+        }
+        Ok(values) => Ok(state
+            .store
+            .upload_office_reports(&state.org().org, &caller.actor(), code, &values)
+            .await?),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::{Lang, Tr};
+
+    /// The sheet's keys are built in code, not in templates: each is checked here in every
+    /// language, and the French instructions are French.
+    #[test]
+    fn the_template_s_texts_exist_in_three_languages() {
+        let mut keys: Vec<&str> = INSTRUCTION_KEYS
+            .iter()
+            .copied()
+            .filter(|k| !k.is_empty())
+            .collect();
+        keys.extend([
+            "results.sheet_office",
+            "results.numerator",
+            "results.denominator",
+            "results.sheet_figure_rule_title",
+            "results.sheet_figure_rule",
+        ]);
+        for lang in Lang::ALL {
+            let t = Tr { lang };
+            for key in &keys {
+                assert_ne!(t.get(key), "⟦missing text⟧", "{key} in {}", lang.code());
+            }
+            let office = t.get("results.sheet_office");
+            assert!(
+                office.contains("{unit}") && office.contains("{on}"),
+                "{office}"
+            );
+            assert!(
+                t.get("results.sheet_figure_rule_title").chars().count() <= 32,
+                "Excel cuts a validation title at 32 characters"
+            );
+        }
+        let fr = instructions(Tr { lang: Lang::Fr });
+        assert_eq!(fr.len(), INSTRUCTION_KEYS.len());
+        assert_eq!(fr[0], "Comment remplir ce modèle");
+        assert_eq!(
+            instructions(Tr { lang: Lang::En })[0],
+            meridian_formats::results_sheet::default_instructions()[0]
+        );
     }
 }

@@ -428,6 +428,20 @@ pub fn router(state: AppState) -> Router<AppState> {
                 crate::api::results::MAX_UPLOAD_BYTES,
             )),
         )
+        .route(
+            "/results/offices/{code}/template.xlsx",
+            get(results::office_template_xlsx),
+        )
+        .route(
+            "/results/offices/{code}/template.csv",
+            get(results::office_template_csv),
+        )
+        .route(
+            "/results/offices/{code}/upload",
+            post(results::office_upload).layer(axum::extract::DefaultBodyLimit::max(
+                crate::api::results::MAX_UPLOAD_BYTES,
+            )),
+        )
         .merge(evaluations::routes())
         .layer(middleware::from_fn_with_state(state, render_errors))
 }

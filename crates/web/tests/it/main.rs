@@ -6,6 +6,7 @@ mod accounts;
 mod audit;
 mod evaluations;
 mod iati_feed;
+mod office_template;
 mod openapi;
 mod organization;
 mod pages;

@@ -1,6 +1,7 @@
 //! The pages of results-based management: a project's results matrix with reporting and
 //! review (`project.rs`), the Strategic Results Framework with its roll-up for any scope and
-//! window (`rollup.rs`), who has not reported (`missing.rs`), and programmes
+//! window (`rollup.rs`), who has not reported with an office's reporting template and its
+//! upload (`missing.rs`), and programmes
 //! (`programmes.rs`). Every read and write goes through the store's results functions.
 
 mod chart;
@@ -13,7 +14,7 @@ mod rollup;
 pub use edit::{
     delete_indicator, delete_result, edit_indicator, edit_result, save_indicator, save_result,
 };
-pub use missing::missing;
+pub use missing::{missing, office_template_csv, office_template_xlsx, office_upload};
 pub use programmes::{create_programme, programme, programmes};
 pub use project::{
     add_indicator, add_result, approve_period, lock_period, project_results, report, review,
