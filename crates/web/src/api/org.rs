@@ -142,6 +142,7 @@ pub fn find_unit<'a>(org: &'a Organization, code: &str) -> AppResult<&'a OrgUnit
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UnitFilter {
     /// Only units of this kind.
     pub kind: Option<String>,
@@ -206,6 +207,7 @@ pub async fn get_unit(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchQuery {
     /// What you are looking for, e.g. "risk appetite".
     pub q: String,

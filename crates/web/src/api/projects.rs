@@ -20,6 +20,7 @@ use utoipa::{IntoParams, ToSchema};
 
 /// Query parameters of the portfolio (all optional).
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[allow(dead_code)]
 pub struct PortfolioParams {
     /// Regional office code.

@@ -251,6 +251,7 @@ pub async fn unlock_period(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MissingParams {
     /// A date inside the period (default: today).
     pub on: Option<String>,
@@ -325,6 +326,7 @@ pub async fn update_srf_indicator(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RollupParams {
     /// `global` (the caller's whole scope, the default), `region`, `unit` or `programme`.
     pub scope: Option<String>,
@@ -736,6 +738,7 @@ pub fn read_upload(
 pub const MAX_UPLOAD_BYTES: usize = 10 * 1024 * 1024;
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TemplateParams {
     /// `xlsx` (default) or `csv`.
     pub format: Option<String>,

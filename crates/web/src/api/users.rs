@@ -30,6 +30,7 @@ pub fn parse_roles(raw: &[String]) -> AppResult<Vec<Role>> {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UserFilter {
     /// Only accounts of this unit.
     pub unit: Option<String>,
