@@ -641,35 +641,7 @@ impl Store {
         {
             let id: String = r.try_get("indicator_id")?;
             let Some(&at) = by_id.get(&id) else { continue };
-            let period_start: String = r.try_get("period_start")?;
-            let reports = &mut indicators[at].reports;
-            if reports.last().is_none_or(|l| l.period_start != period_start) {
-                let status: ValueStatus = corrupt(&r.try_get::<String, _>("status")?)?;
-                reports.push(ReportView {
-                    indicator_id: id.clone(),
-                    period_start: period_start.clone(),
-                    status,
-                    narrative: r.try_get("narrative")?,
-                    values: Vec::new(),
-                    entered_by: r.try_get("entered_by")?,
-                    submitted_by: r.try_get("submitted_by")?,
-                    submitted_at: r.try_get("submitted_at")?,
-                    reviewed_by: r.try_get("reviewed_by")?,
-                    reviewed_at: r.try_get("reviewed_at")?,
-                    review_note: r.try_get("review_note")?,
-                    updated_at: r.try_get("updated_at")?,
-                    version: r.try_get("version")?,
-                    allowed: status.allowed(),
-                });
-            }
-            let disaggregation: Option<String> = r.try_get("disaggregation")?;
-            if let (Some(disaggregation), Some(figure)) = (disaggregation, value_figure(&r)?) {
-                let report = reports.last_mut().expect("pushed above");
-                report.values.push(ReportedValue {
-                    disaggregation,
-                    figure,
-                });
-            }
+            add_report_row(&mut indicators[at].reports, id, &r)?;
         }
         let result_at: HashMap<String, usize> = results
             .iter()
@@ -694,4 +666,45 @@ impl Store {
             results,
         })
     }
+}
+
+/// Folds one row of a reports ⟕ values query (ordered by period, indicator, disaggregation)
+/// into an indicator's reports: a new report at its first row, then each value.
+pub(super) fn add_report_row(
+    reports: &mut Vec<ReportView>,
+    indicator_id: String,
+    r: &sqlx::any::AnyRow,
+) -> Result<(), StoreError> {
+    let period_start: String = r.try_get("period_start")?;
+    if reports
+        .last()
+        .is_none_or(|l| l.period_start != period_start)
+    {
+        let status: ValueStatus = corrupt(&r.try_get::<String, _>("status")?)?;
+        reports.push(ReportView {
+            indicator_id,
+            period_start,
+            status,
+            narrative: r.try_get("narrative")?,
+            values: Vec::new(),
+            entered_by: r.try_get("entered_by")?,
+            submitted_by: r.try_get("submitted_by")?,
+            submitted_at: r.try_get("submitted_at")?,
+            reviewed_by: r.try_get("reviewed_by")?,
+            reviewed_at: r.try_get("reviewed_at")?,
+            review_note: r.try_get("review_note")?,
+            updated_at: r.try_get("updated_at")?,
+            version: r.try_get("version")?,
+            allowed: status.allowed(),
+        });
+    }
+    let disaggregation: Option<String> = r.try_get("disaggregation")?;
+    if let (Some(disaggregation), Some(figure)) = (disaggregation, value_figure(r)?) {
+        let report = reports.last_mut().expect("pushed above");
+        report.values.push(ReportedValue {
+            disaggregation,
+            figure,
+        });
+    }
+    Ok(())
 }

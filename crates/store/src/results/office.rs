@@ -8,13 +8,13 @@
 use super::reporting::{UploadPlan, group_by_report, plan_report};
 use super::{Figure, IndicatorView, UploadOutcome, UploadValue};
 use super::{
-    INDICATOR_COLUMNS, PeriodView, ReportView, ReportedValue, ResultView, ResultsFramework,
-    TargetView, corrupt, indicator_from_row, json_column, period_view, value_figure,
+    INDICATOR_COLUMNS, PeriodView, ResultView, ResultsFramework, TargetView, add_report_row,
+    corrupt, indicator_from_row, json_column, period_view,
 };
 use crate::{Store, StoreError};
 use meridian_domain::authz::{Action, Actor, authorize};
 use meridian_domain::org::{Organization, UnitCode};
-use meridian_domain::results::model::{Frequency, ValueStatus};
+use meridian_domain::results::model::Frequency;
 use sqlx::Row;
 use std::collections::{BTreeSet, HashMap};
 
@@ -381,38 +381,7 @@ impl Store {
         {
             let id: String = r.try_get("indicator_id")?;
             let Some(&i) = by_id.get(&id) else { continue };
-            let period_start: String = r.try_get("period_start")?;
-            let reports = &mut indicators[i].reports;
-            if reports
-                .last()
-                .is_none_or(|l| l.period_start != period_start)
-            {
-                let status: ValueStatus = corrupt(&r.try_get::<String, _>("status")?)?;
-                reports.push(ReportView {
-                    indicator_id: id.clone(),
-                    period_start: period_start.clone(),
-                    status,
-                    narrative: r.try_get("narrative")?,
-                    values: Vec::new(),
-                    entered_by: r.try_get("entered_by")?,
-                    submitted_by: r.try_get("submitted_by")?,
-                    submitted_at: r.try_get("submitted_at")?,
-                    reviewed_by: r.try_get("reviewed_by")?,
-                    reviewed_at: r.try_get("reviewed_at")?,
-                    review_note: r.try_get("review_note")?,
-                    updated_at: r.try_get("updated_at")?,
-                    version: r.try_get("version")?,
-                    allowed: status.allowed(),
-                });
-            }
-            let disaggregation: Option<String> = r.try_get("disaggregation")?;
-            if let (Some(disaggregation), Some(figure)) = (disaggregation, value_figure(&r)?) {
-                let report = reports.last_mut().expect("pushed above");
-                report.values.push(ReportedValue {
-                    disaggregation,
-                    figure,
-                });
-            }
+            add_report_row(&mut indicators[i].reports, id, &r)?;
         }
         // Indicators into their results, results into their projects, in order.
         let mut result_at: HashMap<String, (usize, usize)> = HashMap::new();

@@ -920,14 +920,18 @@ pub async fn upload(
 ) -> AppResult<axum::response::Response> {
     use axum::response::IntoResponse;
     let outcome = upload_bytes(&state, &caller, &id, &body).await?;
-    let status = if outcome.problems.is_empty() {
+    Ok((upload_status(&outcome), Json(outcome)).into_response())
+}
+
+/// 200 when saved, 409 when a report changed since the download, else 422.
+fn upload_status(outcome: &meridian_store::results::UploadOutcome) -> StatusCode {
+    if outcome.problems.is_empty() {
         StatusCode::OK
     } else if outcome.conflict {
         StatusCode::CONFLICT
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
-    };
-    Ok((status, Json(outcome)).into_response())
+    }
 }
 
 pub async fn upload_bytes(
@@ -974,14 +978,7 @@ pub async fn office_upload(
 ) -> AppResult<axum::response::Response> {
     use axum::response::IntoResponse;
     let outcome = office_upload_bytes(&state, &caller, &code, &body).await?;
-    let status = if outcome.problems.is_empty() {
-        StatusCode::OK
-    } else if outcome.conflict {
-        StatusCode::CONFLICT
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    Ok((status, Json(outcome)).into_response())
+    Ok((upload_status(&outcome), Json(outcome)).into_response())
 }
 
 /// An office's upload (see [`office_upload`]), for the API and the pages.
