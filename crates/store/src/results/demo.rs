@@ -3,7 +3,7 @@
 //! per batch) and then rolled up into the SRF cells through the same code as every approval.
 
 use crate::audit::record;
-use crate::db::now_text;
+use crate::db::{new_id, now_text};
 use crate::demo::{DemoRng, Rows, V};
 use crate::projects::e4;
 use crate::{Store, StoreError};
@@ -191,7 +191,7 @@ impl Store {
                         V::I(i64::from(p.end + time::Duration::days(365) < today)),
                     ]);
                 }
-                let result_id = format!("{id}-r1");
+                let result_id = new_id();
                 let number = numbers[rng.below(numbers.len() as u64) as usize];
                 let percent = percents[rng.below(percents.len() as u64) as usize];
                 t.results.push([
@@ -210,8 +210,8 @@ impl Store {
                 // People reached: about one person per 400 USD of budget, spread over periods.
                 let people_total = (budget_usd / 400).max(50);
                 let per_period = (people_total / list.len().max(1) as i64).max(1);
-                let number_id = format!("{id}-i1");
-                let percent_id = format!("{id}-i2");
+                let number_id = new_id();
+                let percent_id = new_id();
                 for (ind, title, measure, srf, categories, target) in [
                     (
                         &number_id,
@@ -628,7 +628,7 @@ impl Store {
                         V::I(0),
                     ]);
                 }
-                let result_id = format!("{id}-r1");
+                let result_id = new_id();
                 t.results.push([
                     V::T(result_id.clone()),
                     V::T(id.clone()),
@@ -644,7 +644,7 @@ impl Store {
                 ]);
                 for k in 0..shape.indicators_per_project {
                     let srf = &numbers[k % numbers.len()];
-                    let ind = format!("{id}-i{k}");
+                    let ind = new_id();
                     t.indicators.push([
                         V::T(ind.clone()),
                         V::T(result_id.clone()),

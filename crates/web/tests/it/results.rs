@@ -998,3 +998,74 @@ async fn an_upload_over_a_value_changed_since_the_download_is_a_409_naming_the_c
         (Some(0), Some(1))
     );
 }
+
+/// The demo's matrices are data like any other: every project the demo gives a matrix has a
+/// reporting template, and so does its office for the period (the demo once wrote ids the
+/// template refused, and both downloads failed with 500).
+#[tokio::test]
+async fn the_demo_s_matrices_have_reporting_templates() {
+    use sqlx::Row;
+    let app = TestApp::spawn().await;
+    let org = app.state.org().org.clone();
+    let operator = crate::harness::operator();
+    app.store
+        .load_demo(
+            &org,
+            &meridian_domain::org::Countries::builtin(),
+            &operator,
+            &meridian_store::demo::DemoOptions::default(),
+            &mut |_| {},
+        )
+        .await
+        .unwrap();
+    app.store
+        .load_srf_if_empty(&meridian_domain::builtin::srf())
+        .await
+        .unwrap();
+    let today = time::Date::from_calendar_date(2026, time::Month::December, 3).unwrap();
+    let made = app
+        .store
+        .demo_results(&org, &operator, today, |_| {})
+        .await
+        .unwrap();
+    assert!(made.frameworks > 10, "{made:?}");
+    let hq = app
+        .as_user("hq@example.org", "DG-EO", &[Role::Administrator])
+        .await;
+    let projects: Vec<(String, String)> = sqlx::query(
+        "SELECT DISTINCT p.id, p.unit_code FROM projects p JOIN indicators i ON i.project_id = p.id \
+         ORDER BY p.id",
+    )
+    .fetch_all(app.store.pool())
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| (r.get("id"), r.get("unit_code")))
+    .collect();
+    assert_eq!(projects.len(), made.frameworks);
+    for (id, _) in &projects {
+        let r = hq
+            .get(&format!(
+                "/api/v1/projects/{id}/results/template?format=csv"
+            ))
+            .await;
+        assert_eq!(
+            r.status(),
+            StatusCode::OK,
+            "{id}: {}",
+            r.text().await.unwrap()
+        );
+    }
+    let (_, unit) = &projects[0];
+    let r = hq
+        .get(&format!(
+            "/api/v1/units/{unit}/results/template?on=2026-06-30&format=xlsx"
+        ))
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::OK,
+        "{unit}: {}",
+        r.text().await.unwrap()
+    );
+}
