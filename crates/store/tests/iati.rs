@@ -893,3 +893,61 @@ async fn results_round_trip_with_meridians_edits() {
         .unwrap();
     assert_eq!(shape(&again), shape(&a));
 }
+
+/// The import keeps a hash of the summary it derived (not a copy): an unchanged summary still
+/// exports the file's descriptions as they were, and one edited in Meridian is exported.
+#[tokio::test]
+async fn an_edited_summary_is_exported_and_an_unchanged_one_is_the_file_s() {
+    let (_db, store) = loaded().await;
+    with_rates(&store).await;
+    let options = ImportOptions {
+        default_unit: Some("RO-NBO".into()),
+        ..Default::default()
+    };
+    let r = import(&store, &finland(), options).await;
+    assert!(r.is_success(), "{:#?}", r.refused);
+    let derived: String = sqlx::query("SELECT derived FROM iati_activities ORDER BY identifier")
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+        .get("derived");
+    let derived: serde_json::Value = serde_json::from_str(&derived).unwrap();
+    let kept = derived["summary"].as_str().unwrap();
+    assert!(
+        kept.starts_with("sha256:") && kept.len() == 71,
+        "the summary is kept as its hash: {kept}"
+    );
+    let originals = by_identifier(&std::fs::read(finland()).unwrap());
+    let before = by_identifier(&export(&store, Some(&operator()), &ExportScope::default()).await);
+    for (id, a) in &before {
+        assert_eq!(a.descriptions, originals[id].descriptions, "{id}");
+    }
+    // One summary edited in Meridian.
+    let (id, original) = originals
+        .iter()
+        .find(|(_, a)| !a.descriptions.is_empty())
+        .unwrap();
+    let pid = project_of(&store, id).await;
+    sqlx::query("UPDATE projects SET summary = $1 WHERE id = $2")
+        .bind("Rewritten in Meridian after the mid-term review.")
+        .bind(&pid)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let after = by_identifier(&export(&store, Some(&operator()), &ExportScope::default()).await);
+    let shown: Vec<&str> = after[id]
+        .descriptions
+        .iter()
+        .flat_map(|d| d.narratives.iter().map(|n| n.text.as_str()))
+        .collect();
+    assert!(
+        shown.contains(&"Rewritten in Meridian after the mid-term review."),
+        "{shown:?}"
+    );
+    assert_ne!(after[id].descriptions, original.descriptions);
+    for (other, a) in &after {
+        if other != id {
+            assert_eq!(a.descriptions, originals[other].descriptions, "{other}");
+        }
+    }
+}

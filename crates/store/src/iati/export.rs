@@ -224,7 +224,7 @@ fn build(
             if p.title != d.title {
                 replace_shown(&mut a.titles, &p.title);
             }
-            if p.summary != d.summary && !p.summary.is_empty() {
+            if !d.same_summary(&p.summary) && !p.summary.is_empty() {
                 match a
                     .descriptions
                     .iter_mut()

@@ -237,6 +237,8 @@ struct Txn {
 #[derive(Serialize, serde::Deserialize, Debug, Clone, PartialEq, Default)]
 pub(super) struct Derived {
     pub(super) title: String,
+    /// The summary (the description Meridian shows, often long) as `sha256:` and its hash:
+    /// only equality is asked of it. Imports before 2026-12-03 kept the text itself.
     pub(super) summary: String,
     pub(super) start_date: String,
     pub(super) end_date: String,
@@ -246,6 +248,29 @@ pub(super) struct Derived {
     /// The results made from the file's `<result>`s.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(super) results: Vec<DerivedResult>,
+}
+
+impl Derived {
+    /// What `summary` keeps of a summary.
+    pub(super) fn summary_of(text: &str) -> String {
+        use sha2::Digest;
+        let hash = sha2::Sha256::digest(text.as_bytes());
+        let mut out = String::with_capacity(7 + 64);
+        out.push_str("sha256:");
+        for b in hash {
+            out.push_str(&format!("{b:02x}"));
+        }
+        out
+    }
+
+    /// Whether the project's summary is still the one the import derived.
+    pub(super) fn same_summary(&self, now: &str) -> bool {
+        if self.summary.starts_with("sha256:") && self.summary.len() == 71 {
+            self.summary == Self::summary_of(now)
+        } else {
+            self.summary == now
+        }
+    }
 }
 
 /// The narrative Meridian shows: English, else the activity's default language, else the
@@ -1278,7 +1303,7 @@ impl Store {
             let identifier = m.activity.identifier.trim().to_owned();
             let mut derived = Derived {
                 title: m.title.clone(),
-                summary: m.summary.clone(),
+                summary: Derived::summary_of(&m.summary),
                 start_date: m.start.to_string(),
                 end_date: m.end.to_string(),
                 status: m.status.as_str().to_owned(),
