@@ -302,22 +302,78 @@ pub(crate) async fn refresh(
 /// programmes by the difference afterwards.
 pub(crate) struct ProjectLeaves {
     project: String,
+    unit: String,
+    region: String,
+    programmes: Vec<String>,
     /// Only the leaves of this SRF indicator were read (else every one).
     srf: Option<String>,
     leaves: BTreeMap<String, Leaf>,
 }
 
+/// Serializes, on PostgreSQL, the transactions that move the cells of these scopes by a
+/// difference (read, then rewrite): one transaction-scoped advisory lock per scope, taken in
+/// order, so a second waits until the first commits and then reads what it wrote. (SQLite
+/// writers are serialized by `BEGIN IMMEDIATE`.)
+pub(crate) async fn lock_scopes(tx: &mut Tx, scopes: &[(&str, &str)]) -> Result<(), StoreError> {
+    if tx.backend_name() != "PostgreSQL" {
+        return Ok(());
+    }
+    let mut keys: Vec<String> = scopes
+        .iter()
+        .map(|(k, s)| format!("results_cells:{k}:{s}"))
+        .collect();
+    keys.sort();
+    keys.dedup();
+    for key in keys {
+        sqlx::query(
+            "SELECT CAST(1 AS BIGINT) AS locked FROM (SELECT pg_advisory_xact_lock(hashtext($1))) AS l",
+        )
+        .bind(key)
+        .fetch_one(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
 /// Reads a project's leaves before a change (those of one SRF indicator, or all), in the
-/// change's transaction: three queries.
+/// change's transaction, after locking the cells of its unit and programmes
+/// ([`lock_scopes`]): its unit and programmes (one or two queries), then its leaves (three).
 pub(crate) async fn project_leaves(
     tx: &mut Tx,
     project_id: &str,
     srf: Option<&str>,
 ) -> Result<ProjectLeaves, StoreError> {
+    let row = sqlx::query(
+        "SELECT p.unit_code, p.region_code, \
+         (SELECT COUNT(*) FROM programme_projects pp WHERE pp.project_id = p.id) AS programmes \
+         FROM projects p WHERE p.id = $1",
+    )
+    .bind(project_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    let unit: String = row.try_get("unit_code")?;
+    let region: String = row.try_get("region_code")?;
+    let programmes: Vec<String> = if row.try_get::<i64, _>("programmes")? > 0 {
+        sqlx::query("SELECT programme_id FROM programme_projects WHERE project_id = $1")
+            .bind(project_id)
+            .fetch_all(&mut **tx)
+            .await?
+            .iter()
+            .map(|r| r.try_get("programme_id"))
+            .collect::<Result<_, _>>()?
+    } else {
+        Vec::new()
+    };
+    let mut scopes = vec![("unit", unit.as_str())];
+    scopes.extend(programmes.iter().map(|p| ("programme", p.as_str())));
+    lock_scopes(tx, &scopes).await?;
     Ok(ProjectLeaves {
         project: project_id.to_owned(),
-        srf: srf.map(str::to_owned),
         leaves: load_leaves(tx, srf, &Members::Project(project_id)).await?,
+        unit,
+        region,
+        programmes,
+        srf: srf.map(str::to_owned),
     })
 }
 
@@ -383,27 +439,7 @@ pub(crate) async fn project_changed(
     if codes.is_empty() {
         return Ok(());
     }
-    let row = sqlx::query(
-        "SELECT p.unit_code, p.region_code, \
-         (SELECT COUNT(*) FROM programme_projects pp WHERE pp.project_id = p.id) AS programmes \
-         FROM projects p WHERE p.id = $1",
-    )
-    .bind(project)
-    .fetch_one(&mut **tx)
-    .await?;
-    let unit: String = row.try_get("unit_code")?;
-    let region: String = row.try_get("region_code")?;
-    let programmes: Vec<String> = if row.try_get::<i64, _>("programmes")? > 0 {
-        sqlx::query("SELECT programme_id FROM programme_projects WHERE project_id = $1")
-            .bind(project)
-            .fetch_all(&mut **tx)
-            .await?
-            .iter()
-            .map(|r| r.try_get("programme_id"))
-            .collect::<Result<_, _>>()?
-    } else {
-        Vec::new()
-    };
+    let (unit, region, programmes) = (&before.unit, &before.region, &before.programmes);
     let (old, old_fraction) = by_srf(before.leaves, &codes);
     let (new, new_fraction) = by_srf(after, &codes);
     // The cells where the project's figures changed.
@@ -420,14 +456,14 @@ pub(crate) async fn project_changed(
     }
     // The scopes: (kind, scope, region).
     let mut scopes: Vec<(&str, &str, &str)> = vec![("unit", unit.as_str(), region.as_str())];
-    for p in &programmes {
+    for p in programmes {
         scopes.push(("programme", p.as_str(), ""));
     }
     // Their stored cells of those SRF indicators and windows: one query.
     let mut windows: Vec<&str> = changed.iter().map(|k| k.1.as_str()).collect();
     windows.sort();
     windows.dedup();
-    let mut binds: Vec<&str> = vec![&unit];
+    let mut binds: Vec<&str> = vec![unit];
     let mut sql = String::from(
         "SELECT scope_kind, scope, srf_indicator_code, time_window, disaggregation, fraction, \
          leaves, n_e4, d_e4, min_n_e4, min_d_e4, max_n_e4, max_d_e4, target_leaves, target_n_e4, \
@@ -436,7 +472,7 @@ pub(crate) async fn project_changed(
     );
     if !programmes.is_empty() {
         let mut marks = Vec::new();
-        for p in &programmes {
+        for p in programmes {
             binds.push(p);
             marks.push(format!("${}", binds.len()));
         }
@@ -645,6 +681,7 @@ pub(crate) async fn programme_members_changed(
     if added.is_empty() && removed.is_empty() {
         return Ok(());
     }
+    lock_scopes(tx, &[("programme", programme)]).await?;
     let plus = members_cells(tx, programme, added).await?;
     let minus = members_cells(tx, programme, removed).await?;
     let mut codes: Vec<String> = plus
