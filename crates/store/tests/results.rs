@@ -2554,3 +2554,426 @@ async fn an_office_template_covers_its_projects_and_its_upload_is_all_or_nothing
         .to_input();
     assert_eq!(a_now, "10", "the first project was not saved either");
 }
+
+/// Every stored roll-up cell (units and programmes), one line each in a stable order.
+async fn all_cells(store: &Store) -> Vec<String> {
+    use sqlx::Row;
+    sqlx::query(
+        "SELECT scope_kind, scope, srf_indicator_code, region_code, time_window, disaggregation, \
+         fraction, leaves, n_e4, d_e4, min_n_e4, min_d_e4, max_n_e4, max_d_e4, target_leaves, \
+         target_n_e4, target_d_e4, baseline_leaves, baseline_n_e4, baseline_d_e4 \
+         FROM results_cells \
+         ORDER BY scope_kind, scope, srf_indicator_code, time_window, disaggregation",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| {
+        let mut line = [
+            "scope_kind",
+            "scope",
+            "srf_indicator_code",
+            "region_code",
+            "time_window",
+            "disaggregation",
+        ]
+        .map(|c| r.try_get::<String, _>(c).unwrap())
+        .join(" ");
+        for c in [
+            "fraction",
+            "leaves",
+            "n_e4",
+            "d_e4",
+            "min_n_e4",
+            "min_d_e4",
+            "max_n_e4",
+            "max_d_e4",
+            "target_leaves",
+            "target_n_e4",
+            "target_d_e4",
+            "baseline_leaves",
+            "baseline_n_e4",
+            "baseline_d_e4",
+        ] {
+            line.push(' ');
+            line.push_str(
+                &r.try_get::<Option<i64>, _>(c)
+                    .unwrap()
+                    .map_or("-".to_owned(), |v| v.to_string()),
+            );
+        }
+        line
+    })
+    .collect()
+}
+
+/// The cells left by the change just made (moved by the project's difference) are those a
+/// rebuild from every approved value gives, for the units and the programmes alike.
+async fn cells_as_rebuilt(w: &World, programme: &str, what: &str) -> Vec<String> {
+    let incremental = all_cells(&w.store).await;
+    assert!(
+        incremental
+            .iter()
+            .any(|c| c.starts_with(&format!("programme {programme} "))),
+        "after {what}: the programme has cells"
+    );
+    w.store.rebuild_all_cells().await.unwrap();
+    let rebuilt = all_cells(&w.store).await;
+    assert_eq!(
+        incremental, rebuilt,
+        "after {what}: the cells are those of a full rebuild"
+    );
+    incremental
+}
+
+/// Edits a report (returned or new) back to draft, submits it as the reporter and approves it
+/// as another officer.
+async fn resubmit_and_approve(w: &World, ind: &str, period: &str, input: ReportInput) {
+    w.store
+        .save_report(&w.org, &w.me_ken, ind, period, &input)
+        .await
+        .unwrap();
+    w.store
+        .transition_report(&w.org, &w.me_ken, ind, period, &action("submit", ""))
+        .await
+        .unwrap();
+    w.store
+        .transition_report(&w.org, &w.me_ken_2, ind, period, &action("approve", ""))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn approvals_returns_and_indicator_edits_in_members_move_the_cells_as_a_full_rebuild_would() {
+    let w = world().await;
+    // A third SRF indicator, of numbers, re-typed to take the highest figure across units: its
+    // cells' extremes are what it shows.
+    let rbm = person(
+        &w.store,
+        &w.org,
+        "rbm@hq.example",
+        w.org.root().code.as_str(),
+        Role::RbmOfficer,
+    )
+    .await;
+    let max_srf = w
+        .store
+        .srf_indicators()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|i| i.measure == Measure::Number && i.code != w.number_srf)
+        .expect("the shipped SRF has two indicators of numbers");
+    w.store
+        .update_srf_indicator(
+            &w.org,
+            &rbm,
+            &max_srf.code,
+            &meridian_store::results::SrfIndicatorInput {
+                title: max_srf.title.clone(),
+                aggregation: "max".into(),
+                direction: max_srf.direction.as_str().into(),
+                unit: max_srf.unit.clone(),
+                version: max_srf.version,
+            },
+        )
+        .await
+        .unwrap();
+    let max_srf = max_srf.code;
+    let percent = IndicatorInput {
+        title: "Share of returnees with sustainable reintegration scores".into(),
+        measure: "percentage".into(),
+        categories: vec![],
+        baseline: None,
+        target: Some("80/100".into()),
+        targets: vec![],
+        ..number_indicator(&w.percent_srf)
+    };
+    let highest = |srf: &str, aggregation: &str| IndicatorInput {
+        title: "Shelters open at any time".into(),
+        aggregation: Some(aggregation.into()),
+        categories: vec![],
+        baseline: Some("2".into()),
+        targets: vec![],
+        ..number_indicator(srf)
+    };
+    // Four projects in CO-KEN; the first three in the programme. Each: a number by sex, a
+    // percentage, and a figure whose highest (A, B) or lowest (C, D) over time counts.
+    // A holds the highest Q1 total, the highest share and the highest shelters figure.
+    let shapes = [
+        ("40", ["30", "7", "3"], "90/100", "9", "max"),
+        ("20", ["12", "6", "2"], "30/60", "5", "max"),
+        ("10", ["4", "5", "1"], "10/90", "1", "min"),
+        ("15", ["5", "5", "5"], "20/40", "3", "min"),
+    ];
+    // (project, number indicator, percentage indicator, highest or lowest indicator)
+    let mut projects: Vec<(String, String, String, String)> = Vec::new();
+    for (total, [female, male, other], share, shelters, aggregation) in shapes {
+        let (p, number) = with_indicator(
+            &w,
+            "CO-KEN",
+            "KEN",
+            &w.developer_ken,
+            number_indicator(&w.number_srf),
+        )
+        .await;
+        let r = w
+            .store
+            .results_framework(&w.org, &w.me_ken, &p)
+            .await
+            .unwrap()
+            .results[0]
+            .id
+            .clone();
+        let pct = w
+            .store
+            .add_indicator(&w.org, &w.developer_ken, &r, &percent)
+            .await
+            .unwrap()
+            .id;
+        let high = w
+            .store
+            .add_indicator(
+                &w.org,
+                &w.developer_ken,
+                &r,
+                &highest(&max_srf, aggregation),
+            )
+            .await
+            .unwrap()
+            .id;
+        for period in ["2026-Q1", "2026-Q2"] {
+            resubmit_and_approve(
+                &w,
+                &number,
+                period,
+                values(
+                    total,
+                    &[
+                        ("sex=female", female),
+                        ("sex=male", male),
+                        ("sex=other_unknown", other),
+                    ],
+                ),
+            )
+            .await;
+        }
+        report_and_approve(&w, &w.me_ken, &w.me_ken_2, &pct, "2026-Q1", share).await;
+        report_and_approve(&w, &w.me_ken, &w.me_ken_2, &high, "2026-Q1", shelters).await;
+        projects.push((p, number, pct, high));
+    }
+    let programme = w
+        .store
+        .save_programme(
+            &w.org,
+            &w.developer_ken,
+            None,
+            &ProgrammeInput {
+                code: "RRP-KEN".into(),
+                title: "Return and reintegration in Kenya".into(),
+                unit: "CO-KEN".into(),
+                projects: projects[..3].iter().map(|p| p.0.clone()).collect(),
+                version: None,
+            },
+        )
+        .await
+        .unwrap();
+    let id = programme.id.clone();
+    cells_as_rebuilt(&w, &id, "creating the programme").await;
+    let [a, b, c, d] = [&projects[0], &projects[1], &projects[2], &projects[3]];
+    let programme_total = async |window: &str, srf: &str| {
+        let rows = rollup(
+            &w,
+            &operator(),
+            RollupScope::Programme("RRP-KEN".into()),
+            window,
+            "",
+        )
+        .await;
+        row(&rows, srf).actual.clone()
+    };
+    assert_eq!(
+        programme_total("all", &max_srf).await.unwrap().value,
+        Some(decimal("9"))
+    );
+
+    // A new approval in B (no extreme involved): merged.
+    resubmit_and_approve(&w, &b.1, "2026-Q3", values("8", &[])).await;
+    cells_as_rebuilt(&w, &id, "approving a new report in B").await;
+    // A new approval in A beyond every figure: its extremes are the new ones.
+    resubmit_and_approve(&w, &a.3, "2026-Q2", values("12", &[])).await;
+    cells_as_rebuilt(&w, &id, "approving a new highest figure in A").await;
+    assert_eq!(
+        programme_total("all", &max_srf).await.unwrap().value,
+        Some(decimal("12"))
+    );
+    // Returning A's Q1 figures, which held the highest totals and share: the others' are
+    // not known from the cells, the SRF indicator is rebuilt for those scopes.
+    for ind in [&a.1, &a.2] {
+        w.store
+            .transition_report(
+                &w.org,
+                &w.me_ken_2,
+                ind,
+                "2026-Q1",
+                &action("return", "check"),
+            )
+            .await
+            .unwrap();
+        cells_as_rebuilt(&w, &id, "returning an approved report of A").await;
+    }
+    let share = programme_total("2026-Q1", &w.percent_srf).await.unwrap();
+    assert_eq!(
+        (share.numerator, share.denominator),
+        (Some(decimal("40")), Some(decimal("150")))
+    );
+    // Returned in A: edited lower and approved again (a figure lower than the highest).
+    let returned = w
+        .store
+        .results_framework(&w.org, &w.me_ken, &a.0)
+        .await
+        .unwrap();
+    let version = |ind: &str| {
+        returned
+            .indicator(ind)
+            .unwrap()
+            .report("2026-01-01")
+            .unwrap()
+            .version
+    };
+    let mut again = values(
+        "21",
+        &[
+            ("sex=female", "10"),
+            ("sex=male", "10"),
+            ("sex=other_unknown", "1"),
+        ],
+    );
+    again.version = Some(version(&a.1));
+    resubmit_and_approve(&w, &a.1, "2026-Q1", again).await;
+    cells_as_rebuilt(&w, &id, "approving A's report again, lower").await;
+    let mut again = values("95/100", &[]);
+    again.version = Some(version(&a.2));
+    resubmit_and_approve(&w, &a.2, "2026-Q1", again).await;
+    cells_as_rebuilt(&w, &id, "approving A's share again, higher").await;
+    // C holds the lowest shelters figure (its own lowest over time): a lower one replaces it.
+    resubmit_and_approve(&w, &c.3, "2026-Q2", values("0", &[])).await;
+    cells_as_rebuilt(&w, &id, "approving a new lowest figure in C").await;
+    // Returning the report that held the lowest.
+    w.store
+        .transition_report(
+            &w.org,
+            &w.me_ken_2,
+            &c.3,
+            "2026-Q2",
+            &action("return", "check"),
+        )
+        .await
+        .unwrap();
+    cells_as_rebuilt(&w, &id, "returning C's lowest figure").await;
+    // A project outside the programme moves only its unit's cells.
+    resubmit_and_approve(&w, &d.1, "2026-Q3", values("99", &[])).await;
+    cells_as_rebuilt(&w, &id, "approving in a project outside the programme").await;
+
+    // A period approved at once in C.
+    for (ind, value) in [(&c.1, "3"), (&c.2, "1/3"), (&c.3, "7")] {
+        w.store
+            .save_report(&w.org, &w.me_ken, ind, "2026-Q3", &values(value, &[]))
+            .await
+            .unwrap();
+        w.store
+            .transition_report(&w.org, &w.me_ken, ind, "2026-Q3", &action("submit", ""))
+            .await
+            .unwrap();
+    }
+    let approved = w
+        .store
+        .approve_reports(
+            &w.org,
+            &w.me_ken_2,
+            &c.0,
+            &BulkApproval {
+                period: Some("2026-Q3".into()),
+                ..BulkApproval::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(approved.len(), 3);
+    cells_as_rebuilt(&w, &id, "approving C's Q3 at once").await;
+
+    // Indicator edits: B's number indicator moves to the SRF indicator of the highest figure
+    // and takes the highest over time; A's shelters indicator takes the lowest.
+    let framework = w
+        .store
+        .results_framework(&w.org, &w.me_ken, &b.0)
+        .await
+        .unwrap();
+    let current = framework.indicator(&b.1).unwrap();
+    w.store
+        .update_indicator(
+            &w.org,
+            &w.developer_ken,
+            &b.1,
+            &IndicatorInput {
+                aggregation: Some("max".into()),
+                srf_indicator: Some(max_srf.clone()),
+                version: Some(current.version),
+                ..number_indicator(&w.number_srf)
+            },
+        )
+        .await
+        .unwrap();
+    cells_as_rebuilt(&w, &id, "moving B's indicator to another SRF indicator").await;
+    let framework = w
+        .store
+        .results_framework(&w.org, &w.me_ken, &a.0)
+        .await
+        .unwrap();
+    let current = framework.indicator(&a.3).unwrap();
+    w.store
+        .update_indicator(
+            &w.org,
+            &w.developer_ken,
+            &a.3,
+            &IndicatorInput {
+                version: Some(current.version),
+                ..highest(&max_srf, "min")
+            },
+        )
+        .await
+        .unwrap();
+    cells_as_rebuilt(&w, &id, "changing A's aggregation").await;
+    assert_eq!(
+        programme_total("all", &max_srf).await.unwrap().value,
+        Some(decimal("20")),
+        "B's highest total over time is now the programme's highest"
+    );
+    // An indicator added with a baseline and targets, then deleted, in a member.
+    let r = w
+        .store
+        .results_framework(&w.org, &w.me_ken, &c.0)
+        .await
+        .unwrap()
+        .results[0]
+        .id
+        .clone();
+    let added = w
+        .store
+        .add_indicator(
+            &w.org,
+            &w.developer_ken,
+            &r,
+            &number_indicator(&w.number_srf),
+        )
+        .await
+        .unwrap()
+        .id;
+    cells_as_rebuilt(&w, &id, "adding an indicator with a baseline and targets").await;
+    w.store
+        .delete_indicator(&w.org, &w.developer_ken, &added)
+        .await
+        .unwrap();
+    cells_as_rebuilt(&w, &id, "deleting it").await;
+}

@@ -1,7 +1,9 @@
 //! `meridian bench results`: the results-framework read of a programme (500 projects × 20
 //! indicators × 12 months × 3 disaggregation categories by default, generated on first run),
 //! through the store and through the HTTP endpoint and page, with the statements each runs;
-//! adding one project to that programme; and the global SRF roll-up over the whole portfolio.
+//! adding one project to that programme; returning and approving again one report of a member
+//! project (which moves the programme's and the unit's cells); and the global SRF roll-up over
+//! the whole portfolio.
 
 use super::{Timings, counted, user};
 use crate::connect;
@@ -10,7 +12,11 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use meridian_domain::authz::{Actor, Role};
 use meridian_domain::org::Countries;
-use meridian_store::results::{DemoProgrammeShape, ProgrammeInput, RollupQuery, RollupScope};
+use meridian_domain::results::model::ValueStatus;
+use meridian_store::results::{
+    DemoProgrammeShape, ProgrammeInput, ReportInput, ReportTransitionInput, RollupQuery,
+    RollupScope, ValueInput,
+};
 use meridian_store::users::NewUser;
 use std::time::Instant;
 use tower::ServiceExt;
@@ -243,6 +249,125 @@ pub async fn run(database: &str, args: ResultsArgs) -> anyhow::Result<()> {
             t.row()
         );
     }
+
+    // A review in a member project: an approved report is returned (a review: its figures
+    // leave the cells), edited back to the same figures, submitted by a reporter and approved
+    // by another person (segregation of duties). Returning and approving are timed; the
+    // programme ends as it was. A different member, indicator and period each iteration.
+    let reporter = user("bench-reporter", &org.root().code, Role::MeOfficer);
+    let mut returning = Timings(Vec::new());
+    let mut approving = Timings(Vec::new());
+    // Statements of each timed run: more when a cell's extreme had to be rebuilt.
+    let (mut return_statements, mut approve_statements) = (Vec::new(), Vec::new());
+    for i in 0..=args.iterations as usize {
+        let member = &programme.projects[(i * 37) % programme.projects.len()];
+        let framework = store.results_framework(&org, &hq, &member.id).await?;
+        let linked: Vec<_> = framework
+            .indicators()
+            .filter(|ind| ind.srf_indicator.is_some())
+            .collect();
+        let Some(indicator) = linked.get(i % linked.len().max(1)) else {
+            return Err(anyhow!("{}: no indicator linked to the SRF", member.code));
+        };
+        let approved: Vec<_> = indicator
+            .reports
+            .iter()
+            .filter(|r| r.status == ValueStatus::Approved)
+            .collect();
+        let Some(report) = approved.get(i % approved.len().max(1)) else {
+            return Err(anyhow!("{}: no approved report", indicator.id));
+        };
+        let period = report.period_start.clone();
+        let started = Instant::now();
+        let (n, returned) = counted(store.transition_report(
+            &org,
+            &hq,
+            &indicator.id,
+            &period,
+            &ReportTransitionInput {
+                action: "return".into(),
+                note: "benchmark: please check".into(),
+                version: Some(report.version),
+            },
+        ))
+        .await;
+        let elapsed = started.elapsed();
+        let returned = returned?;
+        let saved = store
+            .save_report(
+                &org,
+                &reporter,
+                &indicator.id,
+                &period,
+                &ReportInput {
+                    values: report
+                        .values
+                        .iter()
+                        .map(|v| ValueInput {
+                            disaggregation: v.disaggregation.clone(),
+                            value: v.figure.to_input(),
+                        })
+                        .collect(),
+                    narrative: report.narrative.clone(),
+                    version: Some(returned.version),
+                },
+            )
+            .await?;
+        let submitted = store
+            .transition_report(
+                &org,
+                &reporter,
+                &indicator.id,
+                &period,
+                &ReportTransitionInput {
+                    action: "submit".into(),
+                    note: String::new(),
+                    version: Some(saved.version),
+                },
+            )
+            .await?;
+        let started_approval = Instant::now();
+        let (m, approved) = counted(store.transition_report(
+            &org,
+            &hq,
+            &indicator.id,
+            &period,
+            &ReportTransitionInput {
+                action: "approve".into(),
+                note: String::new(),
+                version: Some(submitted.version),
+            },
+        ))
+        .await;
+        let approval_elapsed = started_approval.elapsed();
+        approved?;
+        if i > 0 {
+            returning.0.push(elapsed);
+            approving.0.push(approval_elapsed);
+            return_statements.push(n);
+            approve_statements.push(m);
+        }
+    }
+    let span = |v: &[u64]| {
+        let (lo, hi) = (v.iter().min(), v.iter().max());
+        match (lo, hi) {
+            (Some(lo), Some(hi)) if lo != hi => format!("{lo}–{hi}"),
+            (Some(lo), _) => lo.to_string(),
+            _ => "—".into(),
+        }
+    };
+    println!(
+        "| returning an approved report in a member project (programme of {}) | {} | {} |",
+        programme.member_count,
+        returning.row(),
+        span(&return_statements)
+    );
+    println!(
+        "| approving one report in a member project (programme of {}) | {} | {} |",
+        programme.member_count,
+        approving.row(),
+        span(&approve_statements)
+    );
 
     // Adding one project shaped like the members (its matrix and approved figures) to the
     // programme: its partials are merged into the programme's cells. Then taking it out again

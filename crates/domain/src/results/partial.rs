@@ -137,6 +137,69 @@ impl Partial {
         self.leaves >= 0 && !held(self.min, o.min, true) && !held(self.max, o.max, false)
     }
 
+    /// Replaces leaves counted in this partial (`old` is their partial) by their new values
+    /// (`new`): the count and the sums exactly. Returns `false` when the result cannot be
+    /// told without the other leaves: the old values held this partial's lowest (or highest)
+    /// figure and the new ones do not reach it (a figure ranked lower, or higher, or the very
+    /// same figure). When every leaf is replaced, the result is `new`.
+    #[must_use]
+    pub fn replace(&mut self, old: &Partial, new: &Partial) -> bool {
+        let mut rest = *self;
+        rest.leaves -= old.leaves;
+        rest.n -= old.n;
+        rest.d -= old.d;
+        if rest.leaves < 0 {
+            return false;
+        }
+        if rest.leaves == 0 {
+            let mut out = Partial {
+                fraction: self.fraction,
+                ..Partial::default()
+            };
+            out.merge(new);
+            *self = out;
+            return true;
+        }
+        // An extreme is known if the old leaves did not hold it, or if the new leaves hold
+        // one ranked beyond it, or the same figure.
+        let known = |mine: Option<Figure>, theirs: Option<Figure>, new: Option<Figure>, lower| {
+            let held = match (theirs.as_ref().and_then(rank), mine.as_ref().and_then(rank)) {
+                (None, _) => false,
+                (Some(_), None) => true,
+                (Some(t), Some(m)) => {
+                    if lower {
+                        t <= m
+                    } else {
+                        t >= m
+                    }
+                }
+            };
+            if !held {
+                return true;
+            }
+            let (Some(n), Some(m)) = (new, mine) else {
+                return false;
+            };
+            match (rank(&n), rank(&m)) {
+                (Some(a), Some(b)) if a == b => tie(&n) <= tie(&m),
+                (Some(a), Some(b)) => {
+                    if lower {
+                        a < b
+                    } else {
+                        a > b
+                    }
+                }
+                _ => false,
+            }
+        };
+        if !known(self.min, old.min, new.min, true) || !known(self.max, old.max, new.max, false) {
+            return false;
+        }
+        rest.merge(new);
+        *self = rest;
+        true
+    }
+
     /// The group's value by `op`; `None` when no leaf had a value (missing is not zero).
     pub fn finish(&self, op: UnitOperator) -> Option<Figure> {
         if self.leaves == 0 {
@@ -304,6 +367,101 @@ mod tests {
             }
             let _ = percentage;
         }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        /// Replacing one group's leaves by new values gives what merging the others with the
+        /// new values gives: the count and sums always, the extremes whenever `replace` says
+        /// it could tell them, and it can whenever the group held no extreme.
+        #[test]
+        fn replacing_a_group_gives_the_merge_of_the_others_with_the_new_values(
+            (_, percentage, leaves) in case(),
+            out in 0usize..5,
+            changed in proptest::collection::vec((any::<bool>(), 0i64..300, 0i64..300), 0..8),
+        ) {
+            let mut groups = [Partial::default(); 5];
+            for (g, f) in &leaves {
+                groups[*g].add(*f);
+            }
+            // The group's new values: some kept, some changed, some gone, some added.
+            let mut new = Partial::default();
+            let theirs: Vec<Figure> = leaves.iter().filter(|(g, _)| *g == out).map(|(_, f)| *f).collect();
+            for (i, f) in theirs.iter().enumerate() {
+                match changed.get(i) {
+                    None => new.add(*f),
+                    Some((false, ..)) => {}
+                    Some((true, a, b)) => new.add(if percentage {
+                        Figure::Fraction { numerator: Decimal::from(*a.min(b)), denominator: Decimal::from(*a.max(b)) }
+                    } else {
+                        Figure::Number(Decimal::from(*a))
+                    }),
+                }
+            }
+            for (keep, a, b) in changed.iter().skip(theirs.len()) {
+                if *keep {
+                    new.add(if percentage {
+                        Figure::Fraction { numerator: Decimal::from(*a.min(b)), denominator: Decimal::from(*a.max(b)) }
+                    } else {
+                        Figure::Number(Decimal::from(*a))
+                    });
+                }
+            }
+            let mut all = Partial::default();
+            let mut expected = Partial::default();
+            for (g, p) in groups.iter().enumerate() {
+                all.merge(p);
+                if g != out {
+                    expected.merge(p);
+                }
+            }
+            expected.merge(&new);
+            let mut got = all;
+            let mut held = all;
+            let kept = held.subtract(&groups[out]);
+            if got.replace(&groups[out], &new) {
+                prop_assert_eq!(
+                    (got.leaves, got.n, got.d, got.min, got.max),
+                    (expected.leaves, expected.n, expected.d, expected.min, expected.max)
+                );
+            } else {
+                prop_assert!(!kept, "replace refused although the group held no extreme");
+            }
+        }
+    }
+
+    #[test]
+    fn replacing_keeps_an_extreme_only_when_the_new_values_tell_it() {
+        let n = |v: i64| Figure::Number(Decimal::from(v));
+        let of = |vs: &[i64]| {
+            let mut p = Partial::default();
+            for v in vs {
+                p.add(n(*v));
+            }
+            p
+        };
+        // The old value held the highest: a higher new value is the highest.
+        let mut p = of(&[1, 5, 9]);
+        assert!(p.replace(&of(&[9]), &of(&[12])));
+        assert_eq!(p, of(&[1, 5, 12]));
+        // The same value again: still the highest.
+        let mut p = of(&[1, 5, 9]);
+        assert!(p.replace(&of(&[9]), &of(&[9])));
+        assert_eq!(p, of(&[1, 5, 9]));
+        // A lower one: the others' highest is not known.
+        let mut p = of(&[1, 5, 9]);
+        assert!(!p.replace(&of(&[9]), &of(&[7])));
+        // Gone: not known either.
+        let mut p = of(&[1, 5, 9]);
+        assert!(!p.replace(&of(&[9]), &Partial::default()));
+        // Neither extreme held: known whatever the new value.
+        let mut p = of(&[1, 5, 9]);
+        assert!(p.replace(&of(&[5]), &Partial::default()));
+        assert_eq!(p, of(&[1, 9]));
+        // Every leaf replaced: the new values.
+        let mut p = of(&[4]);
+        assert!(p.replace(&of(&[4]), &of(&[2])));
+        assert_eq!(p, of(&[2]));
     }
 
     #[test]

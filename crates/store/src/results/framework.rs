@@ -246,6 +246,8 @@ impl Store {
             drop(tx);
             return self.results_framework(org, actor, &p.id).await;
         }
+        // The periods (and targets) change: the roll-ups the project's indicators feed move.
+        let leaves = super::rollup::project_leaves(&mut tx, &p.id, None).await?;
         if before.is_some() {
             let reported: i64 =
                 sqlx::query("SELECT COUNT(*) AS n FROM indicator_reports WHERE project_id = $1")
@@ -298,6 +300,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
+        super::rollup::project_changed(&mut tx, leaves, None).await?;
         record(
             &mut tx,
             actor,
@@ -520,6 +523,8 @@ impl Store {
                 "the result has {reports} reported values; it cannot be deleted (edit it instead)"
             )));
         }
+        // Its indicators' baselines and targets leave the roll-ups.
+        let leaves = super::rollup::project_leaves(&mut tx, &p.id, None).await?;
         sqlx::query("DELETE FROM indicator_targets WHERE indicator_id IN (SELECT id FROM indicators WHERE result_id = $1)")
             .bind(result_id)
             .execute(&mut *tx)
@@ -532,6 +537,7 @@ impl Store {
             .bind(result_id)
             .execute(&mut *tx)
             .await?;
+        super::rollup::project_changed(&mut tx, leaves, None).await?;
         record(
             &mut tx,
             actor,
@@ -728,8 +734,16 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?
         .try_get("n")?;
+        // Its baseline and targets count in the roll-ups of the SRF indicator it feeds.
+        let leaves = match &c.srf_indicator {
+            Some(code) => Some(super::rollup::project_leaves(&mut tx, &p.id, Some(code)).await?),
+            None => None,
+        };
         write_indicator(&mut tx, &id, result_id, &p.id, position, &c, true).await?;
         write_targets(&mut tx, &id, &c).await?;
+        if let Some(leaves) = leaves {
+            super::rollup::project_changed(&mut tx, leaves, None).await?;
+        }
         let view = indicator_in_tx(&mut tx, &id).await?;
         record(
             &mut tx,
@@ -805,6 +819,7 @@ impl Store {
                 ));
             }
         }
+        let leaves = super::rollup::project_leaves(&mut tx, &p.id, None).await?;
         write_indicator(
             &mut tx,
             indicator_id,
@@ -828,7 +843,7 @@ impl Store {
             .cloned()
             .collect();
         srf.dedup();
-        super::rollup::refresh(&mut tx, org, &p.id, &srf).await?;
+        super::rollup::project_changed(&mut tx, leaves, Some(&srf)).await?;
         record(
             &mut tx,
             actor,
@@ -869,6 +884,10 @@ impl Store {
                 "the indicator has {reports} reports; it cannot be deleted"
             )));
         }
+        let leaves = match &before.srf_indicator {
+            Some(code) => Some(super::rollup::project_leaves(&mut tx, &p.id, Some(code)).await?),
+            None => None,
+        };
         sqlx::query("DELETE FROM indicator_targets WHERE indicator_id = $1")
             .bind(indicator_id)
             .execute(&mut *tx)
@@ -877,6 +896,9 @@ impl Store {
             .bind(indicator_id)
             .execute(&mut *tx)
             .await?;
+        if let Some(leaves) = leaves {
+            super::rollup::project_changed(&mut tx, leaves, None).await?;
+        }
         record(
             &mut tx,
             actor,

@@ -295,6 +295,14 @@ impl Store {
         let facts = self.indicator_facts(indicator_id).await?;
         let mut tx = self.begin().await?;
         let (period_start, locked) = self.period_of(&mut tx, &facts.project, period).await?;
+        // A review moves the roll-ups: the project's leaves of that SRF indicator as they are
+        // before it, to move the cells by the difference.
+        let leaves = match (&facts.srf_indicator, action.is_review()) {
+            (Some(code), true) => {
+                Some(super::rollup::project_leaves(&mut tx, &facts.project.id, Some(code)).await?)
+            }
+            _ => None,
+        };
         let after = self
             .apply_report_transition(
                 &mut tx,
@@ -309,14 +317,9 @@ impl Store {
                 input.version,
             )
             .await?;
-        if action.is_review() {
-            super::rollup::refresh(
-                &mut tx,
-                org,
-                &facts.project.id,
-                facts.srf_indicator.as_slice(),
-            )
-            .await?;
+        if let Some(leaves) = leaves {
+            super::rollup::project_changed(&mut tx, leaves, Some(facts.srf_indicator.as_slice()))
+                .await?;
         }
         tx.commit().await?;
         Ok(after)
@@ -463,6 +466,7 @@ impl Store {
                 "nothing to approve: no submitted report matches",
             ));
         }
+        let leaves = super::rollup::project_leaves(&mut tx, &project.id, None).await?;
         let mut srf: Vec<String> = Vec::new();
         let mut out = Vec::new();
         for (indicator_id, start) in &keys {
@@ -515,9 +519,7 @@ impl Store {
                 })?;
             out.push(view);
         }
-        srf.sort();
-        srf.dedup();
-        super::rollup::refresh(&mut tx, org, &project.id, &srf).await?;
+        super::rollup::project_changed(&mut tx, leaves, Some(&srf)).await?;
         tx.commit().await?;
         Ok(out)
     }

@@ -66,7 +66,7 @@ fn windows(frequency: Frequency, first: usize, last: usize) -> Vec<Window> {
 }
 
 /// The cell statistics of one scope: per (window, disaggregation), actual, target, baseline.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 struct Cell {
     actual: Partial,
     target: Partial,
@@ -95,6 +95,18 @@ impl Cell {
         let actual = self.actual.subtract(&o.actual);
         let target = self.target.subtract(&sums(&o.target));
         let baseline = self.baseline.subtract(&sums(&o.baseline));
+        actual && target && baseline
+    }
+
+    /// Replaces leaves counted in this cell (`old`) by their new values (`new`); `false` when
+    /// the actual's lowest or highest figure can no longer be told (see [`Partial::replace`])
+    /// and the cell must be recomputed from its leaves.
+    fn replace(&mut self, old: &Cell, new: &Cell) -> bool {
+        let actual = self.actual.replace(&old.actual, &new.actual);
+        let target = self.target.replace(&sums(&old.target), &sums(&new.target));
+        let baseline = self
+            .baseline
+            .replace(&sums(&old.baseline), &sums(&new.baseline));
         actual && target && baseline
     }
 
@@ -248,6 +260,8 @@ enum Members<'a> {
         programme: &'a str,
         ids: &'a [String],
     },
+    /// One project, in the cells of its unit.
+    Project(&'a str),
 }
 
 /// Rebuilds the cells of every scope `project_id` belongs to (its unit, its programmes) for
@@ -279,6 +293,330 @@ pub(crate) async fn refresh(
         for p in &programmes {
             rebuild_scope(tx, code, Rebuild::Programme(p)).await?;
         }
+    }
+    Ok(())
+}
+
+/// A project's leaves (every SRF indicator it contributes to) as they were before a change in
+/// its approved values or its indicators; [`project_changed`] moves the cells of its unit and
+/// programmes by the difference afterwards.
+pub(crate) struct ProjectLeaves {
+    project: String,
+    unit: String,
+    region: String,
+    programmes: Vec<String>,
+    /// Only the leaves of this SRF indicator were read (else every one).
+    srf: Option<String>,
+    leaves: BTreeMap<String, Leaf>,
+}
+
+/// Serializes, on PostgreSQL, the transactions that move the cells of these scopes by a
+/// difference (read, then rewrite): one transaction-scoped advisory lock per scope, taken in
+/// order, so a second waits until the first commits and then reads what it wrote. (SQLite
+/// writers are serialized by `BEGIN IMMEDIATE`.)
+pub(crate) async fn lock_scopes(tx: &mut Tx, scopes: &[(&str, &str)]) -> Result<(), StoreError> {
+    if tx.backend_name() != "PostgreSQL" {
+        return Ok(());
+    }
+    let mut keys: Vec<String> = scopes
+        .iter()
+        .map(|(k, s)| format!("results_cells:{k}:{s}"))
+        .collect();
+    keys.sort();
+    keys.dedup();
+    for key in keys {
+        sqlx::query(
+            "SELECT CAST(1 AS BIGINT) AS locked FROM (SELECT pg_advisory_xact_lock(hashtext($1))) AS l",
+        )
+        .bind(key)
+        .fetch_one(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Reads a project's leaves before a change (those of one SRF indicator, or all), in the
+/// change's transaction, after locking the cells of its unit and programmes
+/// ([`lock_scopes`]): its unit and programmes (one or two queries), then its leaves (three).
+pub(crate) async fn project_leaves(
+    tx: &mut Tx,
+    project_id: &str,
+    srf: Option<&str>,
+) -> Result<ProjectLeaves, StoreError> {
+    let row = sqlx::query(
+        "SELECT p.unit_code, p.region_code, \
+         (SELECT COUNT(*) FROM programme_projects pp WHERE pp.project_id = p.id) AS programmes \
+         FROM projects p WHERE p.id = $1",
+    )
+    .bind(project_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    let unit: String = row.try_get("unit_code")?;
+    let region: String = row.try_get("region_code")?;
+    let programmes: Vec<String> = if row.try_get::<i64, _>("programmes")? > 0 {
+        sqlx::query("SELECT programme_id FROM programme_projects WHERE project_id = $1")
+            .bind(project_id)
+            .fetch_all(&mut **tx)
+            .await?
+            .iter()
+            .map(|r| r.try_get("programme_id"))
+            .collect::<Result<_, _>>()?
+    } else {
+        Vec::new()
+    };
+    let mut scopes = vec![("unit", unit.as_str())];
+    scopes.extend(programmes.iter().map(|p| ("programme", p.as_str())));
+    lock_scopes(tx, &scopes).await?;
+    Ok(ProjectLeaves {
+        project: project_id.to_owned(),
+        leaves: load_leaves(tx, srf, &Members::Project(project_id)).await?,
+        unit,
+        region,
+        programmes,
+        srf: srf.map(str::to_owned),
+    })
+}
+
+/// (SRF indicator, window, disaggregation).
+type SrfKey = (String, String, String);
+
+/// Cells per (SRF indicator, window, disaggregation), whatever the scope.
+type CellsBySrf = BTreeMap<SrfKey, Cell>;
+
+/// A cell updated in a scope: (kind, scope, region, its key, the cell, fraction).
+type Updated<'a> = (&'a str, &'a str, &'a str, &'a SrfKey, Cell, bool);
+
+fn by_srf(
+    leaves: BTreeMap<String, Leaf>,
+    codes: &[String],
+) -> (CellsBySrf, BTreeMap<String, bool>) {
+    let leaves: BTreeMap<String, Leaf> = leaves
+        .into_iter()
+        .filter(|(_, l)| codes.binary_search(&l.srf).is_ok())
+        .collect();
+    let cells = cells_of(&leaves);
+    (
+        cells
+            .cells
+            .into_iter()
+            .map(|((code, _, _, window, key), c)| ((code, window, key), c))
+            .collect(),
+        cells.fraction,
+    )
+}
+
+/// Moves the cells of the project's unit and programmes for `srf_codes` after a change in its
+/// approved values or its indicators (`before`: its leaves read before the change), in the
+/// change's transaction: in each scope, each cell where the project's figures changed is
+/// updated by replacing the project's old partial by its new one ([`Partial::replace`]):
+/// counts and sums exactly; a lowest or highest figure the project held and no longer reaches
+/// cannot be told without the other leaves, and that scope's cells of that SRF indicator are
+/// then rebuilt from all its leaves ([`rebuild_scope`]). The statements do not grow with the
+/// number of members or of the unit's projects: three reads of the project's leaves, its unit
+/// and programmes, one read of the cells changed, one delete, a multi-row insert per scope
+/// kind, and those rebuilds.
+///
+/// `srf_codes`: the SRF indicators whose cells may move; `None` for every one the project's
+/// leaves contribute to before or after.
+pub(crate) async fn project_changed(
+    tx: &mut Tx,
+    before: ProjectLeaves,
+    srf_codes: Option<&[String]>,
+) -> Result<(), StoreError> {
+    let project = before.project.as_str();
+    let after = load_leaves(tx, before.srf.as_deref(), &Members::Project(project)).await?;
+    let mut codes: Vec<String> = match srf_codes {
+        Some(codes) => codes.to_vec(),
+        None => before
+            .leaves
+            .values()
+            .chain(after.values())
+            .map(|l| l.srf.clone())
+            .collect(),
+    };
+    codes.sort();
+    codes.dedup();
+    if codes.is_empty() {
+        return Ok(());
+    }
+    let (unit, region, programmes) = (&before.unit, &before.region, &before.programmes);
+    let (old, old_fraction) = by_srf(before.leaves, &codes);
+    let (new, new_fraction) = by_srf(after, &codes);
+    // The cells where the project's figures changed.
+    let empty = Cell::default();
+    let mut changed: Vec<&SrfKey> = old
+        .keys()
+        .chain(new.keys())
+        .filter(|k| old.get(*k).unwrap_or(&empty) != new.get(*k).unwrap_or(&empty))
+        .collect();
+    changed.sort();
+    changed.dedup();
+    if changed.is_empty() {
+        return Ok(());
+    }
+    // The scopes: (kind, scope, region).
+    let mut scopes: Vec<(&str, &str, &str)> = vec![("unit", unit.as_str(), region.as_str())];
+    for p in programmes {
+        scopes.push(("programme", p.as_str(), ""));
+    }
+    // Their stored cells of those SRF indicators and windows: one query.
+    let mut windows: Vec<&str> = changed.iter().map(|k| k.1.as_str()).collect();
+    windows.sort();
+    windows.dedup();
+    let mut binds: Vec<&str> = vec![unit];
+    let mut sql = String::from(
+        "SELECT scope_kind, scope, srf_indicator_code, time_window, disaggregation, fraction, \
+         leaves, n_e4, d_e4, min_n_e4, min_d_e4, max_n_e4, max_d_e4, target_leaves, target_n_e4, \
+         target_d_e4, baseline_leaves, baseline_n_e4, baseline_d_e4 FROM results_cells \
+         WHERE ((scope_kind = 'unit' AND scope = $1)",
+    );
+    if !programmes.is_empty() {
+        let mut marks = Vec::new();
+        for p in programmes {
+            binds.push(p);
+            marks.push(format!("${}", binds.len()));
+        }
+        sql.push_str(&format!(
+            " OR (scope_kind = 'programme' AND scope IN ({}))",
+            marks.join(", ")
+        ));
+    }
+    sql.push(')');
+    for (column, values) in [
+        (
+            "srf_indicator_code",
+            codes.iter().map(String::as_str).collect::<Vec<_>>(),
+        ),
+        ("time_window", windows),
+    ] {
+        let mut marks = Vec::new();
+        for v in values {
+            binds.push(v);
+            marks.push(format!("${}", binds.len()));
+        }
+        sql.push_str(&format!(" AND {column} IN ({})", marks.join(", ")));
+    }
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for b in &binds {
+        q = q.bind(*b);
+    }
+    // (kind, scope, SRF indicator, window, disaggregation) → (cell, fraction), in `Key`'s
+    // five texts.
+    let mut stored: HashMap<Key, (Cell, bool)> = HashMap::new();
+    for r in q.fetch_all(&mut **tx).await? {
+        stored.insert(
+            (
+                r.try_get("scope_kind")?,
+                r.try_get("scope")?,
+                r.try_get("srf_indicator_code")?,
+                r.try_get("time_window")?,
+                r.try_get("disaggregation")?,
+            ),
+            (
+                Cell {
+                    actual: partial_from(&r, "", true)?,
+                    target: partial_from(&r, "target_", false)?,
+                    baseline: partial_from(&r, "baseline_", false)?,
+                },
+                r.try_get::<i64, _>("fraction")? == 1,
+            ),
+        );
+    }
+    // Replace the project's old partials by its new ones, scope by scope.
+    let mut rebuild: Vec<(&str, &str, &str)> = Vec::new();
+    // (kind, scope, region, cell key, cell, fraction).
+    let mut updated: Vec<Updated> = Vec::new();
+    for &(kind, scope, region) in &scopes {
+        for key in &changed {
+            let (code, window, disaggregation) = key;
+            let (mut cell, fraction) = stored
+                .remove(&(
+                    kind.to_owned(),
+                    scope.to_owned(),
+                    code.clone(),
+                    window.clone(),
+                    disaggregation.clone(),
+                ))
+                .unwrap_or_default();
+            if cell.replace(
+                old.get(*key).unwrap_or(&empty),
+                new.get(*key).unwrap_or(&empty),
+            ) {
+                let fraction = fraction
+                    || old_fraction.get(code).copied().unwrap_or(false)
+                    || new_fraction.get(code).copied().unwrap_or(false);
+                updated.push((kind, scope, region, key, cell, fraction));
+            } else {
+                rebuild.push((kind, scope, code.as_str()));
+            }
+        }
+    }
+    rebuild.sort();
+    rebuild.dedup();
+    updated.retain(|(kind, scope, _, key, ..)| {
+        rebuild
+            .binary_search(&(*kind, *scope, key.0.as_str()))
+            .is_err()
+    });
+    // Rewrite the cells updated: one delete per 100 cells, then the non-empty ones inserted.
+    for chunk in updated.chunks(100) {
+        let mut binds: Vec<&str> = Vec::new();
+        let mut terms = Vec::new();
+        for (kind, scope, _, (code, window, disaggregation), ..) in chunk {
+            let at = binds.len();
+            binds.extend([
+                *kind,
+                *scope,
+                code.as_str(),
+                window.as_str(),
+                disaggregation.as_str(),
+            ]);
+            terms.push(format!(
+                "(scope_kind = ${} AND scope = ${} AND srf_indicator_code = ${} \
+                 AND time_window = ${} AND disaggregation = ${})",
+                at + 1,
+                at + 2,
+                at + 3,
+                at + 4,
+                at + 5
+            ));
+        }
+        let sql = format!("DELETE FROM results_cells WHERE {}", terms.join(" OR "));
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for b in &binds {
+            q = q.bind(*b);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    for kind in ["unit", "programme"] {
+        let mut cells = Cells::default();
+        for (k, scope, region, (code, window, disaggregation), cell, fraction) in &updated {
+            if *k != kind || cell.is_empty() {
+                continue;
+            }
+            *cells.fraction.entry(code.clone()).or_default() |= *fraction;
+            cells.cells.insert(
+                (
+                    code.clone(),
+                    (*scope).to_owned(),
+                    (*region).to_owned(),
+                    window.clone(),
+                    disaggregation.clone(),
+                ),
+                cell.clone(),
+            );
+        }
+        if !cells.cells.is_empty() {
+            write_cells(tx, kind, &cells).await?;
+        }
+    }
+    for (kind, scope, code) in rebuild {
+        let scope = if kind == "unit" {
+            Rebuild::Unit(scope)
+        } else {
+            Rebuild::Programme(scope)
+        };
+        rebuild_scope(tx, code, scope).await?;
     }
     Ok(())
 }
@@ -343,6 +681,7 @@ pub(crate) async fn programme_members_changed(
     if added.is_empty() && removed.is_empty() {
         return Ok(());
     }
+    lock_scopes(tx, &[("programme", programme)]).await?;
     let plus = members_cells(tx, programme, added).await?;
     let minus = members_cells(tx, programme, removed).await?;
     let mut codes: Vec<String> = plus
@@ -476,6 +815,11 @@ async fn load_leaves(
             }
             filter.push_str(&format!(" AND p.id IN ({})", marks.join(", ")));
             Some(*programme)
+        }
+        Members::Project(id) => {
+            binds.push(id);
+            filter.push_str(&format!(" AND p.id = ${}", binds.len()));
+            None
         }
     };
     // The leaves: each indicator with its rules and its project's periods.
