@@ -970,56 +970,7 @@ async fn the_generated_benchmark_programme_rolls_up_every_figure() {
 
 /// A programme's stored roll-up cells, one line each in a stable order.
 async fn programme_cells(store: &Store, programme: &str) -> Vec<String> {
-    use sqlx::Row;
-    sqlx::query(
-        "SELECT srf_indicator_code, region_code, time_window, disaggregation, fraction, leaves, \
-         n_e4, d_e4, min_n_e4, min_d_e4, max_n_e4, max_d_e4, target_leaves, target_n_e4, \
-         target_d_e4, baseline_leaves, baseline_n_e4, baseline_d_e4 FROM results_cells \
-         WHERE scope_kind = 'programme' AND scope = $1 \
-         ORDER BY srf_indicator_code, time_window, disaggregation",
-    )
-    .bind(programme)
-    .fetch_all(store.pool())
-    .await
-    .unwrap()
-    .iter()
-    .map(|r| {
-        let text = |c: &str| r.try_get::<String, _>(c).unwrap();
-        let int = |c: &str| {
-            r.try_get::<Option<i64>, _>(c)
-                .unwrap()
-                .map_or("-".to_owned(), |v| v.to_string())
-        };
-        let mut line = [
-            "srf_indicator_code",
-            "region_code",
-            "time_window",
-            "disaggregation",
-        ]
-        .map(text)
-        .join(" ");
-        for c in [
-            "fraction",
-            "leaves",
-            "n_e4",
-            "d_e4",
-            "min_n_e4",
-            "min_d_e4",
-            "max_n_e4",
-            "max_d_e4",
-            "target_leaves",
-            "target_n_e4",
-            "target_d_e4",
-            "baseline_leaves",
-            "baseline_n_e4",
-            "baseline_d_e4",
-        ] {
-            line.push(' ');
-            line.push_str(&int(c));
-        }
-        line
-    })
-    .collect()
+    cell_lines(store, Some(programme)).await
 }
 
 /// Saves the programme with these members, then checks that the cells the change left (by
@@ -2557,55 +2508,69 @@ async fn an_office_template_covers_its_projects_and_its_upload_is_all_or_nothing
 
 /// Every stored roll-up cell (units and programmes), one line each in a stable order.
 async fn all_cells(store: &Store) -> Vec<String> {
+    cell_lines(store, None).await
+}
+
+/// The stored roll-up cells, one line each ("kind scope srf region window key" then the
+/// partial's numbers) in a stable order: all of them, or one programme's.
+async fn cell_lines(store: &Store, programme: Option<&str>) -> Vec<String> {
     use sqlx::Row;
-    sqlx::query(
+    let filter = if programme.is_some() {
+        "WHERE scope_kind = 'programme' AND scope = $1 "
+    } else {
+        ""
+    };
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT scope_kind, scope, srf_indicator_code, region_code, time_window, disaggregation, \
          fraction, leaves, n_e4, d_e4, min_n_e4, min_d_e4, max_n_e4, max_d_e4, target_leaves, \
          target_n_e4, target_d_e4, baseline_leaves, baseline_n_e4, baseline_d_e4 \
-         FROM results_cells \
-         ORDER BY scope_kind, scope, srf_indicator_code, time_window, disaggregation",
-    )
-    .fetch_all(store.pool())
-    .await
-    .unwrap()
-    .iter()
-    .map(|r| {
-        let mut line = [
-            "scope_kind",
-            "scope",
-            "srf_indicator_code",
-            "region_code",
-            "time_window",
-            "disaggregation",
-        ]
-        .map(|c| r.try_get::<String, _>(c).unwrap())
-        .join(" ");
-        for c in [
-            "fraction",
-            "leaves",
-            "n_e4",
-            "d_e4",
-            "min_n_e4",
-            "min_d_e4",
-            "max_n_e4",
-            "max_d_e4",
-            "target_leaves",
-            "target_n_e4",
-            "target_d_e4",
-            "baseline_leaves",
-            "baseline_n_e4",
-            "baseline_d_e4",
-        ] {
-            line.push(' ');
-            line.push_str(
-                &r.try_get::<Option<i64>, _>(c)
-                    .unwrap()
-                    .map_or("-".to_owned(), |v| v.to_string()),
-            );
-        }
-        line
-    })
-    .collect()
+         FROM results_cells {filter}\
+         ORDER BY scope_kind, scope, srf_indicator_code, time_window, disaggregation"
+    )));
+    if let Some(p) = programme {
+        q = q.bind(p.to_owned());
+    }
+    q.fetch_all(store.pool())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let mut line = [
+                "scope_kind",
+                "scope",
+                "srf_indicator_code",
+                "region_code",
+                "time_window",
+                "disaggregation",
+            ]
+            .map(|c| r.try_get::<String, _>(c).unwrap())
+            .join(" ");
+            for c in [
+                "fraction",
+                "leaves",
+                "n_e4",
+                "d_e4",
+                "min_n_e4",
+                "min_d_e4",
+                "max_n_e4",
+                "max_d_e4",
+                "target_leaves",
+                "target_n_e4",
+                "target_d_e4",
+                "baseline_leaves",
+                "baseline_n_e4",
+                "baseline_d_e4",
+            ] {
+                line.push(' ');
+                line.push_str(
+                    &r.try_get::<Option<i64>, _>(c)
+                        .unwrap()
+                        .map_or("-".to_owned(), |v| v.to_string()),
+                );
+            }
+            line
+        })
+        .collect()
 }
 
 /// The cells left by the change just made (moved by the project's difference) are those a
