@@ -13,7 +13,7 @@ use quick_xml::name::{NamespaceResolver, ResolveResult};
 use smallvec::SmallVec;
 
 use super::names::XML_NS;
-use super::position::LineCounter;
+use super::position::{LineCounter, Source, TextCounter};
 
 /// The namespace of an attribute.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -92,11 +92,59 @@ pub(crate) struct Malformed {
 /// longer than the buffer, the end of the input, anything malformed — is read by quick-xml
 /// itself, one event at a time from the same buffer. Both end up in [`Reader::dispatch`], so
 /// what the handler sees, and every error message and position, is quick-xml's.
+#[cfg(test)]
 pub(crate) fn read_document<R: BufRead, H: Handler>(
     input: R,
     handler: &mut H,
 ) -> io::Result<Option<Malformed>> {
-    let mut counter = LineCounter::new(input);
+    read_extent(input, handler, Extent::Document).map(|ending| ending.malformed)
+}
+
+/// How much of a document the input holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Extent {
+    /// All of it: the input ends after the root element.
+    Document,
+    /// Its start up to some point inside the root element: ending there, with only the root
+    /// open, is not an error (see [`Ending::inside_root`]).
+    Part,
+}
+
+/// How a read ended.
+#[derive(Debug)]
+pub(crate) struct Ending {
+    /// The XML is broken here (for [`Extent::Part`], also when the input ended anywhere but
+    /// directly inside the root element).
+    pub(crate) malformed: Option<Malformed>,
+    /// Line and column after the last byte read.
+    pub(crate) position: (u64, u64),
+    /// [`Extent::Part`] only: the input ended between two children of the root element.
+    pub(crate) inside_root: bool,
+}
+
+/// [`read_document`], for a whole document or the start of one.
+pub(crate) fn read_extent<R: BufRead, H: Handler>(
+    input: R,
+    handler: &mut H,
+    extent: Extent,
+) -> io::Result<Ending> {
+    read_source(LineCounter::new(input), handler, extent)
+}
+
+/// [`read_extent`] for text in memory.
+pub(crate) fn read_text<H: Handler>(text: &str, handler: &mut H, extent: Extent) -> Ending {
+    match read_source(TextCounter::new(text), handler, extent) {
+        Ok(ending) => ending,
+        // Reading memory cannot fail.
+        Err(e) => unreachable!("reading text in memory failed: {e}"),
+    }
+}
+
+fn read_source<S: Source, H: Handler>(
+    mut counter: S,
+    handler: &mut H,
+    extent: Extent,
+) -> io::Result<Ending> {
     let mut reader = Reader {
         buf: Vec::with_capacity(16 * 1024),
         arena: String::with_capacity(1024),
@@ -106,6 +154,8 @@ pub(crate) fn read_document<R: BufRead, H: Handler>(
         no_bindings: BytesStart::new("x"),
         xmlns: memchr::memmem::Finder::new(b"xmlns"),
         root_seen: false,
+        part: extent == Extent::Part,
+        inside_root: false,
     };
     loop {
         let (line, column) = counter.position();
@@ -124,8 +174,12 @@ pub(crate) fn read_document<R: BufRead, H: Handler>(
             }
             Token::Slow => reader.slow_event(&mut counter, handler)?,
         };
-        if let Flow::Finish(result) = flow {
-            return Ok(result);
+        if let Flow::Finish(malformed) = flow {
+            return Ok(Ending {
+                malformed,
+                position: counter.position(),
+                inside_root: reader.inside_root,
+            });
         }
     }
 }
@@ -146,12 +200,20 @@ enum Flow {
 }
 
 /// The next token, when it is one the fast path reads exactly as quick-xml would.
-fn fast_token<R: io::Read>(counter: &LineCounter<R>) -> Token<'_> {
+fn fast_token<S: Source>(counter: &S) -> Token<'_> {
     // The start of the document (byte-order mark, XML declaration) is quick-xml's.
     if counter.offset() == 0 {
         return Token::Slow;
     }
     let input = counter.available();
+    let known = counter.available_text();
+    // Token text: sliced from text known to be UTF-8, else checked.
+    let text = |from: usize, to: usize| -> Option<&str> {
+        match known {
+            Some(text) => text.get(from..to),
+            None => std::str::from_utf8(&input[from..to]).ok(),
+        }
+    };
     let Some(&first) = input.first() else {
         return Token::NeedMore;
     };
@@ -160,15 +222,15 @@ fn fast_token<R: io::Read>(counter: &LineCounter<R>) -> Token<'_> {
             None => Token::NeedMore,
             Some(b'/') => match tag_end(input, 2) {
                 None => Token::NeedMore,
-                Some(gt) => match std::str::from_utf8(&input[2..gt]) {
+                Some(gt) => match text(2, gt) {
                     // Closing names are compared without trailing whitespace (unless
                     // there is nothing else, as quick-xml does).
-                    Ok(content) => {
+                    Some(content) => {
                         let trimmed = content.trim_end_matches(is_xml_space);
                         let name = if trimmed.is_empty() { content } else { trimmed };
                         Token::Event(Event::End(BytesEnd::new(name)), gt + 1)
                     }
-                    Err(_) => Token::Slow,
+                    None => Token::Slow,
                 },
             },
             Some(b'!') => {
@@ -183,9 +245,11 @@ fn fast_token<R: io::Read>(counter: &LineCounter<R>) -> Token<'_> {
                     None => Token::NeedMore,
                     Some(at) => {
                         let len = 4 + at + 3;
-                        match std::str::from_utf8(&input[..len]) {
-                            Ok(_) => Token::Event(Event::Comment(BytesText::from_escaped("")), len),
-                            Err(_) => Token::Slow,
+                        match text(0, len) {
+                            Some(_) => {
+                                Token::Event(Event::Comment(BytesText::from_escaped("")), len)
+                            }
+                            None => Token::Slow,
                         }
                     }
                 }
@@ -193,8 +257,8 @@ fn fast_token<R: io::Read>(counter: &LineCounter<R>) -> Token<'_> {
             Some(c) if c.is_ascii_alphabetic() || *c == b'_' || *c == b':' => {
                 match tag_end(input, 1) {
                     None => Token::NeedMore,
-                    Some(gt) => match std::str::from_utf8(&input[1..gt]) {
-                        Ok(content) => {
+                    Some(gt) => match text(1, gt) {
+                        Some(content) => {
                             let event = match content.strip_suffix('/') {
                                 Some(inner) => {
                                     Event::Empty(BytesStart::from_content(inner, name_len(inner)))
@@ -206,7 +270,7 @@ fn fast_token<R: io::Read>(counter: &LineCounter<R>) -> Token<'_> {
                             };
                             Token::Event(event, gt + 1)
                         }
-                        Err(_) => Token::Slow,
+                        None => Token::Slow,
                     },
                 }
             }
@@ -214,18 +278,18 @@ fn fast_token<R: io::Read>(counter: &LineCounter<R>) -> Token<'_> {
         },
         b'&' => match memchr::memchr3(b';', b'&', b'<', &input[1..]) {
             None => Token::NeedMore,
-            Some(at) if input[1 + at] == b';' => match std::str::from_utf8(&input[1..1 + at]) {
-                Ok(name) => Token::Event(Event::GeneralRef(BytesRef::new(name)), at + 2),
-                Err(_) => Token::Slow,
+            Some(at) if input[1 + at] == b';' => match text(1, 1 + at) {
+                Some(name) => Token::Event(Event::GeneralRef(BytesRef::new(name)), at + 2),
+                None => Token::Slow,
             },
             // A lone `&`: quick-xml says what is wrong.
             Some(_) => Token::Slow,
         },
         _ => match memchr::memchr2(b'<', b'&', input) {
             None => Token::NeedMore,
-            Some(end) => match std::str::from_utf8(&input[..end]) {
-                Ok(text) => Token::Event(Event::Text(BytesText::from_escaped(text)), end),
-                Err(_) => Token::Slow,
+            Some(end) => match text(0, end) {
+                Some(text) => Token::Event(Event::Text(BytesText::from_escaped(text)), end),
+                None => Token::Slow,
             },
         },
     }
@@ -233,7 +297,7 @@ fn fast_token<R: io::Read>(counter: &LineCounter<R>) -> Token<'_> {
 
 /// The index of the `>` closing a tag whose content starts at `from`, skipping quoted
 /// attribute values (quick-xml's `ElementParser`).
-fn tag_end(input: &[u8], from: usize) -> Option<usize> {
+pub(crate) fn tag_end(input: &[u8], from: usize) -> Option<usize> {
     let mut quote = None;
     for i in memchr::memchr3_iter(b'>', b'\'', b'"', &input[from..]) {
         let at = from + i;
@@ -257,19 +321,19 @@ fn name_len(content: &str) -> usize {
 
 /// Feeds a fresh quick-xml reader the rest of the input, hiding the first buffered byte's
 /// successors on the first look so that it cannot mistake text for a byte-order mark.
-struct MidDocument<'a, R> {
-    inner: &'a mut LineCounter<R>,
+struct MidDocument<'a, S> {
+    inner: &'a mut S,
     first_look: bool,
 }
 
-impl<R: io::Read> io::Read for MidDocument<'_, R> {
+impl<S: Source> io::Read for MidDocument<'_, S> {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
         self.first_look = false;
         self.inner.read(out)
     }
 }
 
-impl<R: io::Read> BufRead for MidDocument<'_, R> {
+impl<S: Source> BufRead for MidDocument<'_, S> {
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
         let first = std::mem::replace(&mut self.first_look, false);
         let available = self.inner.fill_buf()?;
@@ -296,13 +360,17 @@ struct Reader {
     no_bindings: BytesStart<'static>,
     xmlns: memchr::memmem::Finder<'static>,
     root_seen: bool,
+    /// Reading [`Extent::Part`].
+    part: bool,
+    /// The part ended with only the root element open.
+    inside_root: bool,
 }
 
 impl Reader {
     /// Reads one event with quick-xml from where the fast path stopped.
-    fn slow_event<R: io::Read, H: Handler>(
+    fn slow_event<S: Source, H: Handler>(
         &mut self,
-        counter: &mut LineCounter<R>,
+        counter: &mut S,
         handler: &mut H,
     ) -> io::Result<Flow> {
         let (line, column) = counter.position();
@@ -493,6 +561,10 @@ impl Reader {
                 }
             }
             Event::Eof => {
+                if self.part && self.open.starts.len() == 1 {
+                    self.inside_root = true;
+                    return Flow::Finish(None);
+                }
                 if !self.root_seen {
                     return malformed("Document is empty".into());
                 }

@@ -27,6 +27,7 @@ mod document;
 pub mod legacy;
 mod names;
 mod options;
+mod parallel;
 mod position;
 pub mod read;
 mod report;

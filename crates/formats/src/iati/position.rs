@@ -1,10 +1,126 @@
 //! Line and column numbers for a streamed document.
 //!
-//! The XML reader only knows byte offsets. This reader sits below it and counts line breaks
+//! The XML reader only knows byte offsets. These readers sit below it and count line breaks
 //! in every byte the XML reader consumes, so the position "before the next event" is always
-//! at hand without keeping any of the input.
+//! at hand without keeping any of the input: [`LineCounter`] over any reader, through a
+//! buffer, and [`TextCounter`] over text already in memory (a part of a document validated
+//! on another thread), which needs no copy and no UTF-8 check per token.
 
 use std::io::{self, BufRead, Read};
+
+/// What the document reader reads from: buffered input with its position.
+pub(crate) trait Source: BufRead {
+    /// 1-based line and byte column of the next unread byte.
+    fn position(&self) -> (u64, u64);
+    /// Bytes at hand and not consumed yet.
+    fn available(&self) -> &[u8];
+    /// The same as text, when the source knows it is UTF-8 (then it is sliced, not checked).
+    fn available_text(&self) -> Option<&str>;
+    /// Offset of the next unread byte from the start of the input.
+    fn offset(&self) -> u64;
+    /// Makes more input available after the unread bytes. `Ok(false)` when nothing more
+    /// could be: the input is at its end, or the buffer is full.
+    fn fill_more(&mut self) -> io::Result<bool>;
+}
+
+/// Counts line breaks (`\n`, `\r`, `\r\n`) in consumed bytes.
+#[derive(Clone, Copy, Debug)]
+struct Lines {
+    line: u64,
+    line_start: u64,
+    /// Offset just after the last `\r`, so that `\r\n` counts once.
+    after_cr: u64,
+}
+
+impl Lines {
+    const START: Lines = Lines {
+        line: 1,
+        line_start: 0,
+        after_cr: u64::MAX,
+    };
+
+    /// Counts the breaks in `slice`, which starts at `offset`.
+    fn count(&mut self, slice: &[u8], offset: u64) {
+        for i in memchr::memchr2_iter(b'\n', b'\r', slice) {
+            let at = offset + i as u64;
+            if slice[i] == b'\r' {
+                self.line += 1;
+                self.after_cr = at + 1;
+            } else if at != self.after_cr {
+                self.line += 1;
+            }
+            self.line_start = at + 1;
+        }
+    }
+
+    fn position(&self, offset: u64) -> (u64, u64) {
+        (self.line, offset - self.line_start + 1)
+    }
+}
+
+/// Text in memory as a [`Source`].
+pub(crate) struct TextCounter<'a> {
+    text: &'a str,
+    pos: usize,
+    lines: Lines,
+}
+
+impl<'a> TextCounter<'a> {
+    pub(crate) fn new(text: &'a str) -> Self {
+        TextCounter {
+            text,
+            pos: 0,
+            lines: Lines::START,
+        }
+    }
+}
+
+impl Read for TextCounter<'_> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let available = Source::available(self);
+        let n = available.len().min(out.len());
+        out[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl BufRead for TextCounter<'_> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        Ok(Source::available(self))
+    }
+
+    fn consume(&mut self, amount: usize) {
+        let amount = amount.min(self.text.len() - self.pos);
+        let slice = &self.text.as_bytes()[self.pos..self.pos + amount];
+        self.lines.count(slice, self.pos as u64);
+        self.pos += amount;
+    }
+}
+
+impl Source for TextCounter<'_> {
+    fn position(&self) -> (u64, u64) {
+        self.lines.position(self.pos as u64)
+    }
+
+    fn available(&self) -> &[u8] {
+        &self.text.as_bytes()[self.pos..]
+    }
+
+    fn available_text(&self) -> Option<&str> {
+        // Tokens end at ASCII delimiters, so `pos` is on a character boundary; `get` says
+        // so rather than panicking if it were not.
+        self.text.get(self.pos..)
+    }
+
+    fn offset(&self) -> u64 {
+        self.pos as u64
+    }
+
+    fn fill_more(&mut self) -> io::Result<bool> {
+        Ok(false)
+    }
+}
 
 /// Large enough that a refill is rare and almost every token lies whole in the buffer.
 const BUFFER_SIZE: usize = 256 * 1024;
@@ -16,45 +132,58 @@ pub(crate) struct LineCounter<R> {
     filled: usize,
     /// Absolute offset of `buf[pos]`.
     offset: u64,
-    line: u64,
-    line_start: u64,
-    /// Offset just after the last `\r`, so that `\r\n` counts once.
-    after_cr: u64,
+    lines: Lines,
+}
+
+std::thread_local! {
+    /// The buffer of the last counter dropped on this thread: a thread validating one part
+    /// after another reuses it instead of asking the system for fresh pages each time.
+    static SPARE: std::cell::Cell<Option<Box<[u8]>>> = const { std::cell::Cell::new(None) };
+}
+
+impl<R> Drop for LineCounter<R> {
+    fn drop(&mut self) {
+        let buf = std::mem::take(&mut self.buf);
+        if buf.len() == BUFFER_SIZE {
+            SPARE.set(Some(buf));
+        }
+    }
 }
 
 impl<R: Read> LineCounter<R> {
     pub(crate) fn new(inner: R) -> Self {
         LineCounter {
             inner,
-            buf: vec![0; BUFFER_SIZE].into_boxed_slice(),
+            buf: SPARE
+                .take()
+                .unwrap_or_else(|| vec![0; BUFFER_SIZE].into_boxed_slice()),
             pos: 0,
             filled: 0,
             offset: 0,
-            line: 1,
-            line_start: 0,
-            after_cr: u64::MAX,
+            lines: Lines::START,
         }
     }
+}
 
-    /// 1-based line and byte column of the next unread byte.
-    pub(crate) fn position(&self) -> (u64, u64) {
-        (self.line, self.offset - self.line_start + 1)
+impl<R: Read> Source for LineCounter<R> {
+    fn position(&self) -> (u64, u64) {
+        self.lines.position(self.offset)
     }
 
-    /// Bytes read from the input and not consumed yet.
-    pub(crate) fn available(&self) -> &[u8] {
+    fn available(&self) -> &[u8] {
         &self.buf[self.pos..self.filled]
     }
 
-    /// Offset of the next unread byte from the start of the input.
-    pub(crate) fn offset(&self) -> u64 {
+    fn available_text(&self) -> Option<&str> {
+        None
+    }
+
+    fn offset(&self) -> u64 {
         self.offset
     }
 
     /// Moves the unread bytes to the front of the buffer and reads more after them.
-    /// `Ok(false)` when nothing more could be read: the input is at its end, or the buffer
-    /// is full.
-    pub(crate) fn fill_more(&mut self) -> io::Result<bool> {
+    fn fill_more(&mut self) -> io::Result<bool> {
         if self.pos > 0 {
             self.buf.copy_within(self.pos..self.filled, 0);
             self.filled -= self.pos;
@@ -73,20 +202,6 @@ impl<R: Read> LineCounter<R> {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),
             }
-        }
-    }
-
-    fn count(&mut self, amount: usize) {
-        let slice = &self.buf[self.pos..self.pos + amount];
-        for i in memchr::memchr2_iter(b'\n', b'\r', slice) {
-            let at = self.offset + i as u64;
-            if slice[i] == b'\r' {
-                self.line += 1;
-                self.after_cr = at + 1;
-            } else if at != self.after_cr {
-                self.line += 1;
-            }
-            self.line_start = at + 1;
         }
     }
 }
@@ -118,7 +233,8 @@ impl<R: Read> BufRead for LineCounter<R> {
 
     fn consume(&mut self, amount: usize) {
         let amount = amount.min(self.filled - self.pos);
-        self.count(amount);
+        self.lines
+            .count(&self.buf[self.pos..self.pos + amount], self.offset);
         self.pos += amount;
         self.offset += amount as u64;
     }

@@ -203,6 +203,36 @@ impl FindingSink {
         }
     }
 
+    /// Findings pushed so far, stored or not.
+    pub(crate) fn total(&self) -> u64 {
+        self.report.errors + self.report.warnings
+    }
+
+    /// Adds another report's counts (not its findings: see [`FindingSink::store`]).
+    pub(crate) fn count(&mut self, other: &Report) {
+        let report = &mut self.report;
+        report.errors += other.errors;
+        report.warnings += other.warnings;
+        report.truncated |= other.truncated;
+        for (rule, count) in &other.by_rule {
+            match report.by_rule.get_mut(rule) {
+                Some(mine) => mine.count += count.count,
+                None => {
+                    report.by_rule.insert(rule.clone(), count.clone());
+                }
+            }
+        }
+    }
+
+    /// Stores a finding already counted (with [`FindingSink::count`]), if there is room.
+    pub(crate) fn store(&mut self, finding: Finding) {
+        if self.report.findings.len() < self.cap {
+            self.report.findings.push(finding);
+        } else {
+            self.report.truncated = true;
+        }
+    }
+
     pub(crate) fn report_mut(&mut self) -> &mut Report {
         &mut self.report
     }

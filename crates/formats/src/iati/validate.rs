@@ -1,18 +1,20 @@
-//! The validation run: one pass over the document feeding the schema validator, and the
-//! per-activity checks, collecting findings.
+//! The validation run: one pass over the document (or over one part of it, see
+//! [`super::parallel`]) feeding the schema validator, and the per-activity checks, collecting
+//! findings.
 
+use std::collections::HashSet;
 use std::io::BufRead;
 
 use smallvec::SmallVec;
 
 use super::codelists::{CODELIST_CHECKS, CodelistChecks};
-use super::document::{Handler, Malformed, StartTag, read_document};
+use super::document::{Extent, Handler, StartTag, read_extent, read_text};
 use super::names::{NameId, XML_NS};
 use super::options::ValidateOptions;
 use super::report::{Finding, FindingSink, Layer, Report, Severity};
 use super::rules::{RuleRunner, Ruleset, parse_js_date};
 use super::tree::Tree;
-use super::xsd::validator::{AttrInfo, ElementInfo, SchemaIssue, SchemaValidator};
+use super::xsd::validator::{AttrInfo, ElementInfo, SchemaIssue, SchemaValidator, ValidatorState};
 use super::xsd::{IATI_SCHEMA, Schema};
 
 /// The input could not be read at all. (Broken XML is a finding, not an error.)
@@ -25,83 +27,341 @@ pub enum ReadError {
 }
 
 /// Validates an IATI 2.03 activities (or organisations) file read from `input`.
+///
+/// A file larger than a few megabytes is validated on every core, in parts
+/// ([`super::parallel`]); the report is the same as one thread's. `MERIDIAN_VALIDATE_THREADS`
+/// sets the number of threads (`1`: everything on the calling thread).
 pub fn validate<R: BufRead>(input: R, opts: &ValidateOptions) -> Result<Report, ReadError> {
-    let schema = IATI_SCHEMA
-        .as_ref()
-        .map_err(|e| ReadError::Internal(e.to_string()))?;
-    let codelists = CODELIST_CHECKS
-        .as_ref()
-        .map_err(|e| ReadError::Internal(e.clone()))?;
-    let ruleset = match &opts.ruleset {
-        Some(r) => r.as_ref(),
-        None => Ruleset::standard().map_err(|e| ReadError::Internal(e.to_string()))?,
-    };
-    let now = match &opts.today {
-        Some(day) => parse_js_date(day)
-            .map(|start| start + 86_400_000 - 1)
-            .ok_or_else(|| {
-                ReadError::Internal(format!("'today' must be YYYY-MM-DD, not '{day}'"))
-            })?,
-        None => std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX)),
-    };
-    let checker = Checker {
-        codelists: Some(codelists),
-        rules: (!opts.skip_rules)
-            .then(|| RuleRunner::new(ruleset, now, &opts.registered_publishers)),
-        seen_identifiers: std::collections::HashSet::new(),
-        sink: FindingSink::new(opts.max_findings),
-        max_pending: opts.max_findings,
-    };
-    // `MERIDIAN_VALIDATE_THREADS=1` keeps everything on the calling thread.
-    let two_threads = std::thread::available_parallelism().is_ok_and(|n| n.get() > 1)
-        && std::env::var("MERIDIAN_VALIDATE_THREADS").map_or(true, |v| v.trim() != "1");
-    if !two_threads {
-        let mut run = Run::new(schema, opts, Backend::Inline(Box::new(checker)));
-        run.codelists = Some(codelists);
-        let malformed = read_document(input, &mut run)?;
-        return run.finish(malformed);
+    let setup = Setup::new(opts)?;
+    let threads = std::env::var("MERIDIAN_VALIDATE_THREADS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    if threads < 2 {
+        return setup.whole(input);
     }
-    // The document is read and schema-checked on this thread while another runs the
-    // codelist and rule checks on each finished activity, in order.
-    std::thread::scope(|scope| {
-        let (to_checker, inbox) = std::sync::mpsc::sync_channel::<Vec<Message>>(BATCHES);
-        let (spare_trees, spares) = std::sync::mpsc::sync_channel::<Tree>(BATCHES * (BATCH + 1));
-        let worker = scope.spawn(move || {
-            let mut checker = checker;
-            for message in inbox.into_iter().flatten() {
-                match message {
-                    Message::Finding(finding) => checker.sink.push(finding),
-                    Message::Unit(unit) => {
-                        if let Some(tree) = checker.unit(unit) {
-                            let _ = spare_trees.try_send(tree);
-                        }
-                    }
-                }
-            }
-            checker
-        });
-        let mut run = Run::new(
-            schema,
-            opts,
-            Backend::Worker {
-                to_checker,
-                batch: Vec::with_capacity(BATCH),
-                spares,
-                checker: worker,
-            },
-        );
-        run.codelists = Some(codelists);
-        let malformed = read_document(input, &mut run)?;
-        run.finish(malformed)
-    })
+    super::parallel::validate(&setup, input, threads, super::parallel::PART_BYTES)
 }
 
-/// Activities go to the checker thread in batches (fewer wake-ups), a few batches in
-/// flight at most: memory stays flat.
-const BATCH: usize = 8;
-const BATCHES: usize = 4;
+/// What every part of a validation shares: the schema, the checks and the options.
+pub(crate) struct Setup<'a> {
+    pub(crate) schema: &'a Schema,
+    codelists: Option<&'a CodelistChecks>,
+    ruleset: Option<&'a Ruleset>,
+    now: i64,
+    registered_publishers: &'a HashSet<String>,
+    max_findings: usize,
+}
+
+impl<'a> Setup<'a> {
+    pub(crate) fn new(opts: &'a ValidateOptions) -> Result<Self, ReadError> {
+        let schema = IATI_SCHEMA
+            .as_ref()
+            .map_err(|e| ReadError::Internal(e.to_string()))?;
+        let codelists = CODELIST_CHECKS
+            .as_ref()
+            .map_err(|e| ReadError::Internal(e.clone()))?;
+        let ruleset = match (&opts.ruleset, opts.skip_rules) {
+            (_, true) => None,
+            (Some(r), false) => Some(r.as_ref()),
+            (None, false) => {
+                Some(Ruleset::standard().map_err(|e| ReadError::Internal(e.to_string()))?)
+            }
+        };
+        let now = match &opts.today {
+            Some(day) => parse_js_date(day)
+                .map(|start| start + 86_400_000 - 1)
+                .ok_or_else(|| {
+                    ReadError::Internal(format!("'today' must be YYYY-MM-DD, not '{day}'"))
+                })?,
+            None => std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX)),
+        };
+        Ok(Setup {
+            schema,
+            codelists: Some(codelists),
+            ruleset,
+            now,
+            registered_publishers: &opts.registered_publishers,
+            max_findings: opts.max_findings,
+        })
+    }
+
+    pub(crate) fn max_findings(&self) -> usize {
+        self.max_findings
+    }
+
+    /// The ruleset's runner (it caches compiled rules: keep one per thread).
+    pub(crate) fn rules(&self) -> Option<RuleRunner<'a>> {
+        self.ruleset
+            .map(|r| RuleRunner::new(r, self.now, self.registered_publishers))
+    }
+
+    /// Validates the whole document on the calling thread.
+    pub(crate) fn whole<R: BufRead>(&self, input: R) -> Result<Report, ReadError> {
+        let mut merged = Merged::new(self.max_findings);
+        let (part, _) = self.part(
+            input,
+            Start::Document,
+            Extent::Document,
+            Duplicates::Check(HashSet::new()),
+            self.rules(),
+        )?;
+        merged.add(part, Shift::NONE);
+        Ok(merged.finish())
+    }
+
+    /// Validates `input`: a document from its start, or (`Start::Resumed`) the root's start
+    /// tag followed by a part of the document (see [`Start::Resumed`]). Gives the rule runner
+    /// back for the next part.
+    pub(crate) fn part<R: BufRead>(
+        &self,
+        input: R,
+        start: Start,
+        extent: Extent,
+        duplicates: Duplicates,
+        rules: Option<RuleRunner<'a>>,
+    ) -> Result<(Part, Option<RuleRunner<'a>>), ReadError> {
+        let mut run = self.run(start, duplicates, rules);
+        let ending = read_extent(input, &mut run, extent)?;
+        Ok(run.finish(ending))
+    }
+
+    /// [`Setup::part`] for text in memory.
+    pub(crate) fn part_text(
+        &self,
+        text: &str,
+        start: Start,
+        extent: Extent,
+        duplicates: Duplicates,
+        rules: Option<RuleRunner<'a>>,
+    ) -> (Part, Option<RuleRunner<'a>>) {
+        let mut run = self.run(start, duplicates, rules);
+        let ending = read_text(text, &mut run, extent);
+        run.finish(ending)
+    }
+
+    fn run(&self, start: Start, duplicates: Duplicates, rules: Option<RuleRunner<'a>>) -> Run<'a> {
+        let checker = Checker {
+            codelists: self.codelists,
+            rules,
+            duplicates,
+            sink: FindingSink::new(self.max_findings),
+            max_pending: self.max_findings,
+        };
+        let mut run = Run::new(self.schema, self.max_findings, checker, start);
+        run.codelists = self.codelists;
+        run
+    }
+
+    /// The state a part resumed after `header` (the document up to the end of the root's
+    /// start tag) starts in: `None` when the header is not that.
+    /// Also says after how many activities the document itself is in that state.
+    pub(crate) fn resumed_state(
+        &self,
+        header: &[u8],
+    ) -> Result<Option<(Boundary, usize)>, ReadError> {
+        let (part, _) = self.part(
+            header,
+            Start::Resumed,
+            Extent::Part,
+            Duplicates::Defer(Vec::new()),
+            None,
+        )?;
+        let activities = part.resumed_after;
+        Ok(part
+            .boundary
+            .filter(|_| part.report.findings.is_empty())
+            .map(|b| (b, activities)))
+    }
+}
+
+/// Where a run starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Start {
+    /// At the start of the document.
+    Document,
+    /// The input is the document's start up to the end of the root's start tag, then a part
+    /// of the document that starts between two activities. What the root's start tag yields
+    /// (its findings) is left out, and the schema state is moved past one activity, as it is
+    /// between two activities in the document.
+    Resumed,
+}
+
+/// How a run deals with rule 1.1.2 (an identifier used twice in the file).
+pub(crate) enum Duplicates {
+    /// Against these identifiers' hashes (the whole file, or what came before).
+    Check(HashSet<u64>),
+    /// Noted for [`Merged::add`] to check, which knows the identifiers of the parts before.
+    Defer(Vec<Duplicate>),
+}
+
+/// An activity's identifier, and where its 1.1.2 finding goes if it was used before.
+pub(crate) struct Duplicate {
+    hash: u64,
+    /// The number of the part's findings that come before it.
+    at: u64,
+    line: u64,
+    column: u64,
+    path: String,
+    identifier: String,
+    organisations: bool,
+    /// The activity the finding is filed under (`None` past the per-activity cap).
+    filed_under: Option<String>,
+}
+
+/// What one run found.
+pub(crate) struct Part {
+    /// Its findings (up to the cap) and their counts; the root, version and activities.
+    pub(crate) report: Report,
+    duplicates: Vec<Duplicate>,
+    /// Line and column after the last byte read.
+    pub(crate) end: (u64, u64),
+    /// For [`Extent::Part`]: the state it ended in, when that was between two children of
+    /// the root element.
+    pub(crate) boundary: Option<Boundary>,
+    /// For [`Start::Resumed`]: the number of activities it was moved past.
+    resumed_after: usize,
+}
+
+/// The state of a run between two children of the root element.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Boundary {
+    root: Option<String>,
+    schema: ValidatorState,
+}
+
+/// Moves the positions of a resumed run to the document's: `from` (the end of the root's
+/// start tag in the run) is `to` in the document; positions before `from` are the same in
+/// both.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Shift {
+    pub(crate) from: (u64, u64),
+    pub(crate) to: (u64, u64),
+}
+
+impl Shift {
+    pub(crate) const NONE: Shift = Shift {
+        from: (1, 1),
+        to: (1, 1),
+    };
+
+    pub(crate) fn apply(self, (line, column): (u64, u64)) -> (u64, u64) {
+        if (line, column) < self.from {
+            (line, column)
+        } else if line == self.from.0 {
+            (self.to.0, self.to.1 + column - self.from.1)
+        } else {
+            (self.to.0 + line - self.from.0, column)
+        }
+    }
+
+    fn finding(self, mut f: Finding) -> Finding {
+        (f.line, f.column) = self.apply((f.line, f.column));
+        f
+    }
+}
+
+/// The report of a document validated in parts, joined in document order.
+pub(crate) struct Merged {
+    sink: FindingSink,
+    seen: HashSet<u64>,
+    first: bool,
+}
+
+impl Merged {
+    pub(crate) fn new(cap: usize) -> Self {
+        Merged {
+            sink: FindingSink::new(cap),
+            seen: HashSet::new(),
+            first: true,
+        }
+    }
+
+    /// The identifiers seen so far, for a run that checks the rest itself.
+    pub(crate) fn take_seen(&mut self) -> HashSet<u64> {
+        std::mem::take(&mut self.seen)
+    }
+
+    /// Adds the next part, its positions moved by `shift`.
+    pub(crate) fn add(&mut self, part: Part, shift: Shift) {
+        let Part {
+            report, duplicates, ..
+        } = part;
+        let totals = self.sink.report_mut();
+        if std::mem::take(&mut self.first) {
+            totals.root.clone_from(&report.root);
+            totals.version.clone_from(&report.version);
+        }
+        totals.activities += report.activities;
+        totals.well_formed &= report.well_formed;
+        self.sink.count(&report);
+        let mut findings = report.findings.into_iter().map(|f| shift.finding(f));
+        let mut read = 0u64;
+        for d in duplicates {
+            // The part's own findings before it (those it stored; the rest are counted).
+            while read < d.at {
+                match findings.next() {
+                    Some(f) => self.sink.store(f),
+                    None => break,
+                }
+                read += 1;
+            }
+            if !self.seen.insert(d.hash) {
+                let (line, column) = shift.apply((d.line, d.column));
+                let mut finding =
+                    duplicate_finding(&d.identifier, d.organisations, line, column, d.path);
+                finding.activity_identifier = d.filed_under;
+                self.sink.push(finding);
+            }
+        }
+        for f in findings {
+            self.sink.store(f);
+        }
+    }
+
+    pub(crate) fn finish(self) -> Report {
+        self.sink.finish()
+    }
+}
+
+/// A hash of an activity identifier, as rule 1.1.2 compares them.
+fn identifier_hash(identifier: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    identifier.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// Rule 1.1.2's finding.
+fn duplicate_finding(
+    identifier: &str,
+    organisations: bool,
+    line: u64,
+    column: u64,
+    path: String,
+) -> Finding {
+    let what = if organisations {
+        "organisation"
+    } else {
+        "activity"
+    };
+    Finding {
+        severity: Severity::Error,
+        layer: Layer::Ruleset,
+        rule_id: "1.1.2".into(),
+        line,
+        column,
+        activity_identifier: None,
+        message: format!(
+            "The {what} identifier must be unique for each {what}: '{}' is used more than once in this file.",
+            identifier.trim()
+        ),
+        path,
+    }
+}
 
 /// What the root element says the file is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -118,8 +378,7 @@ enum RootKind {
 struct Checker<'s> {
     codelists: Option<&'s CodelistChecks>,
     rules: Option<RuleRunner<'s>>,
-    /// Hashes of the activity identifiers seen so far (rule 1.1.2): 8 bytes an activity.
-    seen_identifiers: std::collections::HashSet<u64>,
+    duplicates: Duplicates,
     sink: FindingSink,
     max_pending: usize,
 }
@@ -135,27 +394,9 @@ struct Unit<'s> {
     organisations: bool,
 }
 
-enum Message<'s> {
-    /// A finding outside any activity.
-    Finding(Finding),
-    Unit(Unit<'s>),
-}
-
-/// Where finished activities go: checked on the spot, or by the checker thread.
-enum Backend<'s, 'scope> {
-    Inline(Box<Checker<'s>>),
-    Worker {
-        to_checker: std::sync::mpsc::SyncSender<Vec<Message<'s>>>,
-        /// Messages not sent yet.
-        batch: Vec<Message<'s>>,
-        /// Trees the checker is done with, for the next activities.
-        spares: std::sync::mpsc::Receiver<Tree<'s>>,
-        checker: std::thread::ScopedJoinHandle<'scope, Checker<'s>>,
-    },
-}
-
-struct Run<'s, 'scope> {
-    backend: Backend<'s, 'scope>,
+struct Run<'s> {
+    checker: Checker<'s>,
+    start: Start,
     /// What the report says besides the findings, filled in at the end.
     root: Option<String>,
     version: Option<String>,
@@ -177,15 +418,15 @@ struct Run<'s, 'scope> {
     max_pending: usize,
     /// The activity being read, for the codelist and rule checks.
     tree: Tree<'s>,
-    /// The tree with only the root element in, to start the next activity from.
-    blank_tree: Option<Tree<'s>>,
     codelists: Option<&'s CodelistChecks>,
+    resumed_after: usize,
 }
 
-impl<'s, 'scope> Run<'s, 'scope> {
-    fn new(schema: &'s Schema, opts: &ValidateOptions, backend: Backend<'s, 'scope>) -> Self {
+impl<'s> Run<'s> {
+    fn new(schema: &'s Schema, max_pending: usize, checker: Checker<'s>, start: Start) -> Self {
         Run {
-            backend,
+            checker,
+            start,
             root: None,
             version: None,
             activities: 0,
@@ -200,19 +441,16 @@ impl<'s, 'scope> Run<'s, 'scope> {
             pending: Vec::new(),
             identifier: None,
             capturing_identifier: false,
-            max_pending: opts.max_findings,
+            max_pending,
             tree: Tree::new(&schema.names),
-            blank_tree: None,
             codelists: None,
+            resumed_after: 0,
         }
     }
 
     /// A finding outside any activity, in order with the activities' findings.
     fn report(&mut self, finding: Finding) {
-        match &mut self.backend {
-            Backend::Inline(checker) => checker.sink.push(finding),
-            Backend::Worker { batch, .. } => batch.push(Message::Finding(finding)),
-        }
+        self.checker.sink.push(finding);
     }
 
     /// Hands a finished (or broken-off) activity to the checker.
@@ -225,36 +463,38 @@ impl<'s, 'scope> Run<'s, 'scope> {
             organisations: self.root_kind == RootKind::Organisations,
         };
         self.unit_depth = None;
-        match &mut self.backend {
-            Backend::Inline(checker) => {
-                if let Some(tree) = checker.unit(unit) {
-                    self.tree = tree;
-                }
-            }
-            Backend::Worker {
-                to_checker, batch, ..
-            } => {
-                batch.push(Message::Unit(unit));
-                if batch.len() >= BATCH {
-                    let full = std::mem::replace(batch, Vec::with_capacity(BATCH));
-                    // The checker only stops early by panicking; `finish` reports that.
-                    let _ = to_checker.send(full);
-                }
-            }
+        if let Some(tree) = self.checker.unit(unit) {
+            self.tree = tree;
         }
     }
 
-    /// A tree holding only the root element, for the next activity.
-    fn next_tree(&mut self) -> Tree<'s> {
-        if let Backend::Worker { spares, .. } = &self.backend
-            && let Ok(tree) = spares.try_recv()
-        {
-            return tree;
+    /// For [`Start::Resumed`], once the root's start tag is read: forget its findings and
+    /// move the root's content model past activities until more would not change it (the
+    /// automaton may tell the first activity, or the first few, from the rest).
+    fn resume(&mut self, tag: &StartTag) {
+        self.checker.sink = FindingSink::new(self.max_pending);
+        let name = self.unit_name();
+        let el = ElementInfo {
+            namespace: None,
+            local: name,
+            key: self.validator.key_of(None, name),
+            line: tag.line,
+            column: tag.column,
+        };
+        let mut ignored = Vec::new();
+        let mut state = self.validator.state();
+        for steps in 1..=8 {
+            self.validator.start(&el, &[], &mut ignored);
+            self.validator.end(&mut ignored);
+            let next = self.validator.state();
+            if next == state {
+                self.resumed_after = steps - 1;
+                return;
+            }
+            state = next;
         }
-        match &self.blank_tree {
-            Some(blank) => blank.clone(),
-            None => Tree::new(&self.schema.names),
-        }
+        // No fixed point: no part will match this state, the document is read in one piece.
+        self.resumed_after = 8;
     }
 
     fn emit(&mut self, finding: Finding) {
@@ -381,41 +621,37 @@ impl<'s, 'scope> Run<'s, 'scope> {
         }
     }
 
-    fn finish(mut self, malformed: Option<Malformed>) -> Result<Report, ReadError> {
-        if malformed.is_some() {
+    fn finish(mut self, ending: super::document::Ending) -> (Part, Option<RuleRunner<'s>>) {
+        let boundary =
+            (ending.inside_root && self.depth == 1 && self.unit_depth.is_none()).then(|| {
+                Boundary {
+                    root: self.root.clone(),
+                    schema: self.validator.state(),
+                }
+            });
+        if ending.malformed.is_some() {
             self.unit_ended(None, super::tree::NONE);
         }
         let Run {
-            backend,
+            checker,
             root,
             version,
             activities,
             path,
+            resumed_after,
             ..
         } = self;
-        let mut sink = match backend {
-            Backend::Inline(checker) => checker.sink,
-            Backend::Worker {
-                to_checker,
-                batch,
-                checker,
-                ..
-            } => {
-                if !batch.is_empty() {
-                    let _ = to_checker.send(batch);
-                }
-                drop(to_checker);
-                checker
-                    .join()
-                    .map_err(|_| ReadError::Internal("the activity checks stopped".into()))?
-                    .sink
-            }
-        };
+        let Checker {
+            rules,
+            duplicates,
+            mut sink,
+            ..
+        } = checker;
         let report = sink.report_mut();
         report.root = root;
         report.version = version;
         report.activities = activities;
-        if let Some(m) = malformed {
+        if let Some(m) = ending.malformed {
             sink.report_mut().well_formed = false;
             sink.push(Finding {
                 severity: Severity::Error,
@@ -428,7 +664,18 @@ impl<'s, 'scope> Run<'s, 'scope> {
                 path,
             });
         }
-        Ok(sink.finish())
+        let duplicates = match duplicates {
+            Duplicates::Defer(list) => list,
+            Duplicates::Check(_) => Vec::new(),
+        };
+        let part = Part {
+            report: sink.finish(),
+            duplicates,
+            end: ending.position,
+            boundary,
+            resumed_after,
+        };
+        (part, rules)
     }
 }
 
@@ -461,6 +708,7 @@ impl Checker<'_> {
     /// Checks a finished activity, then files its findings under its identifier. Gives the
     /// tree back, emptied down to the root element, for reuse.
     fn unit<'s>(&mut self, mut unit: Unit<'s>) -> Option<Tree<'s>> {
+        let mut own = None;
         if let Some(tree) = &mut unit.tree
             && unit.node != super::tree::NONE
         {
@@ -486,25 +734,16 @@ impl Checker<'_> {
                     });
                 }
             }
-            found.extend(self.duplicate_identifier(
-                tree,
-                unit.node,
-                unit.identifier.as_deref(),
-                unit.organisations,
-            ));
             for finding in found {
-                // As while the activity was read: held up to the cap, the rest filed now.
-                if unit.pending.len() < self.max_pending {
-                    unit.pending.push(finding);
-                } else {
-                    self.sink.push(finding);
-                }
+                self.file(&mut unit.pending, finding);
             }
+            let n = &tree.nodes[unit.node as usize];
+            own = Some((n.line, n.column, tree.path(unit.node)));
         }
-        let identifier = unit
-            .identifier
-            .map(|s| s.trim().to_owned())
-            .filter(|s| !s.is_empty());
+        if let Some(own) = own {
+            self.duplicate_identifier(&mut unit, own);
+        }
+        let identifier = filed_identifier(unit.identifier.as_deref());
         for mut f in unit.pending {
             f.activity_identifier.clone_from(&identifier);
             self.sink.push(f);
@@ -514,48 +753,66 @@ impl Checker<'_> {
         Some(tree)
     }
 
+    /// As while the activity was read: held up to the cap, the rest filed now.
+    fn file(&mut self, pending: &mut Vec<Finding>, finding: Finding) {
+        if pending.len() < self.max_pending {
+            pending.push(finding);
+        } else {
+            self.sink.push(finding);
+        }
+    }
+
     /// Rule 1.1.2: an identifier used by an earlier activity of the file. Only a hash of each
     /// identifier is kept, so memory stays small for any number of activities.
-    fn duplicate_identifier(
-        &mut self,
-        tree: &Tree,
-        node: u32,
-        identifier: Option<&str>,
-        organisations: bool,
-    ) -> Option<Finding> {
-        use std::hash::{Hash, Hasher};
-        let identifier = match identifier {
+    fn duplicate_identifier(&mut self, unit: &mut Unit, (line, column, path): (u64, u64, String)) {
+        let identifier = match unit.identifier.as_deref() {
             Some(id) if !id.is_empty() => id,
             _ => "noIdentifier",
         };
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        identifier.hash(&mut hasher);
-        if self.seen_identifiers.insert(hasher.finish()) {
-            return None;
+        let hash = identifier_hash(identifier);
+        match &mut self.duplicates {
+            Duplicates::Check(seen) => {
+                if !seen.insert(hash) {
+                    let finding =
+                        duplicate_finding(identifier, unit.organisations, line, column, path);
+                    self.file(&mut unit.pending, finding);
+                }
+            }
+            Duplicates::Defer(list) => {
+                // Where `file` would put it: after the pending findings, or now.
+                let held = unit.pending.len() < self.max_pending;
+                let total = self.sink.total();
+                list.push(Duplicate {
+                    hash,
+                    at: if held {
+                        total + unit.pending.len() as u64
+                    } else {
+                        total
+                    },
+                    line,
+                    column,
+                    path,
+                    identifier: identifier.to_owned(),
+                    organisations: unit.organisations,
+                    filed_under: if held {
+                        filed_identifier(unit.identifier.as_deref())
+                    } else {
+                        None
+                    },
+                });
+            }
         }
-        let n = &tree.nodes[node as usize];
-        let what = if organisations {
-            "organisation"
-        } else {
-            "activity"
-        };
-        Some(Finding {
-            severity: Severity::Error,
-            layer: Layer::Ruleset,
-            rule_id: "1.1.2".into(),
-            line: n.line,
-            column: n.column,
-            activity_identifier: None,
-            message: format!(
-                "The {what} identifier must be unique for each {what}: '{}' is used more than once in this file.",
-                identifier.trim()
-            ),
-            path: tree.path(node),
-        })
     }
 }
 
-impl Handler for Run<'_, '_> {
+/// The identifier an activity's findings are filed under.
+fn filed_identifier(identifier: Option<&str>) -> Option<String> {
+    identifier
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+}
+
+impl Handler for Run<'_> {
     fn start(&mut self, tag: &StartTag) {
         self.depth += 1;
         self.path_marks.push(self.path.len());
@@ -613,8 +870,10 @@ impl Handler for Run<'_, '_> {
         if self.depth == 1 {
             self.tree.start(tag, key, &attrs);
             self.tree.keep_root();
-            self.blank_tree = Some(self.tree.clone());
             self.check_root_codelists();
+            if self.start == Start::Resumed {
+                self.resume(tag);
+            }
         } else if self.unit_depth.is_some() {
             self.tree.start(tag, key, &attrs);
         }
@@ -648,12 +907,8 @@ impl Handler for Run<'_, '_> {
             super::tree::NONE
         };
         if self.unit_depth == Some(self.depth) {
-            let next = match self.backend {
-                // The checker gives this tree back at once.
-                Backend::Inline(_) => Tree::new(&self.schema.names),
-                Backend::Worker { .. } => self.next_tree(),
-            };
-            let tree = std::mem::replace(&mut self.tree, next);
+            // The checker gives the tree back at once.
+            let tree = std::mem::replace(&mut self.tree, Tree::new(&self.schema.names));
             self.unit_ended(Some(tree), node);
         }
         if let Some(mark) = self.path_marks.pop() {
@@ -689,14 +944,13 @@ fn attr_key(schema: &Schema, namespace: Option<&str>, local: &str) -> Option<Nam
 #[cfg(test)]
 pub(crate) fn validate_against(schema: &Schema, xml: &str) -> Report {
     let opts = ValidateOptions::default();
-    let checker = Checker {
+    let setup = Setup {
+        schema,
         codelists: None,
-        rules: None,
-        seen_identifiers: std::collections::HashSet::new(),
-        sink: FindingSink::new(opts.max_findings),
-        max_pending: opts.max_findings,
+        ruleset: None,
+        now: 0,
+        registered_publishers: &opts.registered_publishers,
+        max_findings: opts.max_findings,
     };
-    let mut run = Run::new(schema, &opts, Backend::Inline(Box::new(checker)));
-    let malformed = read_document(xml.as_bytes(), &mut run).expect("in-memory input");
-    run.finish(malformed).expect("no checker thread")
+    setup.whole(xml.as_bytes()).expect("in-memory input")
 }

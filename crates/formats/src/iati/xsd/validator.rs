@@ -41,7 +41,7 @@ pub(crate) struct SchemaIssue {
     pub(crate) attribute: Option<String>,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 enum Mode {
     /// Complex type with element (or mixed / empty) content.
     Complex {
@@ -69,7 +69,7 @@ enum Mode {
 
 /// An element's name as libxml2 prints it (`title`, `{http://x}foo`): the schema's name
 /// when it knows it (no copy), else spelled out.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 enum Label {
     Known(NameId),
     Other(Box<str>),
@@ -90,6 +90,11 @@ struct Frame {
     column: u64,
 }
 
+/// Where a validator stands between two elements: the open elements and how far each one's
+/// content has got (positions left out). Two runs in the same state go on alike.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ValidatorState(Vec<(Mode, Label)>);
+
 pub(crate) struct SchemaValidator<'s> {
     schema: &'s Schema,
     stack: Vec<Frame>,
@@ -107,6 +112,16 @@ impl<'s> SchemaValidator<'s> {
             text: String::new(),
             key: String::new(),
         }
+    }
+
+    /// The state between two elements (see [`ValidatorState`]).
+    pub(crate) fn state(&self) -> ValidatorState {
+        ValidatorState(
+            self.stack
+                .iter()
+                .map(|f| (f.mode.clone(), f.label.clone()))
+                .collect(),
+        )
     }
 
     /// The interned key of a name, as the schema spells it.
