@@ -630,13 +630,35 @@ fn collect_attributes(
     arena.clear();
     attrs.clear();
     if let Some(spans) = plain_attributes(e.attributes_raw()) {
+        // The names and values are ranges of the tag's own text, copied once; only values
+        // that normalization changes, and namespaces, are added after it.
         let raw = e.attributes_raw();
+        arena.push_str(raw);
         for (key, value) in spans {
-            let attr = quick_xml::events::attributes::Attribute {
-                key: quick_xml::name::QName(&raw[key]),
-                value: std::borrow::Cow::Borrowed(&raw[value]),
+            let name = &raw[key.clone()];
+            if name == "xmlns" || name.starts_with("xmlns:") {
+                continue;
+            }
+            let (resolved, local) = resolver.resolve_attribute(quick_xml::name::QName(name));
+            let ns = attr_namespace(resolved, arena);
+            let local = key.end - local.as_ref().len()..key.end;
+            let text = &raw[value.clone()];
+            let value = if text
+                .bytes()
+                .any(|b| matches!(b, b'&' | b'\t' | b'\n' | b'\r'))
+            {
+                let attr = quick_xml::events::attributes::Attribute {
+                    key: quick_xml::name::QName(name),
+                    value: std::borrow::Cow::Borrowed(text),
+                };
+                let normalized = attr
+                    .normalized_value(XmlVersion::Implicit1_0)
+                    .map_err(|err| format!("Bad value of attribute {name}: {err}"))?;
+                push(arena, &normalized).unwrap_or(0..0)
+            } else {
+                value
             };
-            add_attribute(resolver, &attr, arena, attrs)?;
+            attrs.push(RawAttr { ns, local, value });
         }
         return Ok(());
     }
@@ -658,14 +680,7 @@ fn add_attribute(
         return Ok(());
     }
     let (resolved, local) = resolver.resolve_attribute(attr.key);
-    let ns = match resolved {
-        ResolveResult::Unbound => AttrNs::None,
-        ResolveResult::Bound(ns) if ns.0 == XML_NS => AttrNs::Xml,
-        ResolveResult::Bound(ns) => push(arena, ns.0).map_or(AttrNs::None, AttrNs::Other),
-        ResolveResult::Unknown(_) => {
-            AttrNs::Other(push(arena, "urn:meridian:undeclared-prefix").unwrap_or(0..0))
-        }
-    };
+    let ns = attr_namespace(resolved, arena);
     let local = push(arena, local.as_ref()).unwrap_or(0..0);
     let value = attr
         .normalized_value(XmlVersion::Implicit1_0)
@@ -737,6 +752,18 @@ fn plain_attributes(raw: &str) -> Option<AttrSpans> {
             return None;
         }
         out.push((key, value));
+    }
+}
+
+/// An attribute's namespace, its URI added to the arena.
+fn attr_namespace(resolved: ResolveResult, arena: &mut String) -> AttrNs {
+    match resolved {
+        ResolveResult::Unbound => AttrNs::None,
+        ResolveResult::Bound(ns) if ns.0 == XML_NS => AttrNs::Xml,
+        ResolveResult::Bound(ns) => push(arena, ns.0).map_or(AttrNs::None, AttrNs::Other),
+        ResolveResult::Unknown(_) => {
+            AttrNs::Other(push(arena, "urn:meridian:undeclared-prefix").unwrap_or(0..0))
+        }
     }
 }
 

@@ -384,9 +384,7 @@ struct Checker<'s> {
 }
 
 /// A finished activity (or organisation) for the checker.
-struct Unit<'s> {
-    /// `None` when the XML broke inside it: only its findings so far are kept.
-    tree: Option<Tree<'s>>,
+struct Unit {
     node: u32,
     /// Its findings so far, held until its identifier is known.
     pending: Vec<Finding>,
@@ -454,18 +452,17 @@ impl<'s> Run<'s> {
     }
 
     /// Hands a finished (or broken-off) activity to the checker.
-    fn unit_ended(&mut self, tree: Option<Tree<'s>>, node: u32) {
+    /// `complete` is false when the XML broke inside it: only its findings so far are kept.
+    fn unit_ended(&mut self, complete: bool, node: u32) {
         let unit = Unit {
-            tree,
             node,
             pending: std::mem::take(&mut self.pending),
             identifier: self.identifier.take(),
             organisations: self.root_kind == RootKind::Organisations,
         };
         self.unit_depth = None;
-        if let Some(tree) = self.checker.unit(unit) {
-            self.tree = tree;
-        }
+        let tree = complete.then_some(&mut self.tree);
+        self.checker.unit(unit, tree);
     }
 
     /// For [`Start::Resumed`], once the root's start tag is read: forget its findings and
@@ -630,7 +627,7 @@ impl<'s> Run<'s> {
                 }
             });
         if ending.malformed.is_some() {
-            self.unit_ended(None, super::tree::NONE);
+            self.unit_ended(false, super::tree::NONE);
         }
         let Run {
             checker,
@@ -705,11 +702,11 @@ fn codelist_findings(
 }
 
 impl Checker<'_> {
-    /// Checks a finished activity, then files its findings under its identifier. Gives the
-    /// tree back, emptied down to the root element, for reuse.
-    fn unit<'s>(&mut self, mut unit: Unit<'s>) -> Option<Tree<'s>> {
+    /// Checks a finished activity in `tree`, then files its findings under its identifier,
+    /// and empties the tree down to the root element for the next one.
+    fn unit(&mut self, mut unit: Unit, mut tree: Option<&mut Tree>) {
         let mut own = None;
-        if let Some(tree) = &mut unit.tree
+        if let Some(tree) = &mut tree
             && unit.node != super::tree::NONE
         {
             let mut found = Vec::new();
@@ -748,9 +745,9 @@ impl Checker<'_> {
             f.activity_identifier.clone_from(&identifier);
             self.sink.push(f);
         }
-        let mut tree = unit.tree?;
-        tree.clear_unit();
-        Some(tree)
+        if let Some(tree) = tree {
+            tree.clear_unit();
+        }
     }
 
     /// As while the activity was read: held up to the cap, the rest filed now.
@@ -907,9 +904,7 @@ impl Handler for Run<'_> {
             super::tree::NONE
         };
         if self.unit_depth == Some(self.depth) {
-            // The checker gives the tree back at once.
-            let tree = std::mem::replace(&mut self.tree, Tree::new(&self.schema.names));
-            self.unit_ended(Some(tree), node);
+            self.unit_ended(true, node);
         }
         if let Some(mark) = self.path_marks.pop() {
             self.path.truncate(mark);
