@@ -24,7 +24,8 @@ pub(crate) enum AttrNs {
     Other(Range<usize>),
 }
 
-/// An attribute of the current start tag; names and values live in [`StartTag::arena`].
+/// An attribute of the current start tag; names and values are ranges of the tag's own text
+/// or, past its end, of [`StartTag::arena`] (see [`StartTag::text`]).
 #[derive(Clone, Debug)]
 pub(crate) struct RawAttr {
     pub(crate) ns: AttrNs,
@@ -40,6 +41,9 @@ pub(crate) struct StartTag<'a> {
     /// The name as written (`iati-activity`, `me:feedback`).
     pub(crate) qname: &'a str,
     pub(crate) attrs: &'a [RawAttr],
+    /// The tag's attributes as written.
+    pub(crate) raw: &'a str,
+    /// Namespaces and normalized values, at offsets from the end of `raw`.
     pub(crate) arena: &'a str,
     pub(crate) line: u64,
     pub(crate) column: u64,
@@ -50,16 +54,24 @@ impl StartTag<'_> {
         match &a.ns {
             AttrNs::None => None,
             AttrNs::Xml => Some(XML_NS),
-            AttrNs::Other(r) => Some(&self.arena[r.clone()]),
+            AttrNs::Other(r) => Some(self.text(r)),
         }
     }
 
     pub(crate) fn attr_local(&self, a: &RawAttr) -> &str {
-        &self.arena[a.local.clone()]
+        self.text(&a.local)
     }
 
     pub(crate) fn attr_value(&self, a: &RawAttr) -> &str {
-        &self.arena[a.value.clone()]
+        self.text(&a.value)
+    }
+
+    /// A range of the tag's text, or past its end, of the arena.
+    fn text(&self, r: &Range<usize>) -> &str {
+        match r.start.checked_sub(self.raw.len()) {
+            Some(start) => &self.arena[start..r.end - self.raw.len()],
+            None => &self.raw[r.clone()],
+        }
     }
 }
 
@@ -461,14 +473,22 @@ impl Reader {
                         Some("urn:meridian:undeclared-prefix")
                     }
                 };
-                for a in &self.attrs {
-                    if let AttrNs::Other(r) = &a.ns
-                        && &self.arena[r.clone()] == "urn:meridian:undeclared-prefix"
-                    {
+                let tag = StartTag {
+                    namespace,
+                    local: local.as_ref(),
+                    qname: qname.as_ref(),
+                    attrs: &self.attrs,
+                    raw: e.attributes_raw(),
+                    arena: &self.arena,
+                    line,
+                    column,
+                };
+                for a in tag.attrs {
+                    if tag.attr_namespace(a) == Some("urn:meridian:undeclared-prefix") {
                         handler.namespace_problem(
                             format!(
                                 "Namespace prefix of attribute {} on {} is not defined",
-                                &self.arena[a.local.clone()],
+                                tag.attr_local(a),
                                 local.as_ref()
                             ),
                             line,
@@ -476,15 +496,6 @@ impl Reader {
                         );
                     }
                 }
-                let tag = StartTag {
-                    namespace,
-                    local: local.as_ref(),
-                    qname: qname.as_ref(),
-                    attrs: &self.attrs,
-                    arena: &self.arena,
-                    line,
-                    column,
-                };
                 handler.start(&tag);
                 if empty {
                     handler.end(line, column);
@@ -629,11 +640,14 @@ fn collect_attributes(
 ) -> Result<(), String> {
     arena.clear();
     attrs.clear();
-    if let Some(spans) = plain_attributes(e.attributes_raw()) {
-        // The names and values are ranges of the tag's own text, copied once; only values
-        // that normalization changes, and namespaces, are added after it.
-        let raw = e.attributes_raw();
-        arena.push_str(raw);
+    let raw = e.attributes_raw();
+    let arena = &mut Arena {
+        text: arena,
+        base: raw.len(),
+    };
+    if let Some(spans) = plain_attributes(raw) {
+        // The names and values are ranges of the tag's own text; only namespaces and values
+        // that normalization changes go to the arena.
         for (key, value) in spans {
             let name = &raw[key.clone()];
             if name == "xmlns" || name.starts_with("xmlns:") {
@@ -654,7 +668,7 @@ fn collect_attributes(
                 let normalized = attr
                     .normalized_value(XmlVersion::Implicit1_0)
                     .map_err(|err| format!("Bad value of attribute {name}: {err}"))?;
-                push(arena, &normalized).unwrap_or(0..0)
+                arena.push(&normalized)
             } else {
                 value
             };
@@ -672,7 +686,7 @@ fn collect_attributes(
 fn add_attribute(
     resolver: &NamespaceResolver,
     attr: &quick_xml::events::attributes::Attribute,
-    arena: &mut String,
+    arena: &mut Arena,
     attrs: &mut Vec<RawAttr>,
 ) -> Result<(), String> {
     let key = attr.key.as_ref();
@@ -681,11 +695,11 @@ fn add_attribute(
     }
     let (resolved, local) = resolver.resolve_attribute(attr.key);
     let ns = attr_namespace(resolved, arena);
-    let local = push(arena, local.as_ref()).unwrap_or(0..0);
+    let local = arena.push(local.as_ref());
     let value = attr
         .normalized_value(XmlVersion::Implicit1_0)
         .map_err(|err| format!("Bad value of attribute {key}: {err}"))?;
-    let value = push(arena, &value).unwrap_or(0..0);
+    let value = arena.push(&value);
     attrs.push(RawAttr { ns, local, value });
     Ok(())
 }
@@ -756,21 +770,27 @@ fn plain_attributes(raw: &str) -> Option<AttrSpans> {
 }
 
 /// An attribute's namespace, its URI added to the arena.
-fn attr_namespace(resolved: ResolveResult, arena: &mut String) -> AttrNs {
+fn attr_namespace(resolved: ResolveResult, arena: &mut Arena) -> AttrNs {
     match resolved {
         ResolveResult::Unbound => AttrNs::None,
         ResolveResult::Bound(ns) if ns.0 == XML_NS => AttrNs::Xml,
-        ResolveResult::Bound(ns) => push(arena, ns.0).map_or(AttrNs::None, AttrNs::Other),
-        ResolveResult::Unknown(_) => {
-            AttrNs::Other(push(arena, "urn:meridian:undeclared-prefix").unwrap_or(0..0))
-        }
+        ResolveResult::Bound(ns) => AttrNs::Other(arena.push(ns.0)),
+        ResolveResult::Unknown(_) => AttrNs::Other(arena.push("urn:meridian:undeclared-prefix")),
     }
 }
 
-fn push(arena: &mut String, s: &str) -> Option<Range<usize>> {
-    let start = arena.len();
-    arena.push_str(s);
-    Some(start..arena.len())
+/// The arena of a start tag, with ranges counted from the end of the tag's text.
+struct Arena<'a> {
+    text: &'a mut String,
+    base: usize,
+}
+
+impl Arena<'_> {
+    fn push(&mut self, s: &str) -> Range<usize> {
+        let start = self.base + self.text.len();
+        self.text.push_str(s);
+        start..start + s.len()
+    }
 }
 
 fn xml_error_text(e: &quick_xml::Error, open: &OpenElements) -> String {
