@@ -58,19 +58,40 @@ impl Lines {
     }
 }
 
-/// Text in memory as a [`Source`].
+/// Text in memory as a [`Source`]. Its line starts are found in one pass first, so that
+/// consuming a token only moves an offset.
 pub(crate) struct TextCounter<'a> {
     text: &'a str,
     pos: usize,
-    lines: Lines,
+    /// Where lines 2, 3, … start.
+    starts: Vec<usize>,
+    /// Lines known to start at or before `pos`: positions are asked in increasing order.
+    line: std::cell::Cell<usize>,
 }
 
 impl<'a> TextCounter<'a> {
     pub(crate) fn new(text: &'a str) -> Self {
+        let bytes = text.as_bytes();
+        let mut starts = Vec::with_capacity(bytes.len() / 64);
+        let mut after_cr = usize::MAX;
+        // As [`Lines::count`]: `\r\n` is one break, after the `\n`.
+        for i in memchr::memchr2_iter(b'\n', b'\r', bytes) {
+            if bytes[i] == b'\r' {
+                starts.push(i + 1);
+                after_cr = i + 1;
+            } else if i == after_cr {
+                if let Some(last) = starts.last_mut() {
+                    *last = i + 1;
+                }
+            } else {
+                starts.push(i + 1);
+            }
+        }
         TextCounter {
             text,
             pos: 0,
-            lines: Lines::START,
+            starts,
+            line: std::cell::Cell::new(0),
         }
     }
 }
@@ -91,16 +112,23 @@ impl BufRead for TextCounter<'_> {
     }
 
     fn consume(&mut self, amount: usize) {
-        let amount = amount.min(self.text.len() - self.pos);
-        let slice = &self.text.as_bytes()[self.pos..self.pos + amount];
-        self.lines.count(slice, self.pos as u64);
-        self.pos += amount;
+        self.pos += amount.min(self.text.len() - self.pos);
     }
 }
 
 impl Source for TextCounter<'_> {
     fn position(&self) -> (u64, u64) {
-        self.lines.position(self.pos as u64)
+        let mut line = self.line.get();
+        while self
+            .starts
+            .get(line)
+            .is_some_and(|start| *start <= self.pos)
+        {
+            line += 1;
+        }
+        self.line.set(line);
+        let line_start = if line == 0 { 0 } else { self.starts[line - 1] };
+        (line as u64 + 1, (self.pos - line_start) as u64 + 1)
     }
 
     fn available(&self) -> &[u8] {
@@ -250,6 +278,24 @@ mod tests {
         let mut all = Vec::new();
         r.read_to_end(&mut all).unwrap();
         assert_eq!(r.position(), (4, 2));
+    }
+
+    #[test]
+    fn text_counts_as_the_reader_does() {
+        let text = "a\nbc\r\nd\re\n\n\r\r\nfg";
+        let bytes = text.as_bytes();
+        for at in 0..=bytes.len() {
+            // Never asked between the two bytes of `\r\n` (tokens do not end there).
+            if at > 0 && bytes[at - 1] == b'\r' && bytes.get(at) == Some(&b'\n') {
+                continue;
+            }
+            let mut lines = LineCounter::new(bytes);
+            lines.fill_buf().unwrap();
+            lines.consume(at);
+            let mut text_lines = TextCounter::new(text);
+            text_lines.consume(at);
+            assert_eq!(text_lines.position(), lines.position(), "at {at}");
+        }
     }
 
     #[test]
