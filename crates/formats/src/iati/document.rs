@@ -10,7 +10,6 @@ use quick_xml::Reader as QuickReader;
 use quick_xml::XmlVersion;
 use quick_xml::events::{BytesEnd, BytesRef, BytesStart, BytesText, Event};
 use quick_xml::name::{NamespaceResolver, ResolveResult};
-use smallvec::SmallVec;
 
 use super::names::XML_NS;
 use super::position::{LineCounter, Source, TextCounter};
@@ -161,6 +160,7 @@ fn read_source<S: Source, H: Handler>(
         buf: Vec::with_capacity(16 * 1024),
         arena: String::with_capacity(1024),
         attrs: Vec::with_capacity(16),
+        spans: Vec::with_capacity(16),
         open: OpenElements::default(),
         resolver: NamespaceResolver::default(),
         no_bindings: BytesStart::new("x"),
@@ -366,6 +366,8 @@ struct Reader {
     buf: Vec<u8>,
     arena: String,
     attrs: Vec<RawAttr>,
+    /// Scratch space for the attributes' spans.
+    spans: AttrSpans,
     open: OpenElements,
     resolver: NamespaceResolver,
     /// A start tag without attributes.
@@ -451,9 +453,13 @@ impl Reader {
                     return malformed("Extra content at the end of the document".into());
                 }
                 self.root_seen = true;
-                if let Err(message) =
-                    collect_attributes(&self.resolver, e, &mut self.arena, &mut self.attrs)
-                {
+                if let Err(message) = collect_attributes(
+                    &self.resolver,
+                    e,
+                    &mut self.arena,
+                    &mut self.attrs,
+                    &mut self.spans,
+                ) {
                     return malformed(message);
                 }
                 let qname = e.name();
@@ -637,6 +643,7 @@ fn collect_attributes(
     e: &BytesStart,
     arena: &mut String,
     attrs: &mut Vec<RawAttr>,
+    spans: &mut AttrSpans,
 ) -> Result<(), String> {
     arena.clear();
     attrs.clear();
@@ -645,10 +652,10 @@ fn collect_attributes(
         text: arena,
         base: raw.len(),
     };
-    if let Some(spans) = plain_attributes(raw) {
+    if plain_attributes(raw, spans) {
         // The names and values are ranges of the tag's own text; only namespaces and values
         // that normalization changes go to the arena.
-        for (key, value) in spans {
+        for (key, value) in spans.drain(..) {
             let name = &raw[key.clone()];
             if name == "xmlns" || name.starts_with("xmlns:") {
                 continue;
@@ -705,16 +712,20 @@ fn add_attribute(
 }
 
 /// (name, raw value) spans of a tag's attributes.
-type AttrSpans = SmallVec<[(Range<usize>, Range<usize>); 16]>;
+type AttrSpans = Vec<(Range<usize>, Range<usize>)>;
 
 /// The (name, raw value) spans of attributes written the plain way — whitespace, an ASCII
 /// name, `=`, a quoted value without `<`, whitespace or the end — with no name twice: what
 /// quick-xml's attribute iterator reads the same way without complaint. `None` for anything
 /// else, which is then left to quick-xml.
-fn plain_attributes(raw: &str) -> Option<AttrSpans> {
+fn plain_attributes(raw: &str, out: &mut AttrSpans) -> bool {
+    out.clear();
+    plain_spans(raw, out).is_some()
+}
+
+fn plain_spans(raw: &str, out: &mut AttrSpans) -> Option<()> {
     let bytes = raw.as_bytes();
     let space = |b: u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
-    let mut out = AttrSpans::new();
     let mut i = 0;
     loop {
         let before = i;
@@ -722,7 +733,7 @@ fn plain_attributes(raw: &str) -> Option<AttrSpans> {
             i += 1;
         }
         if i == bytes.len() {
-            return Some(out);
+            return Some(());
         }
         // Attributes are separated by whitespace (quick-xml would not insist).
         if i == before {

@@ -839,20 +839,17 @@ impl Handler for Run<'_> {
 
         let schema = self.schema;
         let key = self.validator.key_of(tag.namespace, tag.local);
-        let attrs: SmallVec<[AttrInfo; 8]> = tag
-            .attrs
-            .iter()
-            .map(|a| {
-                let namespace = tag.attr_namespace(a);
-                let local = tag.attr_local(a);
-                AttrInfo {
-                    namespace,
-                    local,
-                    key: attr_key(schema, namespace, local),
-                    value: tag.attr_value(a),
-                }
-            })
-            .collect();
+        let mut attrs: SmallVec<[AttrInfo; 8]> = SmallVec::new();
+        for a in tag.attrs {
+            let namespace = tag.attr_namespace(a);
+            let local = tag.attr_local(a);
+            attrs.push(AttrInfo {
+                namespace,
+                local,
+                key: attr_key(schema, namespace, local),
+                value: tag.attr_value(a),
+            });
+        }
         let el = ElementInfo {
             namespace: tag.namespace,
             local: tag.local,
