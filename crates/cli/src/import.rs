@@ -31,6 +31,10 @@ pub struct IatiArgs {
     /// regional office, RO-NBO).
     #[arg(long)]
     pub default_unit: Option<String>,
+    /// Also rewrite the activities that are unchanged since their last import (default: they
+    /// are counted and left alone, with any edits made in Meridian since).
+    #[arg(long)]
+    pub rewrite_unchanged: bool,
 }
 
 const OK: u8 = 0;
@@ -105,7 +109,8 @@ async fn run_iati(database: &str, args: IatiArgs) -> anyhow::Result<u8> {
         .map_err(|e| anyhow::anyhow!("{e}; load the organization first (meridian org load)"))?;
     let actor = crate::operator();
     let mut worst = OK;
-    let (mut created, mut updated, mut refused, mut bytes, mut seconds) = (0, 0, 0, 0u64, 0.0);
+    let (mut created, mut updated, mut unchanged, mut refused) = (0, 0, 0, 0);
+    let (mut bytes, mut seconds) = (0u64, 0.0);
     for path in &list {
         let name = path.display().to_string();
         // Older files are upgraded to 2.03 first, into a temporary file.
@@ -189,6 +194,7 @@ async fn run_iati(database: &str, args: IatiArgs) -> anyhow::Result<u8> {
         let options = ImportOptions {
             keep_valid: args.keep_valid,
             default_unit: args.default_unit.clone(),
+            rewrite_unchanged: args.rewrite_unchanged,
             source_name: Some(name.clone()),
             progress: Some(progress(name.clone())),
         };
@@ -205,13 +211,14 @@ async fn run_iati(database: &str, args: IatiArgs) -> anyhow::Result<u8> {
         print!("{}", describe(&report));
         created += report.created;
         updated += report.updated;
+        unchanged += report.unchanged;
         refused += report.refused.len();
         bytes += report.bytes;
         seconds += report.seconds;
     }
     if list.len() > 1 {
         println!(
-            "{} files: {created} created, {updated} updated, {refused} refused; {:.1} MB in {seconds:.2} s ({:.1} MB/s)",
+            "{} files: {created} created, {updated} updated, {unchanged} unchanged, {refused} refused; {:.1} MB in {seconds:.2} s ({:.1} MB/s)",
             list.len(),
             bytes as f64 / 1e6,
             if seconds > 0.0 {
@@ -244,11 +251,12 @@ fn describe(r: &ImportReport) -> String {
         out.push_str(&format!("{}: {refusal}\n", r.file));
     }
     out.push_str(&format!(
-        "{}: {} activities: {} created, {} updated, {} refused; {:.1} MB in {:.2} s ({:.1} MB/s)\n",
+        "{}: {} activities: {} created, {} updated, {} unchanged, {} refused; {:.1} MB in {:.2} s ({:.1} MB/s)\n",
         r.file,
         r.activities,
         r.created,
         r.updated,
+        r.unchanged,
         r.refused.len(),
         r.bytes as f64 / 1e6,
         r.seconds,

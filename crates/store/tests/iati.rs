@@ -211,8 +211,34 @@ async fn reimporting_updates_by_identifier_and_keeps_meridians_own_data() {
         .await
         .unwrap()
         .len();
+    // The same file again: the activity maps to what the last import wrote, so nothing is
+    // written (no new version, no audit event), and Meridian's own data is untouched.
     let report = import(&store, &iom(), ImportOptions::default()).await;
-    assert_eq!((report.created, report.updated), (0, 1), "{report:?}");
+    assert!(report.committed, "{report:?}");
+    assert_eq!(
+        (report.created, report.updated, report.unchanged),
+        (0, 0, 1),
+        "{report:?}"
+    );
+    let same = store
+        .project(&org, &operator(), "CO-SOM-2020-0001")
+        .await
+        .unwrap();
+    assert_eq!(same.version, before.version);
+    let updates = "SELECT COUNT(*) AS n FROM audit_events WHERE action = 'project.iati_update'";
+    assert_eq!(count(&store, updates).await, 0);
+    // Asked to, the import rewrites it, and still keeps what Meridian recorded.
+    let rewrite = ImportOptions {
+        rewrite_unchanged: true,
+        ..Default::default()
+    };
+    let report = import(&store, &iom(), rewrite).await;
+    assert_eq!(
+        (report.created, report.updated, report.unchanged),
+        (0, 1, 0),
+        "{report:?}"
+    );
+    assert_eq!(count(&store, updates).await, 1);
     let after = store
         .project(&org, &operator(), "CO-SOM-2020-0001")
         .await
@@ -300,7 +326,36 @@ async fn one_refused_activity_refuses_the_file_unless_keep_valid() {
     )
     .await;
     assert!(report.is_success(), "{:#?}", report.refused);
-    assert_eq!((report.created, report.updated), (2, 4));
+    // The four imported before map to the same: unchanged.
+    assert_eq!(
+        (report.created, report.updated, report.unchanged),
+        (2, 0, 4)
+    );
+    // A new EUR rate changes what they map to (their amounts in USD): all are rewritten.
+    let org = meridian_domain::builtin::organization();
+    let rate = ExchangeRate {
+        currency: Currency::parse("EUR").unwrap(),
+        effective: time::macros::date!(2005 - 01 - 01),
+        usd_per_unit: "0.90".parse().unwrap(),
+    };
+    store
+        .put_exchange_rates(&org, &operator(), &[rate])
+        .await
+        .unwrap();
+    let report = import(
+        &store,
+        &finland(),
+        ImportOptions {
+            default_unit: Some("RO-NBO".into()),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(
+        (report.created, report.updated, report.unchanged),
+        (0, 6, 0),
+        "{report:?}"
+    );
 }
 
 #[tokio::test]
@@ -656,9 +711,13 @@ async fn results_of_a_sample_go_into_the_results_framework() {
         options,
     )
     .await;
-    assert_eq!((r.updated, r.results, r.reports), (2, 2, 2), "{r:?}");
-    // (The full example has the first activity's identifier: the results it replaced are
-    // replaced again.)
+    // The full example replaced the first activity: it is rewritten; the second is as the
+    // first import of this file left it, and stays.
+    assert_eq!(
+        (r.updated, r.unchanged, r.results, r.reports),
+        (1, 1, 1, 1),
+        "{r:?}"
+    );
     assert_eq!(count(&store, "SELECT COUNT(*) AS n FROM results").await, 2);
     assert_eq!(
         count(&store, "SELECT COUNT(*) AS n FROM indicators").await,
@@ -869,12 +928,24 @@ async fn results_round_trip_with_meridians_edits() {
     assert_eq!(shape(&a), shape(&b));
     assert_eq!(b.results.len(), 2);
     assert_eq!(b.results[1].indicators[0].targets.len(), 1);
-    // Re-importing the file keeps what Meridian changed and says so.
+    // Re-importing the unchanged file leaves both activities as they are.
     let r = import(
         &store,
         &file,
         ImportOptions {
             default_unit: Some("RO-NBO".into()),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!((r.updated, r.unchanged, r.results), (0, 2, 0), "{r:?}");
+    // Rewriting them keeps what Meridian changed and says so.
+    let r = import(
+        &store,
+        &file,
+        ImportOptions {
+            default_unit: Some("RO-NBO".into()),
+            rewrite_unchanged: true,
             ..Default::default()
         },
     )

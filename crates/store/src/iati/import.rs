@@ -40,6 +40,10 @@ pub struct ImportOptions {
     pub default_unit: Option<String>,
     /// The name the report and the stored rows give the file (its path by default).
     pub source_name: Option<String>,
+    /// Also write the activities that map to what the last import of them wrote. Off: those
+    /// are counted as unchanged and left alone (no new version, no audit event, Meridian's
+    /// later edits of them kept); on, they overwrite as any changed activity does.
+    pub rewrite_unchanged: bool,
     /// Told how far the import is, after each batch.
     pub progress: Option<Progress>,
 }
@@ -93,6 +97,8 @@ pub struct ImportReport {
     pub activities: u64,
     pub created: u64,
     pub updated: u64,
+    /// Activities that map to what the last import of them wrote: left as they are.
+    pub unchanged: u64,
     pub refused: Vec<Refusal>,
     /// Problems that are not one activity's: broken XML, the root, I/O. Any of them refuses
     /// the whole file.
@@ -189,9 +195,12 @@ pub(super) struct Mapped {
     results: Plan,
     /// The JSON columns of `iati_activities`, serialized on the mapping thread.
     json: ActivityJson,
+    /// A hash of everything above that the import writes (see [`Derived::source`]).
+    fingerprint: String,
 }
 
 /// The activity's parts Meridian keeps as JSON.
+#[derive(Debug)]
 struct ActivityJson {
     reporting_org: String,
     titles: String,
@@ -219,6 +228,7 @@ pub(super) struct Line {
     pub(super) usd_e4: i64,
 }
 
+#[derive(Debug)]
 struct Txn {
     position: usize,
     kind: TransactionKind,
@@ -248,19 +258,29 @@ pub(super) struct Derived {
     /// The results made from the file's `<result>`s.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(super) results: Vec<DerivedResult>,
+    /// `sha256:` and a hash of what the import wrote of the activity, mapped (so a change of
+    /// exchange rates or office counts too): an activity that maps to the same is unchanged.
+    /// `None` for imports before 2026-12-03.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) source: Option<String>,
+}
+
+/// `sha256:` and the hash of `bytes`, in hexadecimal.
+fn sha256_text(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    let hash = sha2::Sha256::digest(bytes);
+    let mut out = String::with_capacity(7 + 64);
+    out.push_str("sha256:");
+    for b in hash {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
 }
 
 impl Derived {
     /// What `summary` keeps of a summary.
     pub(super) fn summary_of(text: &str) -> String {
-        use sha2::Digest;
-        let hash = sha2::Sha256::digest(text.as_bytes());
-        let mut out = String::with_capacity(7 + 64);
-        out.push_str("sha256:");
-        for b in hash {
-            out.push_str(&format!("{b:02x}"));
-        }
-        out
+        sha256_text(text.as_bytes())
     }
 
     /// Whether the project's summary is still the one the import derived.
@@ -619,7 +639,7 @@ impl Ctx {
             results: json(&a.results),
             dropped: json(&a.extra.elements),
         };
-        Ok(Mapped {
+        let mut mapped = Mapped {
             results,
             json,
             thematic_area: thematic_area(&a),
@@ -642,7 +662,42 @@ impl Ctx {
             donors,
             partners,
             transactions,
-        })
+            fingerprint: String::new(),
+        };
+        mapped.fingerprint = mapped.fingerprint();
+        Ok(mapped)
+    }
+}
+
+impl Mapped {
+    /// A hash of everything the import writes of this activity. Made of the mapped values'
+    /// `Debug` text: a new Meridian version that maps or prints anything differently only
+    /// makes the next import rewrite the activity, never skip a changed one.
+    fn fingerprint(&self) -> String {
+        let a = &self.activity;
+        let text = format!(
+            "{:?}",
+            (
+                (&a.identifier, &a.lang, &a.default_currency, &a.humanitarian),
+                (&a.hierarchy, &a.last_updated, &a.status),
+                (&self.title, &self.summary, self.thematic_area, &self.unit),
+                (&self.region, &self.primary_country, &self.countries),
+                (self.start, self.end, self.status, self.currency),
+                (
+                    self.budget_e4,
+                    self.budget_usd_e4,
+                    &self.lines,
+                    &self.donors
+                ),
+                (
+                    &self.partners,
+                    &self.transactions,
+                    &self.results,
+                    &self.json
+                ),
+            )
+        );
+        sha256_text(text.as_bytes())
     }
 }
 
@@ -937,6 +992,7 @@ struct Existing {
 struct Run<'a> {
     org: &'a Organization,
     actor: &'a Actor,
+    rewrite_unchanged: bool,
     source: String,
     now: String,
     seen: HashSet<String>,
@@ -1036,6 +1092,7 @@ impl Store {
         let mut run = Run {
             org,
             actor,
+            rewrite_unchanged: options.rewrite_unchanged,
             source,
             now: now_text(),
             seen: HashSet::new(),
@@ -1126,7 +1183,7 @@ impl Store {
                 Change::new("iati_import", "file", &report.file).after(serde_json::json!({
                     "file": report.file, "bytes": report.bytes, "activities": report.activities,
                     "created": report.created, "updated": report.updated,
-                    "refused": report.refused.len(),
+                    "unchanged": report.unchanged, "refused": report.refused.len(),
                 }));
             if let Some(unit) = &options.default_unit {
                 change = change.before(serde_json::json!({ "default_unit": unit }));
@@ -1249,6 +1306,16 @@ impl Store {
                 None => accepted.push(m),
             }
         }
+        // Activities that map to what the last import of them wrote stay as they are.
+        if !run.rewrite_unchanged {
+            let before = accepted.len();
+            accepted.retain(|m| {
+                existing
+                    .get(m.activity.identifier.trim())
+                    .is_none_or(|e| e.derived.source.as_deref() != Some(m.fingerprint.as_str()))
+            });
+            run.report.unchanged += (before - accepted.len()) as u64;
+        }
         // What the earlier import wrote of the projects updated now goes, in a few statements;
         // the transactions recorded in Meridian stay.
         let updated: Vec<String> = accepted
@@ -1302,6 +1369,7 @@ impl Store {
         for m in accepted {
             let identifier = m.activity.identifier.trim().to_owned();
             let mut derived = Derived {
+                source: Some(m.fingerprint.clone()),
                 title: m.title.clone(),
                 summary: Derived::summary_of(&m.summary),
                 start_date: m.start.to_string(),
