@@ -80,16 +80,25 @@ async fn an_operator_imports_reimports_and_exports_activities() {
     );
     let text = stdout(&out);
     assert!(
-        text.contains("1 activities: 1 created, 0 updated, 0 refused"),
+        text.contains("1 activities: 1 created, 0 updated, 0 unchanged, 0 refused"),
         "{text}"
     );
     assert!(text.contains("MB/s"), "{text}");
     assert!(text.contains("contact-info ×1"), "{text}");
 
+    // The same file again: nothing to write.
     let again = meridian(&db, &["import", "iati", &iom]);
     assert_eq!(again.status.code(), Some(0));
     assert!(
-        stdout(&again).contains("0 created, 1 updated"),
+        stdout(&again).contains("0 created, 0 updated, 1 unchanged"),
+        "{}",
+        stdout(&again)
+    );
+    // Unless asked.
+    let again = meridian(&db, &["import", "iati", "--rewrite-unchanged", &iom]);
+    assert_eq!(again.status.code(), Some(0));
+    assert!(
+        stdout(&again).contains("0 created, 1 updated, 0 unchanged"),
         "{}",
         stdout(&again)
     );
@@ -187,7 +196,7 @@ async fn refused_activities_are_located_and_all_or_nothing_holds() {
         "{text}"
     );
     assert!(
-        text.contains("3 files: 3 created, 0 updated, 7 refused"),
+        text.contains("3 files: 3 created, 0 updated, 0 unchanged, 7 refused"),
         "{text}"
     );
 }

@@ -316,15 +316,11 @@ async fn one_refused_activity_refuses_the_file_unless_keep_valid() {
         assert!(r.reasons[0].contains("no recipient-country"), "{r}");
     }
     // With a default office, the regional ones come in too.
-    let report = import(
-        &store,
-        &finland(),
-        ImportOptions {
-            default_unit: Some("RO-NBO".into()),
-            ..Default::default()
-        },
-    )
-    .await;
+    let nairobi = ImportOptions {
+        default_unit: Some("RO-NBO".into()),
+        ..Default::default()
+    };
+    let report = import(&store, &finland(), nairobi.clone()).await;
     assert!(report.is_success(), "{:#?}", report.refused);
     // The four imported before map to the same: unchanged.
     assert_eq!(
@@ -342,15 +338,7 @@ async fn one_refused_activity_refuses_the_file_unless_keep_valid() {
         .put_exchange_rates(&org, &operator(), &[rate])
         .await
         .unwrap();
-    let report = import(
-        &store,
-        &finland(),
-        ImportOptions {
-            default_unit: Some("RO-NBO".into()),
-            ..Default::default()
-        },
-    )
-    .await;
+    let report = import(&store, &finland(), nairobi).await;
     assert_eq!(
         (report.created, report.updated, report.unchanged),
         (0, 6, 0),
