@@ -71,30 +71,33 @@ fn validate_counting<R: BufRead>(
     threads: usize,
     part_bytes: usize,
 ) -> Result<(Report, Pieces), ReadError> {
-    let whole = Pieces {
-        joined: 0,
-        in_one_from: Some(0),
-    };
     let mut cutter = Cutter::new(input, part_bytes);
     cutter.fill_first()?;
+    // A small file, or one that is not a list of activities: one piece.
+    let in_one_piece = |cutter: Cutter<R>| -> Result<(Report, Pieces), ReadError> {
+        let (carry, input) = cutter.into_rest();
+        let report = setup.whole(Cursor::new(carry).chain(input))?;
+        let pieces = Pieces {
+            joined: 0,
+            in_one_from: Some(0),
+        };
+        Ok((report, pieces))
+    };
     let header = match (cutter.eof, header(&cutter.carry)) {
         (false, Some((len, unit))) => {
             cutter.marker = format!("</{unit}>").into_bytes();
             cutter.carry[..len].to_vec()
         }
-        // A small file, or one that is not a list of activities: one piece.
-        _ => {
-            let (carry, input) = cutter.into_rest();
-            return Ok((setup.whole(Cursor::new(carry).chain(input))?, whole));
-        }
+        _ => return in_one_piece(cutter),
     };
-    let Some((assumed, activities)) = setup.resumed_state(&header)? else {
-        let (carry, input) = cutter.into_rest();
-        return Ok((setup.whole(Cursor::new(carry).chain(input))?, whole));
+    let (Ok(header_text), Some((assumed, activities))) =
+        (std::str::from_utf8(&header), setup.resumed_state(&header)?)
+    else {
+        return in_one_piece(cutter);
     };
     cutter.first_activities = activities;
     let header_end = {
-        let mut counter = TextCounter::new(std::str::from_utf8(&header).unwrap_or_default());
+        let mut counter = TextCounter::new(header_text);
         let all = counter.available().len();
         counter.consume(all);
         counter.position()
