@@ -887,7 +887,7 @@ async fn a_matrix_refuses_what_does_not_fit_and_keeps_reported_history() {
     assert!(matches!(freq, StoreError::Conflict(_)), "{freq}");
     let delete = w
         .store
-        .delete_indicator(&w.org, &w.developer_ken, &ind)
+        .delete_indicator(&w.org, &w.developer_ken, &ind, None)
         .await
         .unwrap_err();
     assert!(matches!(delete, StoreError::Conflict(_)), "{delete}");
@@ -2933,12 +2933,71 @@ async fn approvals_returns_and_indicator_edits_in_members_move_the_cells_as_a_fu
             &number_indicator(&w.number_srf),
         )
         .await
-        .unwrap()
-        .id;
+        .unwrap();
     cells_as_rebuilt(&w, &id, "adding an indicator with a baseline and targets").await;
+    // Deleting at a version it is not at deletes nothing; at its own, it goes.
+    let stale = w
+        .store
+        .delete_indicator(&w.org, &w.developer_ken, &added.id, Some(added.version + 1))
+        .await
+        .unwrap_err();
+    assert!(matches!(stale, StoreError::Conflict(_)), "{stale}");
+    assert!(
+        w.store
+            .results_framework(&w.org, &w.me_ken, &c.0)
+            .await
+            .unwrap()
+            .indicator(&added.id)
+            .is_some(),
+        "a stale delete deleted"
+    );
     w.store
-        .delete_indicator(&w.org, &w.developer_ken, &added)
+        .delete_indicator(&w.org, &w.developer_ken, &added.id, Some(added.version))
         .await
         .unwrap();
     cells_as_rebuilt(&w, &id, "deleting it").await;
+    // The same for a result: a stale delete is refused and changes nothing.
+    let result = w
+        .store
+        .add_result(
+            &w.org,
+            &w.developer_ken,
+            &c.0,
+            &ResultInput {
+                level: "output".into(),
+                title: "To be deleted".into(),
+                srf_codes: vec![],
+                gcm_objectives: vec![],
+                sdg_targets: vec![],
+                version: None,
+            },
+        )
+        .await
+        .unwrap();
+    let results = |f: meridian_store::results::ResultsFramework| f.results.len();
+    let before = results(
+        w.store
+            .results_framework(&w.org, &w.me_ken, &c.0)
+            .await
+            .unwrap(),
+    );
+    let stale = w
+        .store
+        .delete_result(
+            &w.org,
+            &w.developer_ken,
+            &result.id,
+            Some(result.version + 1),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(stale, StoreError::Conflict(_)), "{stale}");
+    let framework = w.store.results_framework(&w.org, &w.me_ken, &c.0).await;
+    assert_eq!(results(framework.unwrap()), before);
+    w.store
+        .delete_result(&w.org, &w.developer_ken, &result.id, Some(result.version))
+        .await
+        .unwrap();
+    let framework = w.store.results_framework(&w.org, &w.me_ken, &c.0).await;
+    assert_eq!(results(framework.unwrap()), before - 1);
 }

@@ -500,12 +500,15 @@ impl Store {
         ))
     }
 
-    /// Deletes a result and its indicators; refused once any of them has a report.
+    /// Deletes a result and its indicators; refused once any of them has a report. With a
+    /// `version`, refused too when the result is no longer at it (changed since it was read),
+    /// checked in the deleting statement itself.
     pub async fn delete_result(
         &self,
         org: &Organization,
         actor: &Actor,
         result_id: &str,
+        version: Option<i64>,
     ) -> Result<(), StoreError> {
         let (project_id, before) = self.result_row(result_id).await?;
         let p = self.results_project(org, actor, &project_id).await?;
@@ -533,10 +536,7 @@ impl Store {
             .bind(result_id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM results WHERE id = $1")
-            .bind(result_id)
-            .execute(&mut *tx)
-            .await?;
+        delete_at_version(&mut tx, "results", "result", result_id, version).await?;
         super::rollup::project_changed(&mut tx, leaves, None).await?;
         record(
             &mut tx,
@@ -857,12 +857,14 @@ impl Store {
         Ok(after)
     }
 
-    /// Deletes an indicator; refused once it has reports.
+    /// Deletes an indicator; refused once it has reports, and, with a `version`, when it is no
+    /// longer at it.
     pub async fn delete_indicator(
         &self,
         org: &Organization,
         actor: &Actor,
         indicator_id: &str,
+        version: Option<i64>,
     ) -> Result<(), StoreError> {
         let project_id: String = sqlx::query("SELECT project_id FROM indicators WHERE id = $1")
             .bind(indicator_id)
@@ -892,10 +894,7 @@ impl Store {
             .bind(indicator_id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM indicators WHERE id = $1")
-            .bind(indicator_id)
-            .execute(&mut *tx)
-            .await?;
+        delete_at_version(&mut tx, "indicators", "indicator", indicator_id, version).await?;
         if let Some(leaves) = leaves {
             super::rollup::project_changed(&mut tx, leaves, None).await?;
         }
@@ -910,6 +909,42 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// Deletes the row `id` of `table`, only at `version` when one is given: a row changed since
+/// (by a transaction that committed first; PostgreSQL re-checks the condition once that one's
+/// lock is released) is not deleted, and the whole transaction is refused.
+async fn delete_at_version(
+    tx: &mut Tx,
+    table: &'static str,
+    what: &str,
+    id: &str,
+    version: Option<i64>,
+) -> Result<(), StoreError> {
+    let deleted = match version {
+        Some(v) => {
+            let sql = format!("DELETE FROM {table} WHERE id = $1 AND version = $2");
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(id)
+                .bind(v)
+                .execute(&mut **tx)
+                .await?
+        }
+        None => {
+            let sql = format!("DELETE FROM {table} WHERE id = $1");
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(id)
+                .execute(&mut **tx)
+                .await?
+        }
+    };
+    if deleted.rows_affected() == 0 {
+        return Err(StoreError::Conflict(format!(
+            "the {what} was changed since it was read (it is no longer at version {}); nothing was deleted",
+            version.unwrap_or_default()
+        )));
+    }
+    Ok(())
 }
 
 async fn write_indicator(

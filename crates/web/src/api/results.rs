@@ -91,17 +91,27 @@ pub async fn update_result(
     ))
 }
 
-/// Deletes a result and its indicators, unless values were reported.
-#[utoipa::path(delete, path = "/api/v1/results/{id}", tag = "results", params(("id" = String, Path)),
+/// The version a delete expects the item to be at.
+#[derive(Debug, Deserialize)]
+pub struct ExpectedVersion {
+    pub version: Option<i64>,
+}
+
+/// Deletes a result and its indicators, unless values were reported (or, with `version`, the
+/// result was changed since it was read: 409).
+#[utoipa::path(delete, path = "/api/v1/results/{id}", tag = "results",
+    params(("id" = String, Path),
+        ("version" = Option<i64>, Query, description = "The result's version as read: refused (409) if it changed since")),
     responses((status = 204), (status = 409, body = crate::error::ErrorBody)))]
 pub async fn delete_result(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
+    Query(expected): Query<ExpectedVersion>,
 ) -> AppResult<StatusCode> {
     state
         .store
-        .delete_result(&state.org().org, &caller.actor(), &id)
+        .delete_result(&state.org().org, &caller.actor(), &id, expected.version)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -142,17 +152,21 @@ pub async fn update_indicator(
     ))
 }
 
-/// Deletes an indicator, unless values were reported.
-#[utoipa::path(delete, path = "/api/v1/indicators/{id}", tag = "results", params(("id" = String, Path)),
+/// Deletes an indicator, unless values were reported (or, with `version`, it was changed
+/// since it was read: 409).
+#[utoipa::path(delete, path = "/api/v1/indicators/{id}", tag = "results",
+    params(("id" = String, Path),
+        ("version" = Option<i64>, Query, description = "The indicator's version as read: refused (409) if it changed since")),
     responses((status = 204), (status = 409, body = crate::error::ErrorBody)))]
 pub async fn delete_indicator(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
+    Query(expected): Query<ExpectedVersion>,
 ) -> AppResult<StatusCode> {
     state
         .store
-        .delete_indicator(&state.org().org, &caller.actor(), &id)
+        .delete_indicator(&state.org().org, &caller.actor(), &id, expected.version)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -254,6 +254,69 @@ async fn values_are_entered_submitted_approved_and_rolled_up_through_the_api() {
 }
 
 #[tokio::test]
+async fn a_delete_at_a_version_the_item_is_no_longer_at_is_a_409_and_deletes_nothing() {
+    let c = cast().await;
+    async fn framework(c: &Cast) -> Value {
+        let path = format!("/api/v1/projects/{}/results", c.project);
+        c.developer.get_json(&path).await.1
+    }
+    let before = framework(&c).await;
+    let result = before["results"][0]["id"].as_str().unwrap().to_owned();
+    let version = before["results"][0]["indicators"][0]["version"]
+        .as_i64()
+        .unwrap();
+    let (status, body) = c
+        .developer
+        .send_json(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/indicators/{}?version={}", c.indicator, version + 1),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(
+        framework(&c).await,
+        before,
+        "a stale delete changed something"
+    );
+    let (status, body) = c
+        .developer
+        .send_json(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/indicators/{}?version={version}", c.indicator),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let after = framework(&c).await;
+    assert_eq!(
+        after["results"][0]["indicators"].as_array().unwrap().len(),
+        0
+    );
+    // A result too; without a version the delete is unconditional, as before.
+    let result_version = after["results"][0]["version"].as_i64().unwrap();
+    let (status, body) = c
+        .developer
+        .send_json(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/results/{result}?version={}", result_version + 1),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let (status, body) = c
+        .developer
+        .send_json(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/results/{result}"),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    assert_eq!(framework(&c).await["results"].as_array().unwrap().len(), 0);
+}
+
+#[tokio::test]
 async fn the_results_pages_show_the_matrix_and_take_values_through_forms() {
     let c = cast().await;
     let page = c

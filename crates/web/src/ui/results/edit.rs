@@ -447,9 +447,10 @@ pub async fn delete_result(
     let deleted = match version_of(&fields) {
         Err(e) => Err(e),
         Ok(v) if v != r.version => Err(stale("result", v, r.version)),
-        Ok(_) => state
+        // The store checks the version again as it deletes (a change may come in between).
+        Ok(v) => state
             .store
-            .delete_result(&state.org().org, &caller.actor(), &rid)
+            .delete_result(&state.org().org, &caller.actor(), &rid, Some(v))
             .await
             .map_err(AppError::from),
     };
@@ -946,9 +947,9 @@ pub async fn delete_indicator(
     let deleted = match version_of(&fields) {
         Err(e) => Err(e),
         Ok(v) if v != ind.version => Err(stale("indicator", v, ind.version)),
-        Ok(_) => state
+        Ok(v) => state
             .store
-            .delete_indicator(&state.org().org, &caller.actor(), &iid)
+            .delete_indicator(&state.org().org, &caller.actor(), &iid, Some(v))
             .await
             .map_err(AppError::from),
     };
