@@ -231,6 +231,18 @@ async fn rollup(
         .unwrap()
 }
 
+/// An output result with nothing but a title.
+fn output(title: &str) -> ResultInput {
+    ResultInput {
+        level: "output".into(),
+        title: title.into(),
+        srf_codes: vec![],
+        gcm_objectives: vec![],
+        sdg_targets: vec![],
+        version: None,
+    }
+}
+
 #[tokio::test]
 async fn a_report_goes_from_draft_to_approved_and_reaches_the_srf() {
     let w = world().await;
@@ -1342,14 +1354,7 @@ async fn values_per_combination_add_up_and_roll_up_per_option_and_per_combinatio
             &w.org,
             &w.developer_ken,
             &p.id,
-            &ResultInput {
-                level: "output".into(),
-                title: "Returnees are assisted to reintegrate".into(),
-                srf_codes: vec![],
-                gcm_objectives: vec![],
-                sdg_targets: vec![],
-                version: None,
-            },
+            &output("Returnees are assisted to reintegrate"),
         )
         .await
         .unwrap();
@@ -2959,19 +2964,7 @@ async fn approvals_returns_and_indicator_edits_in_members_move_the_cells_as_a_fu
     // The same for a result: a stale delete is refused and changes nothing.
     let result = w
         .store
-        .add_result(
-            &w.org,
-            &w.developer_ken,
-            &c.0,
-            &ResultInput {
-                level: "output".into(),
-                title: "To be deleted".into(),
-                srf_codes: vec![],
-                gcm_objectives: vec![],
-                sdg_targets: vec![],
-                version: None,
-            },
-        )
+        .add_result(&w.org, &w.developer_ken, &c.0, &output("To be deleted"))
         .await
         .unwrap();
     let results = |f: meridian_store::results::ResultsFramework| f.results.len();
