@@ -151,9 +151,7 @@ impl<'a> Setup<'a> {
             sink: FindingSink::new(self.max_findings),
             max_pending: self.max_findings,
         };
-        let mut run = Run::new(self.schema, self.max_findings, checker, start);
-        run.codelists = self.codelists;
-        run
+        Run::new(self.schema, checker, start)
     }
 
     /// The state a part resumed after `header` (the document up to the end of the root's
@@ -413,15 +411,13 @@ struct Run<'s> {
     pending: Vec<Finding>,
     identifier: Option<String>,
     capturing_identifier: bool,
-    max_pending: usize,
     /// The activity being read, for the codelist and rule checks.
     tree: Tree<'s>,
-    codelists: Option<&'s CodelistChecks>,
     resumed_after: usize,
 }
 
 impl<'s> Run<'s> {
-    fn new(schema: &'s Schema, max_pending: usize, checker: Checker<'s>, start: Start) -> Self {
+    fn new(schema: &'s Schema, checker: Checker<'s>, start: Start) -> Self {
         Run {
             checker,
             start,
@@ -439,9 +435,7 @@ impl<'s> Run<'s> {
             pending: Vec::new(),
             identifier: None,
             capturing_identifier: false,
-            max_pending,
             tree: Tree::new(&schema.names),
-            codelists: None,
             resumed_after: 0,
         }
     }
@@ -469,7 +463,7 @@ impl<'s> Run<'s> {
     /// move the root's content model past activities until more would not change it (the
     /// automaton may tell the first activity, or the first few, from the rest).
     fn resume(&mut self, tag: &StartTag) {
-        self.checker.sink = FindingSink::new(self.max_pending);
+        self.checker.sink = FindingSink::new(self.checker.max_pending);
         let name = self.unit_name();
         let el = ElementInfo {
             namespace: None,
@@ -495,7 +489,7 @@ impl<'s> Run<'s> {
     }
 
     fn emit(&mut self, finding: Finding) {
-        if self.unit_depth.is_some() && self.pending.len() < self.max_pending {
+        if self.unit_depth.is_some() && self.pending.len() < self.checker.max_pending {
             self.pending.push(finding);
         } else {
             self.report(finding);
@@ -608,7 +602,7 @@ impl<'s> Run<'s> {
 
     /// Codelist checks on the root element's own attributes.
     fn check_root_codelists(&mut self) {
-        let Some(checks) = self.codelists else {
+        let Some(checks) = self.checker.codelists else {
             return;
         };
         let mut findings = Vec::new();

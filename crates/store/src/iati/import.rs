@@ -2,6 +2,7 @@
 //! batches inside one transaction.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt::Write as _;
 use std::fs::File;
 use std::io::BufReader;
 use std::path::Path;
@@ -200,7 +201,6 @@ pub(super) struct Mapped {
 }
 
 /// The activity's parts Meridian keeps as JSON.
-#[derive(Debug)]
 struct ActivityJson {
     reporting_org: String,
     titles: String,
@@ -216,6 +216,27 @@ struct ActivityJson {
     document_links: String,
     results: String,
     dropped: String,
+}
+
+impl ActivityJson {
+    fn parts(&self) -> [&str; 14] {
+        [
+            &self.reporting_org,
+            &self.titles,
+            &self.descriptions,
+            &self.participating_orgs,
+            &self.dates,
+            &self.recipient_countries,
+            &self.recipient_regions,
+            &self.locations,
+            &self.sectors,
+            &self.budgets,
+            &self.other_transactions,
+            &self.document_links,
+            &self.results,
+            &self.dropped,
+        ]
+    }
 }
 
 #[derive(Serialize, serde::Deserialize, PartialEq, Clone, Debug)]
@@ -268,11 +289,16 @@ pub(super) struct Derived {
 /// `sha256:` and the hash of `bytes`, in hexadecimal.
 fn sha256_text(bytes: &[u8]) -> String {
     use sha2::Digest;
-    let hash = sha2::Sha256::digest(bytes);
+    sha256_named(sha2::Sha256::digest(bytes))
+}
+
+/// `sha256:` and `hash` in hexadecimal.
+fn sha256_named(hash: impl AsRef<[u8]>) -> String {
+    let hash = hash.as_ref();
     let mut out = String::with_capacity(7 + 64);
     out.push_str("sha256:");
     for b in hash {
-        out.push_str(&format!("{b:02x}"));
+        let _ = write!(out, "{b:02x}");
     }
     out
 }
@@ -670,12 +696,27 @@ impl Ctx {
 }
 
 impl Mapped {
-    /// A hash of everything the import writes of this activity. Made of the mapped values'
-    /// `Debug` text: a new Meridian version that maps or prints anything differently only
-    /// makes the next import rewrite the activity, never skip a changed one.
+    /// A hash of everything the import writes of this activity: the JSON columns as they
+    /// are, and the other mapped values' `Debug` text, streamed into the hash (no copy). A new
+    /// Meridian version that maps or prints anything differently only makes the next import
+    /// rewrite the activity, never skip a changed one.
     fn fingerprint(&self) -> String {
+        use sha2::Digest;
+        struct Feed(sha2::Sha256);
+        impl std::fmt::Write for Feed {
+            fn write_str(&mut self, s: &str) -> std::fmt::Result {
+                self.0.update(s.as_bytes());
+                Ok(())
+            }
+        }
+        let mut feed = Feed(sha2::Sha256::new());
+        for part in self.json.parts() {
+            feed.0.update((part.len() as u64).to_le_bytes());
+            feed.0.update(part.as_bytes());
+        }
         let a = &self.activity;
-        let text = format!(
+        let _ = write!(
+            feed,
             "{:?}",
             (
                 (&a.identifier, &a.lang, &a.default_currency, &a.humanitarian),
@@ -689,15 +730,10 @@ impl Mapped {
                     &self.lines,
                     &self.donors
                 ),
-                (
-                    &self.partners,
-                    &self.transactions,
-                    &self.results,
-                    &self.json
-                ),
+                (&self.partners, &self.transactions, &self.results),
             )
         );
-        sha256_text(text.as_bytes())
+        sha256_named(feed.0.finalize())
     }
 }
 
