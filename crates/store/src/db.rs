@@ -102,6 +102,7 @@ impl Store {
         crate::projects::summary::install(&pool, backend).await?;
         let store = Self { pool, backend };
         crate::projects::portfolio_keys::backfill(&store).await?;
+        crate::iati::backfill_elements(&store).await?;
         Ok(store)
     }
 

@@ -66,6 +66,15 @@ impl TestDb {
     }
 }
 
+/// The names of the IATI elements an import keeps whole, and the JSON object of one stored
+/// `iati_activities.elements` document (for tests of its backfill).
+pub const IATI_ELEMENT_NAMES: [&str; 13] = crate::iati::ELEMENT_NAMES;
+
+pub fn iati_elements_json(packed: &[u8]) -> serde_json::Map<String, serde_json::Value> {
+    let json = crate::iati::inflate(packed, "a test").expect("a packed document");
+    serde_json::from_slice(&json).expect("a JSON object")
+}
+
 /// The same server URL with another database name.
 fn replace_database(url: &str, name: &str) -> String {
     let (base, query) = match url.split_once('?') {

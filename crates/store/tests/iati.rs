@@ -400,6 +400,108 @@ fn by_identifier(bytes: &[u8]) -> std::collections::BTreeMap<String, Activity> {
         .collect()
 }
 
+/// A database from before the elements were packed (thirteen JSON columns, no
+/// `iati_activities.elements`): the next start packs them and drops the columns, once, and the
+/// export says what it said before.
+#[tokio::test]
+async fn activities_imported_before_the_elements_were_packed_are_packed_at_the_next_start() {
+    use meridian_store::testing::{IATI_ELEMENT_NAMES, iati_elements_json};
+    let (db, store) = loaded().await;
+    with_rates(&store).await;
+    let options = ImportOptions {
+        default_unit: Some("RO-NBO".into()),
+        ..Default::default()
+    };
+    for f in [finland(), iom()] {
+        assert!(import(&store, &f, options.clone()).await.is_success());
+    }
+    let before = export(&store, Some(&operator()), &ExportScope::default()).await;
+    assert_eq!(by_identifier(&before).len(), 7);
+    // Back to the old shape.
+    for name in IATI_ELEMENT_NAMES {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "ALTER TABLE iati_activities ADD COLUMN {name} TEXT"
+        )))
+        .execute(store.pool())
+        .await
+        .unwrap();
+    }
+    let rows = sqlx::query("SELECT project_id, elements FROM iati_activities")
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 7);
+    for r in rows {
+        let id: String = r.try_get("project_id").unwrap();
+        let packed: Vec<u8> = r.try_get("elements").unwrap();
+        let doc = iati_elements_json(&packed);
+        for name in IATI_ELEMENT_NAMES {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "UPDATE iati_activities SET {name} = $1 WHERE project_id = $2"
+            )))
+            .bind(doc[name].to_string())
+            .bind(&id)
+            .execute(store.pool())
+            .await
+            .unwrap();
+        }
+    }
+    sqlx::query("UPDATE iati_activities SET elements = NULL")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    // Unpacked, the export refuses to guess.
+    let org = meridian_domain::builtin::organization();
+    let refused = store
+        .export_activities::<Box<dyn std::error::Error>, _>(
+            &org,
+            Some(&operator()),
+            &ExportScope::default(),
+            &mut |_| Ok(()),
+        )
+        .await
+        .expect_err("an activity without its elements is an error")
+        .to_string();
+    assert!(
+        refused.contains("iati_activities.elements of "),
+        "{refused}"
+    );
+    sqlx::query("DELETE FROM store_backfills WHERE name = 'iati_activity_elements'")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    store.close().await;
+    let store = Store::connect(&db.url).await.unwrap();
+    assert_eq!(
+        export(&store, Some(&operator()), &ExportScope::default()).await,
+        before
+    );
+    assert_eq!(
+        count(
+            &store,
+            "SELECT COUNT(*) AS n FROM iati_activities WHERE elements IS NULL"
+        )
+        .await,
+        0
+    );
+    for name in IATI_ELEMENT_NAMES {
+        let gone = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {name} FROM iati_activities"
+        )))
+        .fetch_all(store.pool())
+        .await;
+        assert!(gone.is_err(), "{name} is dropped");
+    }
+    // Once: a second start changes nothing.
+    store.close().await;
+    let store = Store::connect(&db.url).await.unwrap();
+    assert_eq!(
+        export(&store, Some(&operator()), &ExportScope::default()).await,
+        before
+    );
+    store.close().await;
+}
+
 #[tokio::test]
 async fn import_export_import_loses_nothing_meridian_stores() {
     let (_db, store) = loaded().await;

@@ -100,28 +100,34 @@ fn parse<T: serde::de::DeserializeOwned>(
 }
 
 fn stored_from_row(row: &sqlx::any::AnyRow) -> Result<Stored, StoreError> {
+    let identifier: String = row.try_get("identifier")?;
+    let packed: Option<Vec<u8>> = row.try_get("elements")?;
+    let packed = packed.ok_or_else(|| {
+        StoreError::Corrupt(format!("iati_activities.elements of {identifier}: missing"))
+    })?;
+    let e = super::elements::unpack(&packed, &identifier)?;
     Ok(Stored {
-        identifier: row.try_get("identifier")?,
         lang: row.try_get("lang")?,
         default_currency: row.try_get("default_currency")?,
         humanitarian: row.try_get("humanitarian")?,
         hierarchy: row.try_get("hierarchy")?,
         last_updated: row.try_get("last_updated")?,
         reporting_org: parse(row, "reporting_org")?,
-        titles: parse(row, "titles")?,
-        descriptions: parse(row, "descriptions")?,
-        participating_orgs: parse(row, "participating_orgs")?,
+        titles: e.titles,
+        descriptions: e.descriptions,
+        participating_orgs: e.participating_orgs,
         status: row.try_get("activity_status")?,
-        dates: parse(row, "activity_dates")?,
-        recipient_countries: parse(row, "recipient_countries")?,
-        recipient_regions: parse(row, "recipient_regions")?,
-        locations: parse(row, "locations")?,
-        sectors: parse(row, "sectors")?,
-        budgets: parse(row, "budgets")?,
-        other_transactions: parse(row, "other_transactions")?,
-        document_links: parse(row, "document_links")?,
-        results: parse(row, "results")?,
+        dates: e.activity_dates,
+        recipient_countries: e.recipient_countries,
+        recipient_regions: e.recipient_regions,
+        locations: e.locations,
+        sectors: e.sectors,
+        budgets: e.budgets,
+        other_transactions: e.other_transactions,
+        document_links: e.document_links,
+        results: e.results,
         derived: parse(row, "derived")?,
+        identifier,
     })
 }
 
@@ -750,7 +756,11 @@ impl Store {
             ));
         }
         // What the imports kept.
-        let sql = format!("SELECT * FROM iati_activities WHERE project_id IN ({list})");
+        let sql = format!(
+            "SELECT project_id, identifier, lang, default_currency, humanitarian, hierarchy, \
+             last_updated, reporting_org, activity_status, elements, derived \
+             FROM iati_activities WHERE project_id IN ({list})"
+        );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for id in &ids {
             q = q.bind(id);

@@ -17,6 +17,7 @@ use meridian_formats::iati::read::{ActivityReader, ReadErrorKind};
 use meridian_formats::iati::{Layer, Severity, ValidateOptions, validate};
 use rust_decimal::Decimal;
 use serde::Serialize;
+use sha2::Digest as _;
 use sqlx::Row;
 use time::Date;
 
@@ -194,49 +195,17 @@ pub(super) struct Mapped {
     partners: Vec<String>,
     transactions: Vec<Txn>,
     results: Plan,
-    /// The JSON columns of `iati_activities`, serialized on the mapping thread.
+    /// What `iati_activities` keeps of the elements, serialized on the mapping thread.
     json: ActivityJson,
     /// A hash of everything above that the import writes (see [`Derived::source`]).
     fingerprint: String,
 }
 
-/// The activity's parts Meridian keeps as JSON.
+/// What `iati_activities` keeps of the activity's own elements, made on the mapping thread.
 struct ActivityJson {
     reporting_org: String,
-    titles: String,
-    descriptions: String,
-    participating_orgs: String,
-    dates: String,
-    recipient_countries: String,
-    recipient_regions: String,
-    locations: String,
-    sectors: String,
-    budgets: String,
-    other_transactions: String,
-    document_links: String,
-    results: String,
-    dropped: String,
-}
-
-impl ActivityJson {
-    fn parts(&self) -> [&str; 14] {
-        [
-            &self.reporting_org,
-            &self.titles,
-            &self.descriptions,
-            &self.participating_orgs,
-            &self.dates,
-            &self.recipient_countries,
-            &self.recipient_regions,
-            &self.locations,
-            &self.sectors,
-            &self.budgets,
-            &self.other_transactions,
-            &self.document_links,
-            &self.results,
-            &self.dropped,
-        ]
-    }
+    /// The other elements kept whole, packed (see [`super::elements`]).
+    elements: Vec<u8>,
 }
 
 #[derive(Serialize, serde::Deserialize, PartialEq, Clone, Debug)]
@@ -649,21 +618,33 @@ impl Ctx {
             return Err(problems);
         }
         let results = plan(&a.results, start, end, None);
+        // The parts in the order of the hash (unchanged since hashes were first stored):
+        // the reporting organisation, then the packed elements in `elements::NAMES` order.
+        let parts = [
+            json(&a.reporting_org),
+            json(&a.titles),
+            json(&a.descriptions),
+            json(&a.participating_orgs),
+            json(&a.dates),
+            json(&a.recipient_countries),
+            json(&a.recipient_regions),
+            json(&a.locations),
+            json(&a.sectors),
+            json(&a.budgets),
+            json(&other_transactions),
+            json(&a.document_links),
+            json(&a.results),
+            json(&a.extra.elements),
+        ];
+        let mut hash = sha2::Sha256::new();
+        for part in &parts {
+            hash.update((part.len() as u64).to_le_bytes());
+            hash.update(part.as_bytes());
+        }
+        let [reporting_org, elements @ ..] = parts;
         let json = ActivityJson {
-            reporting_org: json(&a.reporting_org),
-            titles: json(&a.titles),
-            descriptions: json(&a.descriptions),
-            participating_orgs: json(&a.participating_orgs),
-            dates: json(&a.dates),
-            recipient_countries: json(&a.recipient_countries),
-            recipient_regions: json(&a.recipient_regions),
-            locations: json(&a.locations),
-            sectors: json(&a.sectors),
-            budgets: json(&a.budgets),
-            other_transactions: json(&other_transactions),
-            document_links: json(&a.document_links),
-            results: json(&a.results),
-            dropped: json(&a.extra.elements),
+            elements: super::elements::pack(elements.each_ref().map(String::as_str)),
+            reporting_org,
         };
         let mut mapped = Mapped {
             results,
@@ -690,18 +671,18 @@ impl Ctx {
             transactions,
             fingerprint: String::new(),
         };
-        mapped.fingerprint = mapped.fingerprint();
+        mapped.fingerprint = mapped.fingerprint(hash);
         Ok(mapped)
     }
 }
 
 impl Mapped {
-    /// A hash of everything the import writes of this activity: the JSON columns as they
-    /// are, and the other mapped values' `Debug` text, streamed into the hash (no copy). A new
-    /// Meridian version that maps or prints anything differently only makes the next import
-    /// rewrite the activity, never skip a changed one.
-    fn fingerprint(&self) -> String {
-        use sha2::Digest;
+    /// A hash of everything the import writes of this activity: `parts`, the hash of the
+    /// JSON of the elements kept whole (each text's length, then the text), continued with the
+    /// other mapped values' `Debug` text, streamed into the hash (no copy). A new Meridian
+    /// version that maps or prints anything differently only makes the next import rewrite
+    /// the activity, never skip a changed one.
+    fn fingerprint(&self, parts: sha2::Sha256) -> String {
         struct Feed(sha2::Sha256);
         impl std::fmt::Write for Feed {
             fn write_str(&mut self, s: &str) -> std::fmt::Result {
@@ -709,11 +690,7 @@ impl Mapped {
                 Ok(())
             }
         }
-        let mut feed = Feed(sha2::Sha256::new());
-        for part in self.json.parts() {
-            feed.0.update((part.len() as u64).to_le_bytes());
-            feed.0.update(part.as_bytes());
-        }
+        let mut feed = Feed(parts);
         let a = &self.activity;
         let _ = write!(
             feed,
@@ -905,20 +882,8 @@ impl Writes {
                     "hierarchy",
                     "last_updated",
                     "reporting_org",
-                    "titles",
-                    "descriptions",
-                    "participating_orgs",
                     "activity_status",
-                    "activity_dates",
-                    "recipient_countries",
-                    "recipient_regions",
-                    "locations",
-                    "sectors",
-                    "budgets",
-                    "other_transactions",
-                    "document_links",
-                    "results",
-                    "dropped",
+                    "elements",
                     "derived",
                     "source_file",
                     "imported_at",
@@ -1613,20 +1578,8 @@ impl Store {
                 V::OT(a.hierarchy.clone()),
                 V::OT(a.last_updated.clone()),
                 V::T(j.reporting_org),
-                V::T(j.titles),
-                V::T(j.descriptions),
-                V::T(j.participating_orgs),
                 V::OT(a.status.clone()),
-                V::T(j.dates),
-                V::T(j.recipient_countries),
-                V::T(j.recipient_regions),
-                V::T(j.locations),
-                V::T(j.sectors),
-                V::T(j.budgets),
-                V::T(j.other_transactions),
-                V::T(j.document_links),
-                V::T(j.results),
-                V::T(j.dropped),
+                V::B(j.elements),
                 V::T(json(&derived)),
                 V::T(run.source.clone()),
                 V::T(run.now.clone()),

@@ -24,7 +24,8 @@
 //!
 //! Everything else Meridian keeps (participating organisations, sectors, countries and
 //! regions, locations, document links, the reporting organisation, and the results whole…) is
-//! in `iati_activities`, as JSON of the formats crate's activity model.
+//! in `iati_activities`: the small ones as columns, the elements kept whole as one compressed
+//! JSON document of the formats crate's activity model (`elements.rs`).
 //!
 //! **Amounts** are converted to USD at the rate on the value date, or, when the rate table
 //! starts later, at the latest known rate; a currency with no rate at all refuses the activity.
@@ -33,10 +34,13 @@
 //! or closed, and never a restricted project. Drafts and projects in review, rejected or
 //! withdrawn are internal.
 
+mod elements;
 mod export;
 mod import;
 mod results;
 mod rows;
+
+pub(crate) use elements::{NAMES as ELEMENT_NAMES, backfill as backfill_elements, inflate};
 
 pub use export::{ActivitySink, ExportScope, ExportSummary, ReportingOrg};
 pub use import::{ImportOptions, ImportProgress, ImportReport, Progress, Refusal, ResultsNote};

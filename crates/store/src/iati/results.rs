@@ -28,7 +28,7 @@
 //!   above 100) and actuals without a total are not mapped.
 //!
 //! What is not mapped is said in the import summary, per activity, and the results stay whole
-//! as IATI data (`iati_activities.results`), as before.
+//! as IATI data (the `results` of `iati_activities.elements`), as before.
 //!
 //! **Export** ([`element`]): a result of the matrix with at least one indicator becomes a
 //! `<result>`: its level, title, and indicators with their baseline and, per reporting period

@@ -8,6 +8,7 @@ pub(crate) enum V {
     OT(Option<String>),
     I(i64),
     OI(Option<i64>),
+    B(Vec<u8>),
 }
 
 pub(crate) struct Rows {
@@ -78,6 +79,7 @@ impl Rows {
                     V::OT(s) => q.bind(s),
                     V::I(i) => q.bind(i),
                     V::OI(i) => q.bind(i),
+                    V::B(b) => q.bind(b),
                 };
             }
             q.execute(&mut **tx).await?;

@@ -1,0 +1,12 @@
+-- The IATI elements an import keeps whole (titles, descriptions, participating organisations,
+-- dates, recipient countries and regions, locations, sectors, budgets, other transactions,
+-- document links, results, dropped elements) move from thirteen JSON text columns into one
+-- compressed document: a zlib stream of the JSON object {"titles": …, "descriptions": …, …}.
+-- Only the export and the import read them, never SQL; they were the largest part of what a
+-- new import wrote (BENCHMARKS.md, "Import: the elements packed").
+--
+-- BYTEA is PostgreSQL's binary type; SQLite accepts the name and stores a blob as it is.
+-- The store fills the column for the rows that exist and drops the thirteen columns once, in
+-- Rust (`crates/store/src/iati/elements.rs`, backfill "iati_activity_elements"): SQL cannot
+-- compress.
+ALTER TABLE iati_activities ADD COLUMN elements BYTEA;
