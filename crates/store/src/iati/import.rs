@@ -204,8 +204,34 @@ pub(super) struct Mapped {
 /// What `iati_activities` keeps of the activity's own elements, made on the mapping thread.
 struct ActivityJson {
     reporting_org: String,
-    /// The other elements kept whole, packed (see [`super::elements`]).
-    elements: Vec<u8>,
+    /// The other elements kept whole (see [`super::elements`]).
+    elements: Elements,
+}
+
+/// The elements' JSON texts in `elements::NAMES` order, packed on the mapping thread when
+/// the activity is likely to be written ([`pack_written`]).
+enum Elements {
+    Json(Box<[String; 13]>),
+    Packed(Vec<u8>),
+}
+
+impl ActivityJson {
+    fn pack(&mut self) {
+        if let Elements::Json(parts) = &self.elements {
+            self.elements =
+                Elements::Packed(super::elements::pack(parts.each_ref().map(String::as_str)));
+        }
+    }
+}
+
+impl Elements {
+    /// The stored form (packed now if the mapping thread did not).
+    fn packed(self) -> Vec<u8> {
+        match self {
+            Elements::Packed(bytes) => bytes,
+            Elements::Json(parts) => super::elements::pack(parts.each_ref().map(String::as_str)),
+        }
+    }
 }
 
 #[derive(Serialize, serde::Deserialize, PartialEq, Clone, Debug)]
@@ -643,7 +669,7 @@ impl Ctx {
         }
         let [reporting_org, elements @ ..] = parts;
         let json = ActivityJson {
-            elements: super::elements::pack(elements.each_ref().map(String::as_str)),
+            elements: Elements::Json(Box::new(elements)),
             reporting_org,
         };
         let mut mapped = Mapped {
@@ -1102,8 +1128,13 @@ impl Store {
         // Reading and mapping run on a thread of their own; this task writes the batches as
         // they come (two in flight at most: memory stays flat).
         let (feed, mut batches) = tokio::sync::mpsc::channel::<Feed>(2);
-        let reading =
-            tokio::task::spawn_blocking(move || read_and_map(&ctx, file, verdict_first, feed));
+        let known = (!options.rewrite_unchanged).then(|| Known {
+            store: self.clone(),
+            runtime: tokio::runtime::Handle::current(),
+        });
+        let reading = tokio::task::spawn_blocking(move || {
+            read_and_map(&ctx, file, verdict_first, known, feed)
+        });
         let mut tx = self.begin().await?;
         while let Some(Feed {
             batch,
@@ -1568,7 +1599,10 @@ impl Store {
                 });
             }
             let a = &m.activity;
-            let j = m.json;
+            let ActivityJson {
+                reporting_org,
+                elements,
+            } = m.json;
             w.activities.push([
                 V::T(project_id.clone()),
                 V::T(identifier.clone()),
@@ -1577,9 +1611,9 @@ impl Store {
                 V::OT(a.humanitarian.clone()),
                 V::OT(a.hierarchy.clone()),
                 V::OT(a.last_updated.clone()),
-                V::T(j.reporting_org),
+                V::T(reporting_org),
                 V::OT(a.status.clone()),
-                V::B(j.elements),
+                V::B(elements.packed()),
                 V::T(json(&derived)),
                 V::T(run.source.clone()),
                 V::T(run.now.clone()),
@@ -1641,6 +1675,7 @@ fn read_and_map(
     ctx: &Ctx,
     file: File,
     verdict_first: Option<Verdict>,
+    known: Option<Known>,
     out: tokio::sync::mpsc::Sender<Feed>,
 ) -> ReadEnd {
     let mut end = ReadEnd::default();
@@ -1681,6 +1716,7 @@ fn read_and_map(
             }
         }
         if batch.len() >= BATCH {
+            pack_written(&mut batch, known.as_ref());
             let feed = Feed {
                 batch: std::mem::replace(&mut batch, Vec::with_capacity(BATCH)),
                 bytes_read: reader.bytes_read(),
@@ -1719,6 +1755,7 @@ fn read_and_map(
         }
     }
     if !batch.is_empty() && end.fatal.is_none() {
+        pack_written(&mut batch, known.as_ref());
         let feed = Feed {
             batch,
             bytes_read: reader.bytes_read(),
@@ -1731,6 +1768,72 @@ fn read_and_map(
     }
     end.verdict_first = verdict_first;
     end
+}
+
+/// The store, from the mapping thread: which activities of a batch are stored with the
+/// fingerprint they map to now (and are then not written: see [`Run::rewrite_unchanged`]).
+struct Known {
+    store: Store,
+    runtime: tokio::runtime::Handle,
+}
+
+/// Packs the elements of the activities of a batch that are likely to be written, on the
+/// mapping thread: all but those stored with the same fingerprint (read on a connection of
+/// their own, outside the import's transaction). It is only a guess at what the writer will
+/// decide; an activity it skipped that must be written after all is packed by the writer.
+fn pack_written(batch: &mut [Mapped], known: Option<&Known>) {
+    let stored = match known {
+        Some(k) => {
+            let identifiers: Vec<&str> =
+                batch.iter().map(|m| m.activity.identifier.trim()).collect();
+            k.runtime
+                .block_on(k.store.import_fingerprints(&identifiers))
+                .unwrap_or_else(|e| {
+                    tracing::debug!(error = %e, "the stored fingerprints could not be read");
+                    HashMap::new()
+                })
+        }
+        None => HashMap::new(),
+    };
+    for m in batch {
+        if stored.get(m.activity.identifier.trim()) != Some(&m.fingerprint) {
+            m.json.pack();
+        }
+    }
+}
+
+impl Store {
+    /// Identifier → the fingerprint its last import stored ([`Derived::source`]), for those
+    /// of `identifiers` that were imported.
+    async fn import_fingerprints(
+        &self,
+        identifiers: &[&str],
+    ) -> Result<HashMap<String, String>, StoreError> {
+        #[derive(serde::Deserialize)]
+        struct Source {
+            source: Option<String>,
+        }
+        let mut out = HashMap::new();
+        for chunk in identifiers.chunks(BATCH) {
+            let sql = format!(
+                "SELECT identifier, derived FROM iati_activities WHERE identifier IN ({})",
+                in_list(chunk.len())
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            for r in q.fetch_all(self.pool()).await? {
+                let derived: String = r.try_get("derived")?;
+                let derived: Source = serde_json::from_str(&derived)
+                    .map_err(|e| StoreError::Corrupt(format!("iati_activities.derived: {e}")))?;
+                if let Some(source) = derived.source {
+                    out.insert(r.try_get("identifier")?, source);
+                }
+            }
+        }
+        Ok(out)
+    }
 }
 
 /// What a re-import finds of the results an earlier import made.
@@ -2060,4 +2163,28 @@ fn write_plan(
     }
     written.derived.sort_by_key(|d| d.index);
     Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An activity the mapping thread left unpacked (it guessed "unchanged") is packed by the
+    /// writer into the same bytes.
+    #[test]
+    fn the_writer_packs_what_the_mapping_thread_left() {
+        let mut parts: [String; 13] = std::array::from_fn(|_| "[]".to_owned());
+        parts[0] = r#"[{"text":"Water for Kakuma"}]"#.to_owned();
+        parts[12] = "{}".to_owned();
+        let mut mapped = ActivityJson {
+            reporting_org: "{}".to_owned(),
+            elements: Elements::Json(Box::new(parts.clone())),
+        };
+        mapped.pack();
+        assert!(matches!(mapped.elements, Elements::Packed(_)));
+        let by_writer = Elements::Json(Box::new(parts)).packed();
+        assert_eq!(mapped.elements.packed(), by_writer);
+        let read = super::super::elements::unpack(&by_writer, "test").unwrap();
+        assert_eq!(read.titles[0].text, "Water for Kakuma");
+    }
 }

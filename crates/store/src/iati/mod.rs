@@ -40,7 +40,9 @@ mod import;
 mod results;
 mod rows;
 
-pub(crate) use elements::{NAMES as ELEMENT_NAMES, backfill as backfill_elements, inflate};
+pub(crate) use elements::backfill as backfill_elements;
+#[cfg(feature = "testing")]
+pub(crate) use elements::{NAMES as ELEMENT_NAMES, inflate};
 
 pub use export::{ActivitySink, ExportScope, ExportSummary, ReportingOrg};
 pub use import::{ImportOptions, ImportProgress, ImportReport, Progress, Refusal, ResultsNote};
