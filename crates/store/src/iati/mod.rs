@@ -16,7 +16,7 @@
 //!   ones (other than the reporting organisation) → partners.
 //! - transactions of types 1–4 → `project_transactions` (incoming funds, commitment,
 //!   disbursement, expenditure); their IATI side (refs, organisations, sectors…) is kept in
-//!   `iati_transactions`. Other types are kept whole in `iati_activities.other_transactions`.
+//!   `iati_transactions`. Other types are kept whole in the packed elements of `iati_activities`.
 //! - sectors → the thematic area (DAC codes, see [`thematic_area`]) of a new project.
 //!
 //! - results → the project's results framework (results, indicators, reporting periods,
