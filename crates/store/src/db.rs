@@ -155,6 +155,21 @@ pub(crate) fn parse_time(s: &str) -> Result<OffsetDateTime, StoreError> {
     OffsetDateTime::parse(s, &Rfc3339).map_err(|e| StoreError::Corrupt(format!("time {s:?}: {e}")))
 }
 
+/// Claims a one-off data migration run in Rust (`store_backfills`), inside the transaction
+/// that does it: false when it was done before (or is being done by another process, which
+/// this waits for).
+pub(crate) async fn claim_backfill(tx: &mut Tx, name: &str) -> Result<bool, StoreError> {
+    let claimed = sqlx::query(
+        "INSERT INTO store_backfills (name, done_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+    )
+    .bind(name)
+    .bind(now_text())
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    Ok(claimed == 1)
+}
+
 pub(crate) fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }

@@ -101,15 +101,7 @@ pub(crate) async fn backfill(store: &Store) -> Result<(), StoreError> {
     const NAME: &str = "iati_activity_elements";
     const ROWS: i64 = 1_000;
     let mut tx = store.begin().await?;
-    let claimed = sqlx::query(
-        "INSERT INTO store_backfills (name, done_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
-    )
-    .bind(NAME)
-    .bind(crate::now_text())
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if claimed == 0 {
+    if !crate::db::claim_backfill(&mut tx, NAME).await? {
         return Ok(());
     }
     // A database created after the migration has `elements` only; nothing to do.

@@ -209,15 +209,7 @@ pub(crate) async fn sync_project_keys(
 pub(crate) async fn backfill(store: &crate::Store) -> Result<(), StoreError> {
     const NAME: &str = "project_keys";
     let mut tx = store.begin().await?;
-    let claimed = sqlx::query(
-        "INSERT INTO store_backfills (name, done_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
-    )
-    .bind(NAME)
-    .bind(crate::now_text())
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if claimed == 0 {
+    if !crate::db::claim_backfill(&mut tx, NAME).await? {
         return Ok(());
     }
     sqlx::query("DELETE FROM project_keys")
