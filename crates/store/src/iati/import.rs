@@ -703,9 +703,10 @@ impl Ctx {
 }
 
 impl Mapped {
-    /// A hash of everything the import writes of this activity: `parts`, the hash of the
-    /// JSON of the elements kept whole (each text's length, then the text), continued with the
-    /// other mapped values' `Debug` text, streamed into the hash (no copy). A new Meridian
+    /// A hash of everything the import writes of this activity: `parts`, the hash begun over
+    /// the JSON of the reporting organisation and of the elements kept whole (each text's
+    /// length, then the text), continued with the other mapped values' `Debug` text, streamed
+    /// into the hash (no copy). A new Meridian
     /// version that maps or prints anything differently only makes the next import rewrite
     /// the activity, never skip a changed one.
     fn fingerprint(&self, parts: sha2::Sha256) -> String {
