@@ -400,6 +400,92 @@ fn by_identifier(bytes: &[u8]) -> std::collections::BTreeMap<String, Activity> {
         .collect()
 }
 
+/// A file of `n` activities: Finland's six over and over, with identifiers of their own
+/// (`…-0`, `…-1`, …), and `repeat` (an index) written a second time at the end.
+fn many_activities(dir: &Path, n: usize, repeat: Option<usize>) -> PathBuf {
+    let base = read_all(&std::fs::read(finland()).unwrap()).unwrap();
+    let nth = |i: usize| {
+        let mut a = base[i % base.len()].clone();
+        a.identifier = format!("{}-{i}", a.identifier);
+        a
+    };
+    let mut writer = ActivityWriter::new(Vec::new(), "2026-12-03T00:00:00Z", None).unwrap();
+    for i in 0..n {
+        writer.write(&nth(i)).unwrap();
+    }
+    if let Some(i) = repeat {
+        writer.write(&nth(i)).unwrap();
+    }
+    let path = dir.join(format!("many-{n}-{repeat:?}.xml"));
+    std::fs::write(&path, writer.finish().unwrap()).unwrap();
+    path
+}
+
+/// More activities than one batch (500): each batch is prepared in the transaction, its rows
+/// built on another thread while the batch before is written, then written. Everything
+/// arrives once, with its own code, keys and audit event; an identifier repeated in a later
+/// batch is refused, and then nothing is written.
+#[tokio::test]
+async fn a_file_of_several_batches_is_written_whole_or_not_at_all() {
+    let (_db, store) = loaded().await;
+    with_rates(&store).await;
+    let dir = tempfile::tempdir().unwrap();
+    let options = ImportOptions {
+        default_unit: Some("RO-NBO".into()),
+        ..Default::default()
+    };
+    // The last activity repeats the third: the batch that finds it is the third one.
+    let repeated = many_activities(dir.path(), 1_210, Some(2));
+    let r = import(&store, &repeated, options.clone()).await;
+    assert!(!r.committed);
+    assert_eq!(r.refused.len(), 1, "{:?}", r.refused);
+    assert!(
+        r.refused[0].reasons[0].contains("more than once"),
+        "{:?}",
+        r.refused[0]
+    );
+    assert_eq!(
+        count(&store, "SELECT COUNT(*) AS n FROM iati_activities").await,
+        0
+    );
+    let file = many_activities(dir.path(), 1_210, None);
+    let r = import(&store, &file, options.clone()).await;
+    assert!(r.is_success(), "{:?} {:?}", r.refused, r.file_errors);
+    assert_eq!((r.activities, r.created, r.updated), (1_210, 1_210, 0));
+    for (sql, what) in [
+        (
+            "SELECT COUNT(*) AS n FROM iati_activities WHERE elements IS NOT NULL",
+            "activities",
+        ),
+        (
+            "SELECT COUNT(DISTINCT p.code) AS n FROM projects p \
+             JOIN iati_activities i ON i.project_id = p.id",
+            "distinct codes",
+        ),
+        (
+            "SELECT COUNT(DISTINCT k.project_id) AS n FROM project_keys k \
+             JOIN iati_activities i ON i.project_id = k.project_id",
+            "projects in the keyed index",
+        ),
+        (
+            "SELECT COUNT(*) AS n FROM audit_events WHERE action = 'project.iati_import'",
+            "audit events",
+        ),
+    ] {
+        let n = sqlx::query(sql)
+            .fetch_one(store.pool())
+            .await
+            .unwrap()
+            .try_get::<i64, _>("n")
+            .unwrap();
+        assert_eq!(n, 1_210, "{what}");
+    }
+    let exported = by_identifier(&export(&store, Some(&operator()), &ExportScope::default()).await);
+    assert_eq!(exported.len(), 1_210);
+    let r = import(&store, &file, options).await;
+    assert_eq!((r.created, r.updated, r.unchanged), (0, 0, 1_210));
+}
+
 /// A database from before the elements were packed (thirteen JSON columns, no
 /// `iati_activities.elements`): the next start packs them and drops the columns, once, and the
 /// export says what it said before.

@@ -1137,19 +1137,53 @@ impl Store {
             read_and_map(&ctx, file, verdict_first, known, feed)
         });
         let mut tx = self.begin().await?;
-        while let Some(Feed {
-            batch,
-            bytes_read,
-            activities,
-        }) = batches.recv().await
-        {
-            self.write_batch(&mut tx, &mut run, batch).await?;
-            if let Some(Progress(tell)) = &options.progress {
-                tell(ImportProgress {
+        // Each batch is prepared here (reads in the transaction), its rows built on a blocking
+        // thread while the batch before is written, then written: the connection does not wait
+        // for the rows to be built.
+        let backend = self.backend();
+        type Building = tokio::task::JoinHandle<Result<Built, StoreError>>;
+        let mut building: Option<(Building, ImportProgress)> = None;
+        loop {
+            let next = batches.recv().await;
+            let started = match next {
+                Some(Feed {
+                    batch,
                     bytes_read,
-                    bytes_total: run.report.bytes,
                     activities,
-                });
+                }) => {
+                    let prepared = self.prepare_batch(&mut tx, &mut run, batch).await?;
+                    let ctx = BuildCtx {
+                        actor: actor.clone(),
+                        label: actor.label(),
+                        now: run.now.clone(),
+                        source: run.source.clone(),
+                    };
+                    let progress = ImportProgress {
+                        bytes_read,
+                        bytes_total: run.report.bytes,
+                        activities,
+                    };
+                    Some((
+                        tokio::task::spawn_blocking(move || build_batch(&ctx, prepared)),
+                        progress,
+                    ))
+                }
+                None => None,
+            };
+            if let Some((built, progress)) = building.take() {
+                let built = built
+                    .await
+                    .map_err(|e| StoreError::Corrupt(format!("building rows stopped: {e}")))??;
+                built
+                    .write(&mut tx, backend, &run.now, &mut run.report)
+                    .await?;
+                if let Some(Progress(tell)) = &options.progress {
+                    tell(progress);
+                }
+            }
+            match started {
+                Some(started) => building = Some(started),
+                None => break,
             }
         }
         let read = reading
@@ -1237,17 +1271,19 @@ impl Store {
         Ok(report)
     }
 
-    /// Writes a batch: updates the projects earlier imports made, inserts the new ones.
-    async fn write_batch(
+    /// What a batch needs from the database before its rows can be built (in the import's
+    /// transaction): which activities were imported before, new projects' codes, refusals,
+    /// unchanged activities, and what the earlier import wrote of those updated (deleted
+    /// here, but for the transactions recorded in Meridian).
+    async fn prepare_batch(
         &self,
         tx: &mut Tx,
         run: &mut Run<'_>,
         batch: Vec<Mapped>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Prepared, StoreError> {
         if batch.is_empty() {
-            return Ok(());
+            return Ok(Prepared::default());
         }
-        let backend = self.backend();
         // Which identifiers are there already.
         let mut sql = String::from(
             "SELECT i.identifier, i.derived, p.id, p.code, p.unit_code, p.region_code, p.restricted, \
@@ -1310,10 +1346,7 @@ impl Store {
             .try_get("last_value")?;
             next_code.insert((unit.clone(), *year), last - n + 1);
         }
-        let mut w = Writes::new();
-        let mut keyed: Vec<KeyedProject> = Vec::with_capacity(batch.len());
         let actor = run.actor;
-        let label = actor.label();
         // First what is refused before anything is written: identifiers seen before in the
         // file, projects the actor may not change.
         let mut accepted: Vec<Mapped> = Vec::with_capacity(batch.len());
@@ -1356,7 +1389,7 @@ impl Store {
             .filter_map(|m| existing.get(m.activity.identifier.trim()))
             .map(|e| e.id.clone())
             .collect();
-        let mut framework = self
+        let framework = self
             .earlier_results(tx, &existing, &mut accepted, &updated)
             .await?;
         let mut own: HashMap<String, Vec<(String, String, String, i64)>> = HashMap::new();
@@ -1399,252 +1432,373 @@ impl Store {
                 ));
             }
         }
-        for m in accepted {
-            let identifier = m.activity.identifier.trim().to_owned();
-            let mut derived = Derived {
-                source: Some(m.fingerprint.clone()),
-                title: m.title.clone(),
-                summary: Derived::summary_of(&m.summary),
-                start_date: m.start.to_string(),
-                end_date: m.end.to_string(),
-                status: m.status.as_str().to_owned(),
-                lines: m.lines.clone(),
-                donors: m.donors.clone(),
-                results: Vec::new(),
-            };
-            let (project_id, unit, code, verb, before, mut own_transactions) =
-                match existing.get(&identifier) {
-                    Some(e) => {
-                        let unit = UnitCode::parse(&e.unit).map_err(StoreError::Corrupt)?;
-                        // The status follows the file only when the file says something else.
-                        let status = if status_to_iati(e.status)
-                            == m.activity.status.as_deref().unwrap_or("").trim()
-                        {
-                            e.status
-                        } else {
-                            m.status
-                        };
-                        sqlx::query(
-                            "UPDATE projects SET title = $2, summary = $3, primary_country = $4, \
-                             countries = $5, start_date = $6, end_date = $7, start_year = $8, \
-                             currency = $9, budget_e4 = $10, budget_usd_e4 = $11, donors = $12, \
-                             partners = $13, status = $14, updated_at = $15, version = version + 1 \
-                             WHERE id = $1",
-                        )
-                        .bind(&e.id)
-                        .bind(&m.title)
-                        .bind(&m.summary)
-                        .bind(&m.primary_country)
-                        .bind(json(&m.countries))
-                        .bind(m.start.to_string())
-                        .bind(m.end.to_string())
-                        .bind(i64::from(m.start.year()))
-                        .bind(m.currency.to_string())
-                        .bind(m.budget_e4)
-                        .bind(m.budget_usd_e4)
-                        .bind(json(&m.donors))
-                        .bind(json(&m.partners))
-                        .bind(status.as_str())
-                        .bind(&run.now)
-                        .execute(&mut **tx)
-                        .await?;
-                        let own = own.remove(&e.id).unwrap_or_default();
-                        run.report.updated += 1;
-                        keyed.push(KeyedProject {
-                            id: e.id.clone(),
-                            code: e.code.clone(),
-                            title: m.title.clone(),
-                            donors: m.donors.clone(),
-                            region_code: e.region.clone(),
-                            unit_code: e.unit.clone(),
-                            status: status.as_str().to_owned(),
-                            start_year: i64::from(m.start.year()),
-                            restricted: e.restricted,
-                            budget_usd_e4: m.budget_usd_e4,
-                            updated_at: run.now.clone(),
-                        });
-                        (
-                            e.id.clone(),
-                            unit,
-                            e.code.clone(),
-                            "iati_update",
-                            Some(serde_json::json!({
-                                "title": e.title, "status": e.status, "version": e.version,
-                            })),
-                            own,
-                        )
-                    }
-                    None => {
-                        let year = i64::from(m.start.year());
-                        let key = (m.unit.to_string(), year);
-                        let seq = next_code.get_mut(&key).expect("a code was reserved");
-                        let code = format!("{}-{year}-{:04}", m.unit, *seq);
-                        *seq += 1;
-                        let id = new_id();
-                        w.projects.push([
-                            V::T(id.clone()),
-                            V::T(code.clone()),
-                            V::T(m.title.clone()),
-                            V::T(m.summary.clone()),
-                            V::T(m.thematic_area.to_owned()),
-                            V::T(m.unit.to_string()),
-                            V::T(m.region.to_string()),
-                            V::T(m.primary_country.clone()),
-                            V::T(json(&m.countries)),
-                            V::T("[]".into()),
-                            V::T(m.start.to_string()),
-                            V::T(m.end.to_string()),
-                            V::I(year),
-                            V::T(m.currency.to_string()),
-                            V::I(m.budget_e4),
-                            V::I(m.budget_usd_e4),
-                            V::T(json(&m.donors)),
-                            V::T(json(&m.partners)),
-                            V::I(0),
-                            V::T(m.status.as_str().to_owned()),
-                            V::T(actor.user_id().map_or_else(|| label.clone(), str::to_owned)),
-                            V::OT(None),
-                            V::T(run.now.clone()),
-                            V::T(run.now.clone()),
-                            V::I(1),
-                        ]);
-                        run.report.created += 1;
-                        keyed.push(KeyedProject {
-                            id: id.clone(),
-                            code: code.clone(),
-                            title: m.title.clone(),
-                            donors: m.donors.clone(),
-                            region_code: m.region.to_string(),
-                            unit_code: m.unit.to_string(),
-                            status: m.status.as_str().to_owned(),
-                            start_year: year,
-                            restricted: 0,
-                            budget_usd_e4: m.budget_usd_e4,
-                            updated_at: run.now.clone(),
-                        });
-                        (id, m.unit.clone(), code, "iati_import", None, Vec::new())
-                    }
-                };
-            for (i, l) in m.lines.iter().enumerate() {
-                w.lines.push([
-                    V::T(new_id()),
-                    V::T(project_id.clone()),
-                    V::I(i as i64),
-                    V::T(l.category.clone()),
-                    V::T(l.description.clone()),
-                    V::T(l.currency.clone()),
-                    V::I(l.amount_e4),
-                    V::I(l.usd_e4),
-                ]);
-            }
-            for d in &m.donors {
-                w.donors.push([V::T(project_id.clone()), V::T(d.clone())]);
-            }
-            let mut written_transactions = 0;
-            for t in &m.transactions {
-                let key = (
-                    t.kind.as_str().to_owned(),
-                    t.date.to_string(),
-                    t.currency.clone(),
-                    t.amount_e4,
-                );
-                if let Some(i) = own_transactions.iter().position(|o| *o == key) {
-                    own_transactions.swap_remove(i);
-                    continue;
+        Ok(Prepared {
+            accepted,
+            existing,
+            next_code,
+            framework,
+            own,
+        })
+    }
+}
+
+/// What the building of a batch's rows needs of the run (owned: it runs on a blocking
+/// thread while the previous batch is written).
+struct BuildCtx {
+    actor: Actor,
+    label: String,
+    now: String,
+    source: String,
+}
+
+/// What [`Store::prepare_batch`] read for a batch.
+#[derive(Default)]
+struct Prepared {
+    accepted: Vec<Mapped>,
+    existing: HashMap<String, Existing>,
+    next_code: HashMap<(String, i64), i64>,
+    framework: HashMap<String, Earlier>,
+    own: HashMap<String, Vec<(String, String, String, i64)>>,
+}
+
+/// A project an earlier import made, with the file's new values.
+struct ProjectUpdate {
+    id: String,
+    title: String,
+    summary: String,
+    primary_country: String,
+    countries: String,
+    start_date: String,
+    end_date: String,
+    start_year: i64,
+    currency: String,
+    budget_e4: i64,
+    budget_usd_e4: i64,
+    donors: String,
+    partners: String,
+    status: String,
+}
+
+/// A batch's rows, built; [`Built::write`] writes them.
+struct Built {
+    w: Writes,
+    keyed: Vec<KeyedProject>,
+    updates: Vec<ProjectUpdate>,
+    created: u64,
+    updated: u64,
+    results: u64,
+    indicators: u64,
+    reports: u64,
+    notes: Vec<ResultsNote>,
+}
+
+/// Builds the rows of a prepared batch: no database work, so that it can run beside the
+/// writing of the batch before.
+fn build_batch(ctx: &BuildCtx, mut p: Prepared) -> Result<Built, StoreError> {
+    let mut b = Built {
+        w: Writes::new(),
+        keyed: Vec::with_capacity(p.accepted.len()),
+        updates: Vec::new(),
+        created: 0,
+        updated: 0,
+        results: 0,
+        indicators: 0,
+        reports: 0,
+        notes: Vec::new(),
+    };
+    let accepted = std::mem::take(&mut p.accepted);
+    for m in accepted {
+        let identifier = m.activity.identifier.trim().to_owned();
+        let mut derived = Derived {
+            source: Some(m.fingerprint.clone()),
+            title: m.title.clone(),
+            summary: Derived::summary_of(&m.summary),
+            start_date: m.start.to_string(),
+            end_date: m.end.to_string(),
+            status: m.status.as_str().to_owned(),
+            lines: m.lines.clone(),
+            donors: m.donors.clone(),
+            results: Vec::new(),
+        };
+        let (project_id, unit, code, verb, before, mut own_transactions) =
+            match p.existing.get(&identifier) {
+                Some(e) => {
+                    let unit = UnitCode::parse(&e.unit).map_err(StoreError::Corrupt)?;
+                    // The status follows the file only when the file says something else.
+                    let status = if status_to_iati(e.status)
+                        == m.activity.status.as_deref().unwrap_or("").trim()
+                    {
+                        e.status
+                    } else {
+                        m.status
+                    };
+                    b.updates.push(ProjectUpdate {
+                        id: e.id.clone(),
+                        title: m.title.clone(),
+                        summary: m.summary.clone(),
+                        primary_country: m.primary_country.clone(),
+                        countries: json(&m.countries),
+                        start_date: m.start.to_string(),
+                        end_date: m.end.to_string(),
+                        start_year: i64::from(m.start.year()),
+                        currency: m.currency.to_string(),
+                        budget_e4: m.budget_e4,
+                        budget_usd_e4: m.budget_usd_e4,
+                        donors: json(&m.donors),
+                        partners: json(&m.partners),
+                        status: status.as_str().to_owned(),
+                    });
+                    let own = p.own.remove(&e.id).unwrap_or_default();
+                    b.updated += 1;
+                    b.keyed.push(KeyedProject {
+                        id: e.id.clone(),
+                        code: e.code.clone(),
+                        title: m.title.clone(),
+                        donors: m.donors.clone(),
+                        region_code: e.region.clone(),
+                        unit_code: e.unit.clone(),
+                        status: status.as_str().to_owned(),
+                        start_year: i64::from(m.start.year()),
+                        restricted: e.restricted,
+                        budget_usd_e4: m.budget_usd_e4,
+                        updated_at: ctx.now.clone(),
+                    });
+                    (
+                        e.id.clone(),
+                        unit,
+                        e.code.clone(),
+                        "iati_update",
+                        Some(serde_json::json!({
+                            "title": e.title, "status": e.status, "version": e.version,
+                        })),
+                        own,
+                    )
                 }
-                let tid = new_id();
-                w.transactions.push([
-                    V::T(tid.clone()),
-                    V::T(project_id.clone()),
-                    V::T(t.kind.as_str().to_owned()),
-                    V::T(t.date.to_string()),
-                    V::T(t.currency.clone()),
-                    V::I(t.amount_e4),
-                    V::I(t.usd_e4),
-                    V::T(t.provider.clone()),
-                    V::T(t.receiver.clone()),
-                    V::T(t.description.clone()),
-                    V::T(label.clone()),
-                    V::T(run.now.clone()),
-                ]);
-                w.iati_transactions.push([
-                    V::T(tid),
-                    V::T(project_id.clone()),
-                    V::I(t.position as i64),
-                    V::T(t.detail.clone()),
-                ]);
-                written_transactions += 1;
-            }
-            // Results, into the framework.
-            let earlier = framework.remove(&project_id).unwrap_or_default();
-            let written = write_plan(&mut w, &project_id, &m.results, earlier, &run.now, &label)?;
-            run.report.results += written.results;
-            run.report.indicators += written.indicators;
-            run.report.reports += written.reports;
-            let (results, indicators, reports) =
-                (written.results, written.indicators, written.reports);
-            let mut notes = m.results.notes.clone();
-            for d in &written.kept {
-                notes.push(format!(
-                    "result {}: changed in Meridian since the last import; Meridian's version is kept and the file's is not mapped",
-                    d.index + 1
-                ));
-            }
-            derived.results = written.derived;
-            let not_mapped = notes.len();
-            if !notes.is_empty() {
-                run.report.results_not_mapped.push(ResultsNote {
-                    identifier: identifier.clone(),
-                    line: m.line,
-                    notes,
-                });
-            }
-            let a = &m.activity;
-            let ActivityJson {
-                reporting_org,
-                elements,
-            } = m.json;
-            w.activities.push([
-                V::T(project_id.clone()),
-                V::T(identifier.clone()),
-                V::OT(a.lang.clone()),
-                V::OT(a.default_currency.clone()),
-                V::OT(a.humanitarian.clone()),
-                V::OT(a.hierarchy.clone()),
-                V::OT(a.last_updated.clone()),
-                V::T(reporting_org),
-                V::OT(a.status.clone()),
-                V::B(elements.packed()),
-                V::T(json(&derived)),
-                V::T(run.source.clone()),
-                V::T(run.now.clone()),
-                V::T(label.clone()),
-                V::I(1),
-            ]);
-            let after = serde_json::json!({
-                "identifier": identifier, "code": code, "title": m.title,
-                "status": m.status, "budget_usd": crate::projects::from_e4(m.budget_usd_e4),
-                "budget_lines": m.lines.len(), "transactions": written_transactions,
-                "results": results, "indicators": indicators, "reports": reports,
-                "results_not_mapped": not_mapped,
-                "file": run.source,
-            });
-            w.audit.push([
+                None => {
+                    let year = i64::from(m.start.year());
+                    let key = (m.unit.to_string(), year);
+                    let seq = p.next_code.get_mut(&key).expect("a code was reserved");
+                    let code = format!("{}-{year}-{:04}", m.unit, *seq);
+                    *seq += 1;
+                    let id = new_id();
+                    b.w.projects.push([
+                        V::T(id.clone()),
+                        V::T(code.clone()),
+                        V::T(m.title.clone()),
+                        V::T(m.summary.clone()),
+                        V::T(m.thematic_area.to_owned()),
+                        V::T(m.unit.to_string()),
+                        V::T(m.region.to_string()),
+                        V::T(m.primary_country.clone()),
+                        V::T(json(&m.countries)),
+                        V::T("[]".into()),
+                        V::T(m.start.to_string()),
+                        V::T(m.end.to_string()),
+                        V::I(year),
+                        V::T(m.currency.to_string()),
+                        V::I(m.budget_e4),
+                        V::I(m.budget_usd_e4),
+                        V::T(json(&m.donors)),
+                        V::T(json(&m.partners)),
+                        V::I(0),
+                        V::T(m.status.as_str().to_owned()),
+                        V::T(
+                            ctx.actor
+                                .user_id()
+                                .map_or_else(|| ctx.label.clone(), str::to_owned),
+                        ),
+                        V::OT(None),
+                        V::T(ctx.now.clone()),
+                        V::T(ctx.now.clone()),
+                        V::I(1),
+                    ]);
+                    b.created += 1;
+                    b.keyed.push(KeyedProject {
+                        id: id.clone(),
+                        code: code.clone(),
+                        title: m.title.clone(),
+                        donors: m.donors.clone(),
+                        region_code: m.region.to_string(),
+                        unit_code: m.unit.to_string(),
+                        status: m.status.as_str().to_owned(),
+                        start_year: year,
+                        restricted: 0,
+                        budget_usd_e4: m.budget_usd_e4,
+                        updated_at: ctx.now.clone(),
+                    });
+                    (id, m.unit.clone(), code, "iati_import", None, Vec::new())
+                }
+            };
+        for (i, l) in m.lines.iter().enumerate() {
+            b.w.lines.push([
                 V::T(new_id()),
-                V::T(now_text()),
-                V::OT(actor.user_id().map(str::to_owned)),
-                V::T(label.clone()),
-                V::T(format!("project.{verb}")),
-                V::T("project".into()),
-                V::T(project_id),
-                V::OT(Some(unit.to_string())),
-                V::OT(before.map(|b| b.to_string())),
-                V::OT(Some(after.to_string())),
+                V::T(project_id.clone()),
+                V::I(i as i64),
+                V::T(l.category.clone()),
+                V::T(l.description.clone()),
+                V::T(l.currency.clone()),
+                V::I(l.amount_e4),
+                V::I(l.usd_e4),
             ]);
         }
-        w.write(tx, backend).await?;
+        for d in &m.donors {
+            b.w.donors.push([V::T(project_id.clone()), V::T(d.clone())]);
+        }
+        let mut written_transactions = 0;
+        for t in &m.transactions {
+            let key = (
+                t.kind.as_str().to_owned(),
+                t.date.to_string(),
+                t.currency.clone(),
+                t.amount_e4,
+            );
+            if let Some(i) = own_transactions.iter().position(|o| *o == key) {
+                own_transactions.swap_remove(i);
+                continue;
+            }
+            let tid = new_id();
+            b.w.transactions.push([
+                V::T(tid.clone()),
+                V::T(project_id.clone()),
+                V::T(t.kind.as_str().to_owned()),
+                V::T(t.date.to_string()),
+                V::T(t.currency.clone()),
+                V::I(t.amount_e4),
+                V::I(t.usd_e4),
+                V::T(t.provider.clone()),
+                V::T(t.receiver.clone()),
+                V::T(t.description.clone()),
+                V::T(ctx.label.clone()),
+                V::T(ctx.now.clone()),
+            ]);
+            b.w.iati_transactions.push([
+                V::T(tid),
+                V::T(project_id.clone()),
+                V::I(t.position as i64),
+                V::T(t.detail.clone()),
+            ]);
+            written_transactions += 1;
+        }
+        // Results, into the framework.
+        let earlier = p.framework.remove(&project_id).unwrap_or_default();
+        let written = write_plan(
+            &mut b.w,
+            &project_id,
+            &m.results,
+            earlier,
+            &ctx.now,
+            &ctx.label,
+        )?;
+        b.results += written.results;
+        b.indicators += written.indicators;
+        b.reports += written.reports;
+        let (results, indicators, reports) = (written.results, written.indicators, written.reports);
+        let mut notes = m.results.notes.clone();
+        for d in &written.kept {
+            notes.push(format!(
+                "result {}: changed in Meridian since the last import; Meridian's version is kept and the file's is not mapped",
+                d.index + 1
+            ));
+        }
+        derived.results = written.derived;
+        let not_mapped = notes.len();
+        if !notes.is_empty() {
+            b.notes.push(ResultsNote {
+                identifier: identifier.clone(),
+                line: m.line,
+                notes,
+            });
+        }
+        let a = &m.activity;
+        let ActivityJson {
+            reporting_org,
+            elements,
+        } = m.json;
+        b.w.activities.push([
+            V::T(project_id.clone()),
+            V::T(identifier.clone()),
+            V::OT(a.lang.clone()),
+            V::OT(a.default_currency.clone()),
+            V::OT(a.humanitarian.clone()),
+            V::OT(a.hierarchy.clone()),
+            V::OT(a.last_updated.clone()),
+            V::T(reporting_org),
+            V::OT(a.status.clone()),
+            V::B(elements.packed()),
+            V::T(json(&derived)),
+            V::T(ctx.source.clone()),
+            V::T(ctx.now.clone()),
+            V::T(ctx.label.clone()),
+            V::I(1),
+        ]);
+        let after = serde_json::json!({
+            "identifier": identifier, "code": code, "title": m.title,
+            "status": m.status, "budget_usd": crate::projects::from_e4(m.budget_usd_e4),
+            "budget_lines": m.lines.len(), "transactions": written_transactions,
+            "results": results, "indicators": indicators, "reports": reports,
+            "results_not_mapped": not_mapped,
+            "file": ctx.source,
+        });
+        b.w.audit.push([
+            V::T(new_id()),
+            V::T(now_text()),
+            V::OT(ctx.actor.user_id().map(str::to_owned)),
+            V::T(ctx.label.clone()),
+            V::T(format!("project.{verb}")),
+            V::T("project".into()),
+            V::T(project_id),
+            V::OT(Some(unit.to_string())),
+            V::OT(before.map(|b| b.to_string())),
+            V::OT(Some(after.to_string())),
+        ]);
+    }
+    Ok(b)
+}
+
+impl Built {
+    /// Writes the batch in the import's transaction and counts it in the report.
+    async fn write(
+        mut self,
+        tx: &mut Tx,
+        backend: crate::Backend,
+        now: &str,
+        report: &mut ImportReport,
+    ) -> Result<(), StoreError> {
+        for u in &self.updates {
+            sqlx::query(
+                "UPDATE projects SET title = $2, summary = $3, primary_country = $4, \
+                 countries = $5, start_date = $6, end_date = $7, start_year = $8, \
+                 currency = $9, budget_e4 = $10, budget_usd_e4 = $11, donors = $12, \
+                 partners = $13, status = $14, updated_at = $15, version = version + 1 \
+                 WHERE id = $1",
+            )
+            .bind(&u.id)
+            .bind(&u.title)
+            .bind(&u.summary)
+            .bind(&u.primary_country)
+            .bind(&u.countries)
+            .bind(&u.start_date)
+            .bind(&u.end_date)
+            .bind(u.start_year)
+            .bind(&u.currency)
+            .bind(u.budget_e4)
+            .bind(u.budget_usd_e4)
+            .bind(&u.donors)
+            .bind(&u.partners)
+            .bind(&u.status)
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+        }
+        self.w.write(tx, backend).await?;
         // The portfolio's keyed index (donor and text search).
-        insert_keys(tx, backend, &keyed).await?;
+        insert_keys(tx, backend, &self.keyed).await?;
+        report.created += self.created;
+        report.updated += self.updated;
+        report.results += self.results;
+        report.indicators += self.indicators;
+        report.reports += self.reports;
+        report.results_not_mapped.extend(self.notes);
         Ok(())
     }
 }
