@@ -1,6 +1,6 @@
 use crate::StoreError;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, Executor};
+use sqlx::{AnyPool, Executor, Row};
 use std::str::FromStr;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -155,19 +155,32 @@ pub(crate) fn parse_time(s: &str) -> Result<OffsetDateTime, StoreError> {
     OffsetDateTime::parse(s, &Rfc3339).map_err(|e| StoreError::Corrupt(format!("time {s:?}: {e}")))
 }
 
-/// Claims a one-off data migration run in Rust (`store_backfills`), inside the transaction
-/// that does it: false when it was done before (or is being done by another process, which
-/// this waits for).
-pub(crate) async fn claim_backfill(tx: &mut Tx, name: &str) -> Result<bool, StoreError> {
-    let claimed = sqlx::query(
-        "INSERT INTO store_backfills (name, done_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
-    )
-    .bind(name)
-    .bind(now_text())
-    .execute(&mut **tx)
-    .await?
-    .rows_affected();
-    Ok(claimed == 1)
+impl Store {
+    /// Starts a one-off data migration run in Rust (`store_backfills`): `None` when it was
+    /// done before. A done one costs a read, not a write transaction, at every start. The
+    /// claim is written in the returned transaction, so it counts only once the migration
+    /// commits; a process doing it at the same moment is waited for, then `None`.
+    pub(crate) async fn begin_backfill(&self, name: &str) -> Result<Option<Tx>, StoreError> {
+        let done: i64 = sqlx::query("SELECT COUNT(*) AS n FROM store_backfills WHERE name = $1")
+            .bind(name)
+            .fetch_one(&self.pool)
+            .await?
+            .try_get("n")?;
+        if done > 0 {
+            return Ok(None);
+        }
+        let mut tx = self.begin().await?;
+        let claimed = sqlx::query(
+            "INSERT INTO store_backfills (name, done_at) VALUES ($1, $2) \
+             ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(now_text())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        Ok((claimed == 1).then_some(tx))
+    }
 }
 
 pub(crate) fn new_id() -> String {

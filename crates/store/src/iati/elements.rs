@@ -100,10 +100,9 @@ pub(crate) fn inflate(bytes: &[u8], what: &str) -> Result<Vec<u8>, StoreError> {
 pub(crate) async fn backfill(store: &Store) -> Result<(), StoreError> {
     const NAME: &str = "iati_activity_elements";
     const ROWS: i64 = 1_000;
-    let mut tx = store.begin().await?;
-    if !crate::db::claim_backfill(&mut tx, NAME).await? {
+    let Some(mut tx) = store.begin_backfill(NAME).await? else {
         return Ok(());
-    }
+    };
     // A database created after the migration has `elements` only; nothing to do.
     let sql = match store.backend() {
         crate::Backend::Sqlite => {

@@ -205,31 +205,33 @@ pub(super) struct Mapped {
 struct ActivityJson {
     reporting_org: String,
     /// The other elements kept whole (see [`super::elements`]).
-    elements: Elements,
+    elements: ElementsForm,
 }
 
 /// The elements' JSON texts in `elements::NAMES` order, packed on the mapping thread when
 /// the activity is likely to be written ([`pack_written`]).
-enum Elements {
+enum ElementsForm {
     Json(Box<[String; 13]>),
     Packed(Vec<u8>),
 }
 
 impl ActivityJson {
     fn pack(&mut self) {
-        if let Elements::Json(parts) = &self.elements {
+        if let ElementsForm::Json(parts) = &self.elements {
             self.elements =
-                Elements::Packed(super::elements::pack(parts.each_ref().map(String::as_str)));
+                ElementsForm::Packed(super::elements::pack(parts.each_ref().map(String::as_str)));
         }
     }
 }
 
-impl Elements {
+impl ElementsForm {
     /// The stored form (packed now if the mapping thread did not).
     fn packed(self) -> Vec<u8> {
         match self {
-            Elements::Packed(bytes) => bytes,
-            Elements::Json(parts) => super::elements::pack(parts.each_ref().map(String::as_str)),
+            ElementsForm::Packed(bytes) => bytes,
+            ElementsForm::Json(parts) => {
+                super::elements::pack(parts.each_ref().map(String::as_str))
+            }
         }
     }
 }
@@ -669,7 +671,7 @@ impl Ctx {
         }
         let [reporting_org, elements @ ..] = parts;
         let json = ActivityJson {
-            elements: Elements::Json(Box::new(elements)),
+            elements: ElementsForm::Json(Box::new(elements)),
             reporting_org,
         };
         let mut mapped = Mapped {
@@ -2333,11 +2335,11 @@ mod tests {
         parts[12] = "{}".to_owned();
         let mut mapped = ActivityJson {
             reporting_org: "{}".to_owned(),
-            elements: Elements::Json(Box::new(parts.clone())),
+            elements: ElementsForm::Json(Box::new(parts.clone())),
         };
         mapped.pack();
-        assert!(matches!(mapped.elements, Elements::Packed(_)));
-        let by_writer = Elements::Json(Box::new(parts)).packed();
+        assert!(matches!(mapped.elements, ElementsForm::Packed(_)));
+        let by_writer = ElementsForm::Json(Box::new(parts)).packed();
         assert_eq!(mapped.elements.packed(), by_writer);
         let read = super::super::elements::unpack(&by_writer, "test").unwrap();
         assert_eq!(read.titles[0].text, "Water for Kakuma");

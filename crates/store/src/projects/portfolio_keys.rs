@@ -208,10 +208,9 @@ pub(crate) async fn sync_project_keys(
 /// migrations; a second process starting at the same time waits for the first and skips it.
 pub(crate) async fn backfill(store: &crate::Store) -> Result<(), StoreError> {
     const NAME: &str = "project_keys";
-    let mut tx = store.begin().await?;
-    if !crate::db::claim_backfill(&mut tx, NAME).await? {
+    let Some(mut tx) = store.begin_backfill(NAME).await? else {
         return Ok(());
-    }
+    };
     sqlx::query("DELETE FROM project_keys")
         .execute(&mut *tx)
         .await?;
