@@ -161,3 +161,55 @@ async fn scoped_audit_queries_see_only_their_units() {
         .unwrap();
     assert!(none.is_empty());
 }
+
+/// A write held up by another writer longer than the store waits is told the database is busy
+/// (not a database error, which the web layer would show as a fault of its own), and writes
+/// nothing. On SQLite another writer is any open write transaction (a large import holds one
+/// for its whole length); on PostgreSQL, a lock the write needs.
+#[tokio::test]
+async fn a_write_held_up_by_another_writer_is_busy_and_changes_nothing() {
+    use meridian_store::{Backend, StoreError};
+    let (_db, store) = loaded().await;
+    let mut holder = store.begin().await.unwrap();
+    if store.backend() == Backend::Postgres {
+        sqlx::query("LOCK TABLE store_backfills IN EXCLUSIVE MODE")
+            .execute(&mut *holder)
+            .await
+            .unwrap();
+    }
+    let mut other = store.pool().acquire().await.unwrap();
+    sqlx::query(match store.backend() {
+        Backend::Sqlite => "PRAGMA busy_timeout = 100",
+        Backend::Postgres => "SET lock_timeout = '100ms'",
+    })
+    .execute(&mut *other)
+    .await
+    .unwrap();
+    let refused = sqlx::query("INSERT INTO store_backfills (name, done_at) VALUES ($1, $2)")
+        .bind("held-up")
+        .bind(meridian_store::now_text())
+        .execute(&mut *other)
+        .await
+        .map_err(StoreError::from)
+        .expect_err("the other writer holds the database");
+    assert!(matches!(refused, StoreError::Busy), "{refused:?}");
+    assert!(refused.to_string().contains("try again"), "{refused}");
+    // This connection's short wait is not for the pool's other users.
+    other.detach();
+    holder.rollback().await.unwrap();
+    assert_eq!(
+        count(
+            &store,
+            "SELECT COUNT(*) AS n FROM store_backfills WHERE name = 'held-up'"
+        )
+        .await,
+        0
+    );
+    // And a store error that is not about waiting stays what it was.
+    let other = sqlx::query("DELETE FROM no_such_table")
+        .execute(store.pool())
+        .await
+        .map_err(StoreError::from)
+        .unwrap_err();
+    assert!(matches!(other, StoreError::Database(_)), "{other:?}");
+}
