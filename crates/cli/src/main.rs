@@ -18,7 +18,9 @@ use std::path::PathBuf;
 
 /// mimalloc rather than glibc's malloc: an IATI import allocates many small values on its
 /// reading thread that the writing thread frees, and glibc's malloc and free took about a
-/// fifth of the import's CPU time (BENCHMARKS.md, "IATI 2.03 import").
+/// fifth of the import's CPU time (BENCHMARKS.md, "IATI 2.03 import"). With the `override`
+/// feature (the workspace's Cargo.toml) the C code linked in, SQLite above all, allocates from
+/// mimalloc too (BENCHMARKS.md, "Import: SQLite's memory").
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

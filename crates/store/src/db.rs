@@ -101,6 +101,7 @@ impl Store {
         .await?;
         crate::projects::summary::install(&pool, backend).await?;
         let store = Self { pool, backend };
+        crate::projects::portfolio_keys::cluster(&store).await?;
         crate::projects::portfolio_keys::backfill(&store).await?;
         crate::iati::backfill_elements(&store).await?;
         Ok(store)
@@ -206,5 +207,26 @@ mod tests {
         assert_eq!(tc, "2023-11-14T22:13:20.120000Z");
         assert!(ta < tb && tb < tc);
         assert_eq!(parse_time(&tc).unwrap(), c);
+    }
+
+    /// SQLite is built without its memory statistics (`LIBSQLITE3_FLAGS` in
+    /// `.cargo/config.toml`): they take a global mutex on every allocation.
+    #[tokio::test]
+    async fn sqlite_is_built_without_memory_statistics() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("flags.db").display());
+        let store = Store::connect(&url).await.unwrap();
+        let options: Vec<String> =
+            sqlx::query("SELECT compile_options FROM pragma_compile_options")
+                .fetch_all(store.pool())
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| r.try_get("compile_options").unwrap())
+                .collect();
+        assert!(
+            options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"),
+            "{options:?}"
+        );
     }
 }

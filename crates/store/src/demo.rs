@@ -604,13 +604,6 @@ impl Store {
                 code: code.clone(),
                 title: p.title.clone(),
                 donors: donor_list.clone(),
-                region_code: prep.region.to_string(),
-                unit_code: p.unit.to_string(),
-                status: prep.status.as_str().to_owned(),
-                start_year: year,
-                restricted: i64::from(p.restricted),
-                budget_usd_e4: prep.budget_usd_e4,
-                updated_at: prep.updated_at.clone(),
             });
             for (step, (transition, from, to, at, usd, chain)) in p.steps.iter().zip(prep.steps) {
                 let by = &batch.people[step.by];

@@ -756,6 +756,151 @@ async fn the_demo_loader_writes_the_keyed_index_as_the_store_does() {
     }
 }
 
+/// What a few searches find, page by page in the default order (the keyed index's), with
+/// their totals.
+async fn searches(store: &Store, org: &Organization, admin: &Actor) -> Vec<(Vec<String>, String)> {
+    let mut out = Vec::new();
+    for (donor, text) in [
+        (Some("European Union (DG ECHO)"), None),
+        (None, Some("in")),
+        (None, Some("migr")),
+        (Some("European Union (DG ECHO)"), Some("in")),
+    ] {
+        let q = PortfolioQuery {
+            donor: donor.map(str::to_owned),
+            q: text.map(str::to_owned),
+            per_page: Some(200),
+            ..Default::default()
+        };
+        let p = store.portfolio(org, admin, &q).await.unwrap();
+        out.push((
+            p.rows.iter().map(|r| r.id.clone()).collect(),
+            format!("{:?}", p.totals),
+        ));
+    }
+    out
+}
+
+/// How SQLite keeps `project_keys`, and its indexes.
+async fn key_shape(store: &Store) -> (String, BTreeSet<String>) {
+    let table: String =
+        sqlx::query("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'project_keys'")
+            .fetch_one(store.pool())
+            .await
+            .unwrap()
+            .get("sql");
+    let indexes = sqlx::query(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'project_keys' \
+         AND sql IS NOT NULL",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| r.get("name"))
+    .collect();
+    (table, indexes)
+}
+
+/// On SQLite the keyed index is one `WITHOUT ROWID` table keyed in the list's order; a database
+/// whose `project_keys` is still the migration's (a table and a covering index) is converted at
+/// its next start, and finds the same projects in the same order. PostgreSQL keeps the
+/// migration's table and covering index.
+#[tokio::test]
+async fn the_keyed_index_is_one_b_tree_on_sqlite_and_older_databases_are_converted() {
+    let (db, store, org) = setup().await;
+    store
+        .load_demo(
+            &org,
+            &Countries::builtin(),
+            &operator(),
+            &DemoOptions {
+                scale: 1,
+                ..Default::default()
+            },
+            &mut |_| {},
+        )
+        .await
+        .unwrap();
+    let admin = person(
+        &store,
+        &org,
+        "adm@example.org",
+        "DG-EO",
+        Role::Administrator,
+    )
+    .await;
+    let before = searches(&store, &org, &admin).await;
+    assert!(before.iter().all(|(ids, _)| !ids.is_empty()), "{before:?}");
+    if store.backend() == meridian_store::Backend::Postgres {
+        let n: i64 = sqlx::query(
+            "SELECT COUNT(*) AS n FROM pg_indexes WHERE indexname = 'project_keys_list'",
+        )
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+        .get("n");
+        assert_eq!(n, 1);
+        return;
+    }
+    let (table, indexes) = key_shape(&store).await;
+    assert!(table.contains("WITHOUT ROWID"), "{table}");
+    assert_eq!(
+        indexes,
+        BTreeSet::from(["project_keys_project".to_owned()]),
+        "the key is the list's order: no covering index beside it"
+    );
+    assert_no_drift(&store, "the demo load").await;
+
+    // Back to the migration's shape (its own statements), rows kept.
+    let migration = include_str!("../../../migrations/20261128200000_portfolio_search.sql");
+    let from = migration.find("CREATE TABLE project_keys (").unwrap();
+    let to = migration.find("CREATE INDEX project_keys_project").unwrap();
+    let to = to + migration[to..].find(';').unwrap() + 1;
+    let columns = "term, project_id, region_code, unit_code, status, start_year, restricted, \
+                   budget_usd_e4, updated_at";
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "DROP INDEX project_keys_project;
+         ALTER TABLE project_keys RENAME TO project_keys_saved;
+         {}
+         INSERT INTO project_keys ({columns}) SELECT {columns} FROM project_keys_saved;
+         DROP TABLE project_keys_saved;",
+        &migration[from..to]
+    )))
+    .execute(store.pool())
+    .await
+    .unwrap();
+    let (table, _) = key_shape(&store).await;
+    assert!(!table.contains("WITHOUT ROWID"), "{table}");
+    assert_eq!(searches(&store, &org, &admin).await, before);
+
+    let url = db.url.clone();
+    store.close().await;
+    let store = Store::connect(&url).await.unwrap();
+    let (table, indexes) = key_shape(&store).await;
+    assert!(table.contains("WITHOUT ROWID"), "{table}");
+    assert_eq!(indexes, BTreeSet::from(["project_keys_project".to_owned()]));
+    assert_no_drift(&store, "the conversion").await;
+    assert_eq!(searches(&store, &org, &admin).await, before);
+    // The keyed table is what a donor's page reads.
+    let plan: Vec<String> = sqlx::query(
+        "EXPLAIN QUERY PLAN SELECT project_id FROM project_keys \
+         WHERE term = 'd:European Union (DG ECHO)' ORDER BY updated_at DESC LIMIT 50",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| r.get("detail"))
+    .collect();
+    assert!(plan.iter().any(|d| d.contains("PRIMARY KEY")), "{plan:?}");
+    // And a second start changes nothing.
+    store.close().await;
+    let store = Store::connect(&url).await.unwrap();
+    assert_eq!(searches(&store, &org, &admin).await, before);
+    store.close().await;
+}
+
 #[test]
 fn words_are_lower_cased_and_split_on_anything_but_letters_and_digits() {
     assert_eq!(

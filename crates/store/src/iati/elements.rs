@@ -6,6 +6,7 @@
 //! and the import read it. Packed, the elements of the derived 100 MB file take 28.5 MB
 //! instead of 50 MB of JSON text (BENCHMARKS.md, "Import: the elements packed").
 
+use std::cell::RefCell;
 use std::io::{Read, Write};
 
 use flate2::Compression;
@@ -60,23 +61,34 @@ pub(super) struct Elements {
 /// nothing is serialized twice.
 pub(super) fn pack(parts: [&str; 13]) -> Vec<u8> {
     let size: usize = parts.iter().map(|p| p.len()).sum();
-    // Deflate's fastest level (zlib-rs's "quick", static codes): the elements of the derived
-    // 100 MB file pack to 57 % (28.5 MB). Level 2 packs them to 42 % for ~0.4 s more CPU on the
-    // mapping thread, and the import was no faster with it.
-    let mut z = ZlibEncoder::new(Vec::with_capacity(size / 2 + 64), Compression::fast());
-    let mut write = |bytes: &[u8]| z.write_all(bytes).expect("writing to memory");
-    write(b"{");
-    for (i, (name, part)) in NAMES.iter().zip(parts).enumerate() {
-        if i > 0 {
-            write(b",");
+    DEFLATE.with_borrow_mut(|z| {
+        *z.get_mut() = Vec::with_capacity(size / 2 + 64);
+        let mut write = |bytes: &[u8]| z.write_all(bytes).expect("writing to memory");
+        write(b"{");
+        for (i, (name, part)) in NAMES.iter().zip(parts).enumerate() {
+            if i > 0 {
+                write(b",");
+            }
+            write(b"\"");
+            write(name.as_bytes());
+            write(b"\":");
+            write(part.as_bytes());
         }
-        write(b"\"");
-        write(name.as_bytes());
-        write(b"\":");
-        write(part.as_bytes());
-    }
-    write(b"}");
-    z.finish().expect("writing to memory")
+        write(b"}");
+        // Finishes the stream, hands it back and leaves the compressor reset for the next.
+        z.reset(Vec::new()).expect("writing to memory")
+    })
+}
+
+thread_local! {
+    /// The compressor of this thread, reset between documents. A new one allocates and zeroes
+    /// its tables (about 300 KB) for documents of a few kilobytes: on the derived file that was
+    /// a sixth of the mapping thread's time. Deflate's fastest level (zlib-rs's "quick",
+    /// static codes): the elements of the derived 100 MB file pack to 57 % (28.5 MB). Level 2
+    /// packs them to 42 % for ~0.4 s more CPU on the mapping thread, and the import was no
+    /// faster with it.
+    static DEFLATE: RefCell<ZlibEncoder<Vec<u8>>> =
+        RefCell::new(ZlibEncoder::new(Vec::new(), Compression::fast()));
 }
 
 /// Reads a stored document; `what` names the row in the error.
@@ -197,6 +209,12 @@ mod tests {
         assert_eq!(e.titles.len(), 1);
         assert_eq!(e.titles[0].text, "Titre");
         assert_eq!(e.titles[0].lang.as_deref(), Some("fr"));
+        // The thread's compressor, reset, packs the next document as a new one would.
+        let again = pack(parts);
+        assert_eq!(again, packed);
+        let mut fresh = ZlibEncoder::new(Vec::new(), Compression::fast());
+        fresh.write_all(&inflate(&packed, "test").unwrap()).unwrap();
+        assert_eq!(fresh.finish().unwrap(), packed);
         let broken = unpack(&packed[..packed.len() / 2], "US-1");
         let message = broken.expect_err("a cut stream is refused").to_string();
         assert!(

@@ -69,7 +69,7 @@ impl std::fmt::Debug for Progress {
 }
 
 /// An activity that was not imported, where it is and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Refusal {
     pub identifier: Option<String>,
     pub line: u64,
@@ -91,7 +91,7 @@ impl std::fmt::Display for Refusal {
 }
 
 /// What an import did.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct ImportReport {
     pub file: String,
     pub bytes: u64,
@@ -126,7 +126,7 @@ pub struct ImportReport {
 }
 
 /// What of an activity's results was not mapped, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ResultsNote {
     pub identifier: String,
     pub line: u64,
@@ -1012,8 +1012,6 @@ struct Existing {
     id: String,
     code: String,
     unit: String,
-    region: String,
-    restricted: i64,
     status: Status,
     title: String,
     version: i64,
@@ -1288,8 +1286,8 @@ impl Store {
         }
         // Which identifiers are there already.
         let mut sql = String::from(
-            "SELECT i.identifier, i.derived, p.id, p.code, p.unit_code, p.region_code, p.restricted, \
-             p.status, p.title, p.version \
+            "SELECT i.identifier, i.derived, p.id, p.code, p.unit_code, p.status, p.title, \
+             p.version \
              FROM iati_activities i JOIN projects p ON p.id = i.project_id WHERE i.identifier IN (",
         );
         for i in 0..batch.len() {
@@ -1316,8 +1314,6 @@ impl Store {
                     id: row.try_get("id")?,
                     code: row.try_get("code")?,
                     unit: row.try_get("unit_code")?,
-                    region: row.try_get("region_code")?,
-                    restricted: row.try_get("restricted")?,
                     status: Status::parse(&status).map_err(StoreError::Corrupt)?,
                     title: row.try_get("title")?,
                     version: row.try_get("version")?,
@@ -1557,13 +1553,6 @@ fn build_batch(ctx: &BuildCtx, mut p: Prepared) -> Result<Built, StoreError> {
                         code: e.code.clone(),
                         title: m.title.clone(),
                         donors: m.donors.clone(),
-                        region_code: e.region.clone(),
-                        unit_code: e.unit.clone(),
-                        status: status.as_str().to_owned(),
-                        start_year: i64::from(m.start.year()),
-                        restricted: e.restricted,
-                        budget_usd_e4: m.budget_usd_e4,
-                        updated_at: ctx.now.clone(),
                     });
                     (
                         e.id.clone(),
@@ -1620,13 +1609,6 @@ fn build_batch(ctx: &BuildCtx, mut p: Prepared) -> Result<Built, StoreError> {
                         code: code.clone(),
                         title: m.title.clone(),
                         donors: m.donors.clone(),
-                        region_code: m.region.to_string(),
-                        unit_code: m.unit.to_string(),
-                        status: m.status.as_str().to_owned(),
-                        start_year: year,
-                        restricted: 0,
-                        budget_usd_e4: m.budget_usd_e4,
-                        updated_at: ctx.now.clone(),
                     });
                     (id, m.unit.clone(), code, "iati_import", None, Vec::new())
                 }

@@ -4,8 +4,9 @@
 //! Each project has one row per **term** — `d:` and a donor, `w:` and a word of its title, `c:`
 //! and its code — carrying the project's scope, sort and total columns (region, office, status,
 //! start year, restricted, US-dollar budget, last update). The portfolio reads a donor's or a
-//! word's projects, in the default order and with their totals, from one index
-//! (`project_keys_list`) without visiting the projects.
+//! word's projects, in the default order and with their totals, from one index without
+//! visiting the projects: on PostgreSQL the covering index `project_keys_list`, on SQLite the
+//! table itself, keyed in that order ([`cluster`]).
 //!
 //! The store keeps it: [`sync_project_keys`] rewrites a project's rows in the same transaction
 //! as every write that changes what they hold (create, edit, status change, revision approval),
@@ -19,20 +20,14 @@
 use crate::{Backend, StoreError, Tx};
 use sqlx::Row;
 
-/// What `project_keys` holds of a project.
+/// What a project's terms are made of. The other columns of its keyed rows (scope, status,
+/// start year, budget, last update) are read from its row by [`insert_keys`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyedProject {
     pub id: String,
     pub code: String,
     pub title: String,
     pub donors: Vec<String>,
-    pub region_code: String,
-    pub unit_code: String,
-    pub status: String,
-    pub start_year: i64,
-    pub restricted: i64,
-    pub budget_usd_e4: i64,
-    pub updated_at: String,
 }
 
 /// The words of a text as the portfolio indexes and searches them: lower-cased (Unicode), split
@@ -76,9 +71,6 @@ impl KeyedProject {
     }
 }
 
-const KEY_COLUMNS: &str = "term, project_id, region_code, unit_code, status, start_year, \
-     restricted, budget_usd_e4, updated_at";
-const KEY_WIDTH: usize = 9;
 const ROWS_PER_STATEMENT: usize = 1_000;
 
 /// `n` rows of `width` placeholders: `?` on SQLite (binding numbered placeholders there costs a
@@ -133,35 +125,45 @@ pub(crate) async fn insert_keys(
         }
         q.execute(&mut **tx).await?;
     }
-    let rows: Vec<(String, &KeyedProject)> = projects
-        .iter()
-        .flat_map(|p| p.terms().into_iter().map(move |t| (t, p)))
-        .collect();
-    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        let sql = format!(
-            "INSERT INTO project_keys ({KEY_COLUMNS}) VALUES {}",
-            placeholders(backend, chunk.len(), KEY_WIDTH)
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for (term, p) in chunk {
-            q = q
-                .bind(term.clone())
-                .bind(p.id.clone())
-                .bind(p.region_code.clone())
-                .bind(p.unit_code.clone())
-                .bind(p.status.clone())
-                .bind(p.start_year)
-                .bind(p.restricted)
-                .bind(p.budget_usd_e4)
-                .bind(p.updated_at.clone());
-        }
-        q.execute(&mut **tx).await?;
+    // The rows carry the project's columns beside each term: they are read from the project's
+    // row (written before this, in the same transaction), so only the terms are sent, as one
+    // JSON document per statement, `[[project id, [term, …]], …]`. Binding the nine values of
+    // each of an import's ~120,000 rows was almost half of all its bound values.
+    let mut total = 0;
+    for chunk in projects.chunks(PROJECTS_PER_STATEMENT) {
+        let terms: Vec<(&str, Vec<String>)> =
+            chunk.iter().map(|p| (p.id.as_str(), p.terms())).collect();
+        total += terms.iter().map(|(_, t)| t.len()).sum::<usize>();
+        let json = serde_json::to_string(&terms)
+            .map_err(|e| StoreError::Corrupt(format!("the keyed rows as JSON: {e}")))?;
+        sqlx::query(match backend {
+            Backend::Sqlite => INSERT_KEYS_SQLITE,
+            Backend::Postgres => INSERT_KEYS_POSTGRES,
+        })
+        .bind(json)
+        .execute(&mut **tx)
+        .await?;
     }
-    Ok(rows.len())
+    Ok(total)
 }
 
-const KEYED_COLUMNS: &str = "id, code, title, donors, region_code, unit_code, status, \
-     start_year, restricted, budget_usd_e4, updated_at";
+const PROJECTS_PER_STATEMENT: usize = 1_000;
+
+const INSERT_KEYS_SQLITE: &str = "INSERT INTO project_keys (term, project_id, region_code, \
+     unit_code, status, start_year, restricted, budget_usd_e4, updated_at) \
+     SELECT t.value, p.id, p.region_code, p.unit_code, p.status, p.start_year, p.restricted, \
+     p.budget_usd_e4, p.updated_at \
+     FROM json_each($1) AS j JOIN projects p ON p.id = j.value ->> 0, \
+     json_each(j.value, '$[1]') AS t";
+
+const INSERT_KEYS_POSTGRES: &str = "INSERT INTO project_keys (term, project_id, region_code, \
+     unit_code, status, start_year, restricted, budget_usd_e4, updated_at) \
+     SELECT t.term, p.id, p.region_code, p.unit_code, p.status, p.start_year, p.restricted, \
+     p.budget_usd_e4, p.updated_at \
+     FROM jsonb_array_elements($1::jsonb) AS j(v) JOIN projects p ON p.id = j.v ->> 0 \
+     CROSS JOIN LATERAL jsonb_array_elements_text(j.v -> 1) AS t(term)";
+
+const KEYED_COLUMNS: &str = "id, code, title, donors";
 
 fn keyed_from_row(r: &sqlx::any::AnyRow) -> Result<KeyedProject, StoreError> {
     let donors: String = r.try_get("donors")?;
@@ -171,13 +173,6 @@ fn keyed_from_row(r: &sqlx::any::AnyRow) -> Result<KeyedProject, StoreError> {
         title: r.try_get("title")?,
         donors: serde_json::from_str(&donors)
             .map_err(|e| StoreError::Corrupt(format!("donors: {e}")))?,
-        region_code: r.try_get("region_code")?,
-        unit_code: r.try_get("unit_code")?,
-        status: r.try_get("status")?,
-        start_year: r.try_get("start_year")?,
-        restricted: r.try_get("restricted")?,
-        budget_usd_e4: r.try_get("budget_usd_e4")?,
-        updated_at: r.try_get("updated_at")?,
     })
 }
 
@@ -202,6 +197,76 @@ pub(crate) async fn sync_project_keys(
     insert_keys(tx, backend, std::slice::from_ref(&p)).await?;
     Ok(())
 }
+
+/// On SQLite, `project_keys` is one B-tree: a `WITHOUT ROWID` table whose key is the list's
+/// order (term, last update, project), holding the other columns beside it, instead of the
+/// migration's table plus `project_keys_list`, a covering index of the same rows. An import
+/// then writes each row into two B-trees (the table and `project_keys_project`) instead of
+/// three, and the database is smaller (BENCHMARKS.md, "Import: the keyed index as one
+/// B-tree"). The migrations are the same SQL for both backends, and PostgreSQL has no such
+/// table, so this is done here: at the first start of a database whose `project_keys` is
+/// still the migration's, its rows are copied into the keyed table in one transaction.
+pub(crate) async fn cluster(store: &crate::Store) -> Result<(), StoreError> {
+    if store.backend() != Backend::Sqlite || clustered(store.pool()).await? {
+        return Ok(());
+    }
+    let mut tx = store.begin().await?;
+    // Another process may have done it since the read above.
+    if clustered(&mut *tx).await? {
+        return Ok(());
+    }
+    sqlx::raw_sql(CLUSTER_SQLITE).execute(&mut *tx).await?;
+    let rows: i64 = sqlx::query("SELECT COUNT(*) AS n FROM project_keys")
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("n")?;
+    tx.commit().await?;
+    if rows > 0 {
+        tracing::info!(
+            rows,
+            "made the portfolio's keyed index one B-tree (project_keys)"
+        );
+    }
+    Ok(())
+}
+
+/// Whether SQLite's `project_keys` is already the keyed table.
+async fn clustered<'e, E>(executor: E) -> Result<bool, StoreError>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let sql: String =
+        sqlx::query("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'project_keys'")
+            .fetch_one(executor)
+            .await?
+            .try_get("sql")?;
+    Ok(sql.contains("WITHOUT ROWID"))
+}
+
+const CLUSTER_SQLITE: &str = "
+CREATE TABLE project_keys_clustered (
+    term TEXT NOT NULL,
+    project_id TEXT NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+    region_code TEXT NOT NULL,
+    unit_code TEXT NOT NULL,
+    status TEXT NOT NULL,
+    start_year BIGINT NOT NULL,
+    restricted SMALLINT NOT NULL CHECK (restricted IN (0, 1)),
+    budget_usd_e4 BIGINT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (term, updated_at, project_id)
+) WITHOUT ROWID;
+INSERT INTO project_keys_clustered
+    (term, project_id, region_code, unit_code, status, start_year, restricted, budget_usd_e4,
+     updated_at)
+SELECT term, project_id, region_code, unit_code, status, start_year, restricted, budget_usd_e4,
+       updated_at
+FROM project_keys ORDER BY term, updated_at, project_id;
+DROP TABLE project_keys;
+ALTER TABLE project_keys_clustered RENAME TO project_keys;
+CREATE INDEX project_keys_project ON project_keys (project_id);
+ANALYZE project_keys;
+";
 
 /// Fills `project_keys` for every project, once per database (recorded in `store_backfills`):
 /// for a database that had projects before the migration. Run by `Store::connect` after the
