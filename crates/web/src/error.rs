@@ -35,6 +35,9 @@ pub enum AppError {
     Conflict(String),
     #[error("{0}")]
     RateLimited(String),
+    /// The database is held by another writer (a large import): nothing changed, try again.
+    #[error("{0}")]
+    Busy(String),
     #[error("something went wrong on our side; the error is logged")]
     Internal(String),
 }
@@ -57,6 +60,7 @@ impl AppError {
             AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -72,6 +76,7 @@ impl AppError {
             AppError::Invalid { .. } => "invalid",
             AppError::Conflict(_) => "conflict",
             AppError::RateLimited(_) => "rate_limited",
+            AppError::Busy(_) => "busy",
             AppError::Internal(_) => "internal",
         }
     }
@@ -91,7 +96,7 @@ pub struct ErrorBody {
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
-    /// Stable: unauthenticated, forbidden, csrf, password_change_required, not_found, invalid, conflict, rate_limited, internal.
+    /// Stable: unauthenticated, forbidden, csrf, password_change_required, not_found, invalid, conflict, rate_limited, busy (503: the database is held by another write; nothing changed, try again), internal.
     pub code: String,
     /// What was wrong, in words a person can act on.
     pub message: String,
@@ -125,6 +130,7 @@ impl From<StoreError> for AppError {
             StoreError::NotFound { .. } => AppError::NotFound(e.to_string()),
             StoreError::Invalid { field, message } => AppError::invalid(field, message),
             StoreError::Conflict(m) => AppError::Conflict(m),
+            StoreError::Busy => AppError::Busy(e.to_string()),
             other => AppError::Internal(other.to_string()),
         }
     }
@@ -150,3 +156,18 @@ impl From<LoginError> for AppError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A write held up by another (SQLite's one writer, a PostgreSQL lock timeout) is a 503
+    /// saying to try again, not a 500 "something went wrong on our side".
+    #[test]
+    fn a_busy_database_is_a_503_to_try_again() {
+        let e = AppError::from(StoreError::Busy);
+        assert_eq!(e.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(e.code(), "busy");
+        assert!(e.to_string().contains("try again"), "{e}");
+    }
+}

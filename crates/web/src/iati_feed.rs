@@ -18,6 +18,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use futures_util::StreamExt;
+use meridian_domain::authz::Actor;
 use meridian_formats::iati::activity::Activity;
 use meridian_formats::iati::write::{ActivityWriter, WriteError};
 use meridian_store::StoreError;
@@ -71,6 +72,9 @@ type Chunk = Result<Bytes, FeedError>;
 struct Feed {
     writer: ActivityWriter<Vec<u8>>,
     chunks: mpsc::Sender<Chunk>,
+    /// Pages sent: an error after the first cuts the response short and is logged (before
+    /// it, the error is the response).
+    sent: u64,
 }
 
 impl Feed {
@@ -96,11 +100,33 @@ impl ActivitySink<FeedError> for Feed {
         self.chunks
             .send(Ok(page))
             .await
-            .map_err(|_| FeedError::Gone)
+            .map_err(|_| FeedError::Gone)?;
+        self.sent += 1;
+        Ok(())
     }
 }
 
 async fn activities(State(state): State<AppState>) -> Result<Response, AppError> {
+    let scope = ExportScope {
+        published_only: true,
+        ..ExportScope::default()
+    };
+    let mut response = export_response(&state, None, scope).await?;
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    Ok(response)
+}
+
+/// The projects of `scope` that `actor` may see (the public's when `None`) as an IATI 2.03
+/// document, streamed a page at a time (see the module documentation). An error before the
+/// first page (an unknown unit, a unit outside the reader's scope) is the response.
+pub(crate) async fn export_response(
+    state: &AppState,
+    actor: Option<Actor>,
+    scope: ExportScope,
+) -> Result<Response, AppError> {
     let snapshot = state.org();
     let generated = format!("{}Z", &meridian_store::now_text()[..19]);
     let writer = ActivityWriter::new(Vec::with_capacity(CHUNK_CAPACITY), &generated, None)
@@ -111,13 +137,10 @@ async fn activities(State(state): State<AppState>) -> Result<Response, AppError>
         let mut feed = Feed {
             writer,
             chunks: chunks.clone(),
-        };
-        let scope = ExportScope {
-            published_only: true,
-            ..ExportScope::default()
+            sent: 0,
         };
         let exported = store
-            .export_activities::<FeedError, _>(&snapshot.org, None, &scope, &mut feed)
+            .export_activities::<FeedError, _>(&snapshot.org, actor.as_ref(), &scope, &mut feed)
             .await;
         let last = match exported {
             Ok(_) => feed
@@ -128,15 +151,17 @@ async fn activities(State(state): State<AppState>) -> Result<Response, AppError>
             Err(FeedError::Gone) => return,
             Err(e) => Err(e),
         };
-        if let Err(e) = &last {
-            tracing::error!(error = %e, "the IATI feed stopped");
+        if let Err(e) = &last
+            && feed.sent > 0
+        {
+            tracing::error!(error = %e, "the IATI export stopped");
         }
         let _ = chunks.send(last).await;
     });
     // The first page (or the whole document, when it is small) decides the status.
     let first = match pages.recv().await {
         Some(chunk) => chunk?,
-        None => return Err(AppError::Internal("the IATI feed stopped".into())),
+        None => return Err(AppError::Internal("the IATI export stopped".into())),
     };
     let rest = futures_util::stream::unfold(pages, |mut pages| async move {
         pages.recv().await.map(|chunk| {
@@ -154,10 +179,6 @@ async fn activities(State(state): State<AppState>) -> Result<Response, AppError>
     headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/xml; charset=utf-8"),
-    );
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=300"),
     );
     Ok(response)
 }

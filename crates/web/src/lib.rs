@@ -18,7 +18,6 @@ use std::net::SocketAddr;
 use std::time::Duration;
 use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub use state::{AppState, Config, OrgSnapshot};
@@ -51,12 +50,30 @@ pub fn app(state: AppState) -> Router {
             HeaderValue::from_static("same-origin"),
         ))
         .layer(CompressionLayer::new())
-        .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(30),
-        ))
+        .layer(middleware::from_fn(time_limit))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Requests that may take minutes: an IATI file of up to 1 GiB, received and imported.
+const LONG_REQUESTS: &[&str] = &["/api/v1/iati/imports", "/projects/iati/import"];
+
+/// How long a request may take before it is answered 408 (and its work dropped: a store
+/// transaction not committed is rolled back). The response's body, once begun, is not timed.
+async fn time_limit(
+    req: axum::extract::Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let limit = if LONG_REQUESTS.contains(&req.uri().path()) {
+        Duration::from_secs(30 * 60)
+    } else {
+        Duration::from_secs(30)
+    };
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => axum::http::StatusCode::REQUEST_TIMEOUT.into_response(),
+    }
 }
 
 /// Serves the application on a bound listener until the future `shutdown` completes.

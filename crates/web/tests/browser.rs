@@ -12,6 +12,10 @@
 //! to a folder, the story ends by saving screenshots of the project and analytics pages there,
 //! at a desktop's and a phone's width.
 //!
+//! A project developer of a regional office uploads a donor's IATI file through the IATI tab:
+//! refused whole first (one activity is outside her authority), then imported without it; the
+//! new projects are in the portfolio.
+//!
 //! It runs when `MERIDIAN_TEST_CHROMEDRIVER` names chromedriver (Debian: `apt-get install
 //! chromium chromium-driver`, then `MERIDIAN_TEST_CHROMEDRIVER=/usr/bin/chromedriver`); the
 //! browser is `/usr/bin/chromium` unless `MERIDIAN_TEST_CHROMIUM` says otherwise. Without it the
@@ -151,6 +155,113 @@ async fn an_indicator_is_edited_values_entered_per_combination_and_a_result_dele
     browser
         .run(&app, results_editing_story, PROJECT_STORY_TIMEOUT)
         .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_donor_s_iati_file_is_uploaded_through_the_page() {
+    let Some(browser) = Browser::from_env() else {
+        return;
+    };
+    let app = App::spawn().await;
+    app.user(IATI_IMPORTER, "RO-NBO", Role::ProjectDeveloper)
+        .await;
+    app.rates_and_delegations().await;
+    browser.run(&app, iati_story, STORY_TIMEOUT).await;
+}
+
+const IATI_IMPORTER: &str = "fatuma@example.org";
+
+fn iati_story<'a>(
+    c: &'a Client,
+    app: &'a App,
+) -> Pin<Box<dyn Future<Output = Outcome> + Send + 'a>> {
+    Box::pin(iati_upload(c, &app.url))
+}
+
+/// A project developer of the Nairobi regional office uploads Finland's six activities: the
+/// file is refused whole (one is in Benin, outside her authority), then imported without that
+/// one, and the new projects are in the portfolio.
+async fn iati_upload(c: &Client, base: &str) -> Outcome {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/iati/samples/real-2.0x/fi-3_finland_6acts_line-br.xml")
+        .canonicalize()
+        .context("the Finnish sample")?;
+    sign_in(c, base, IATI_IMPORTER).await?;
+    c.goto(&format!("{base}/projects"))
+        .await
+        .context("open the portfolio")?;
+    wait_for(
+        c,
+        Locator::XPath("//nav[contains(@class,'tabs')]//a[normalize-space(.)='IATI']"),
+    )
+    .await
+    .context("the IATI tab")?
+    .click()
+    .await
+    .context("open the IATI tab")?;
+    expect_heading(c, "IATI import and export").await?;
+    c.find(Locator::Id("iati-file"))
+        .await
+        .context("the file field")?
+        .send_keys(&file.display().to_string())
+        .await
+        .context("choose the file")?;
+    press(c, "Import").await?;
+    let refused = wait_for(c, Locator::Id("iati-import-errors"))
+        .await
+        .context("the refusal")?
+        .text()
+        .await
+        .context("the refusal's text")?;
+    ensure!(
+        refused.contains("nothing was imported"),
+        "the refusal says: {refused}"
+    );
+    let table = c
+        .find(Locator::Id("iati-refused"))
+        .await
+        .context("the refused activities")?
+        .text()
+        .await
+        .context("their text")?;
+    ensure!(table.contains("CO-BEN"), "the refused activities: {table}");
+    c.find(Locator::Css("#iati-import input[name='keep_valid']"))
+        .await
+        .context("the keep-valid box")?
+        .click()
+        .await
+        .context("tick keep-valid")?;
+    press(c, "Import").await?;
+    let done = wait_for(c, Locator::Id("iati-import-done"))
+        .await
+        .context("the import's summary")?
+        .text()
+        .await
+        .context("the summary's text")?;
+    ensure!(done.contains("new projects 5"), "the summary says: {done}");
+    let importing = c
+        .find(Locator::Id("iati-importing"))
+        .await
+        .context("the \"Importing…\" line")?
+        .is_displayed()
+        .await
+        .context("whether it shows")?;
+    ensure!(
+        !importing,
+        "\"Importing…\" still shows after the answer came"
+    );
+    c.goto(&format!("{base}/projects"))
+        .await
+        .context("open the portfolio")?;
+    wait_for(c, Locator::XPath("//main//table"))
+        .await
+        .context("the portfolio's table")?;
+    let portfolio = main_text(c).await?;
+    ensure!(
+        portfolio.contains("Teacher Education") && portfolio.contains("CO-ERI-2020-0001"),
+        "the portfolio does not show the imported project: {portfolio}"
+    );
+    sign_out(c).await
 }
 
 fn results_editing_story<'a>(

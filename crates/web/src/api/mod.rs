@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod auth;
 pub mod evaluations;
+pub mod iati;
 pub mod org;
 pub mod projects;
 pub mod results;
@@ -29,7 +30,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
         projects::delegations, projects::create_delegation, projects::revoke_delegation,
         projects::rates, projects::put_rates, projects::revisions, projects::create_revision,
         projects::transition_revision, projects::documents, projects::upload_document,
-        projects::download_document,
+        projects::download_document, iati::import, iati::export,
         results::framework, results::set_frequency, results::add_result, results::update_result,
         results::delete_result, results::add_indicator, results::update_indicator,
         results::delete_indicator, results::save_report, results::transition_report,
@@ -50,7 +51,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
         (name = "organization", description = "Units, functions, regional coverage, focal points"),
         (name = "users", description = "Accounts, for administrators within their scope"),
         (name = "audit", description = "The append-only audit trail"),
-        (name = "projects", description = "Projects through their lifecycle, the portfolio, delegations of authority, exchange rates"),
+        (name = "projects", description = "Projects through their lifecycle, the portfolio, delegations of authority, exchange rates, IATI 2.03 import and export"),
         (name = "results", description = "Results matrices, indicator reporting and review, roll-ups to the Strategic Results Framework, programmes"),
         (name = "evaluations", description = "The evaluation registry, recommendations, management responses, key actions and follow-up tracking"),
     )
@@ -134,6 +135,8 @@ pub fn router() -> Router<AppState> {
                 )),
         )
         .route("/api/v1/documents/{id}", get(projects::download_document))
+        .route("/api/v1/iati/imports", post(iati::import))
+        .route("/api/v1/iati/activities.xml", get(iati::export))
         .route("/api/v1/review-queue", get(projects::review_queue))
         .route(
             "/api/v1/projects/{id}/results",

@@ -204,6 +204,7 @@ async fn render_errors(State(_state): State<AppState>, req: Request, next: Next)
         StatusCode::FORBIDDEN => tr.get("error.forbidden"),
         StatusCode::NOT_FOUND => tr.get("error.not_found"),
         StatusCode::CONFLICT => tr.get("error.conflict"),
+        StatusCode::SERVICE_UNAVAILABLE => tr.get("error.busy"),
         StatusCode::INTERNAL_SERVER_ERROR => tr.get("error.internal"),
         _ => tr.get("error.invalid"),
     };
@@ -349,6 +350,17 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route(
             "/projects/exchange-rates",
             get(projects::exchange_rates).post(projects::put_rates),
+        )
+        .route("/projects/iati", get(projects::iati))
+        .route(
+            "/projects/iati/import",
+            post(projects::iati_import).layer(axum::extract::DefaultBodyLimit::max(
+                (crate::api::iati::MAX_IATI_BYTES + 64 * 1024) as usize,
+            )),
+        )
+        .route(
+            "/projects/iati/activities.xml",
+            get(crate::api::iati::export),
         )
         .route("/projects/{id}", get(projects::project))
         .route(

@@ -6,6 +6,7 @@ mod accounts;
 mod audit;
 mod evaluations;
 mod iati_feed;
+mod iati_import;
 mod office_template;
 mod openapi;
 mod organization;

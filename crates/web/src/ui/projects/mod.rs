@@ -1,9 +1,10 @@
 //! The pages of the projects module: the portfolio and the review queue (`portfolio.rs`) with
 //! their filters (`filters.rs`), analytics with bar charts (`analytics.rs`, `chart.rs`), the
 //! draft form (`form.rs`), the project page with its lifecycle, review comments, history and
-//! transactions (`page.rs`), delegations of authority (`authority.rs`) and
-//! exchange rates (`rates.rs`). Every read and write goes through the store's project functions,
-//! so the one permission layer decides what each person sees and may do.
+//! transactions (`page.rs`), delegations of authority (`authority.rs`), exchange rates
+//! (`rates.rs`) and IATI import and export (`iati.rs`). Every read and write goes through the
+//! store's project functions, so the one permission layer decides what each person sees and
+//! may do.
 
 mod analytics;
 mod authority;
@@ -11,6 +12,7 @@ mod chart;
 mod documents;
 mod filters;
 mod form;
+mod iati;
 mod page;
 mod portfolio;
 mod rates;
@@ -19,6 +21,7 @@ pub use analytics::analytics;
 pub use authority::{create_delegation, delegations, revoke_delegation};
 pub use documents::upload as upload_document;
 pub use form::{create, edit, edit_page, new_page};
+pub use iati::{import as iati_import, page as iati};
 pub use page::{add_transaction, comment, project, transition};
 pub use portfolio::{portfolio, review_queue};
 pub use rates::{exchange_rates, put_rates};
@@ -73,6 +76,7 @@ pub fn tabs(t: Tr, current: &str) -> Vec<Tab> {
         ("/review", "projects.review_queue"),
         ("/projects/delegations", "projects.delegations"),
         ("/projects/exchange-rates", "projects.exchange_rates"),
+        ("/projects/iati", "projects.iati"),
     ]
     .into_iter()
     .map(|(href, key)| Tab {
