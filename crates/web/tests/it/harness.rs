@@ -182,6 +182,27 @@ impl Session {
         self.send_json(reqwest::Method::PATCH, path, body).await
     }
 
+    /// Posts a file as the request body, with the session's CSRF token: the uploads of the
+    /// API (result sheets, office templates, IATI files).
+    pub async fn post_bytes(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> (StatusCode, Value) {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.url))
+            .header("x-csrf-token", &self.csrf)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
     /// Posts a form as a browser would, with the session's CSRF token.
     pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Response {
         let mut fields: Vec<(&str, &str)> = fields.to_vec();

@@ -47,17 +47,12 @@ async fn count(app: &TestApp, sql: &'static str) -> i64 {
 }
 
 async fn post_file(s: &Session, query: &str, body: Vec<u8>) -> (StatusCode, Value) {
-    let r = s
-        .client
-        .post(format!("{}/api/v1/iati/imports{query}", s.url))
-        .header("x-csrf-token", &s.csrf)
-        .header("content-type", "application/xml")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status();
-    (status, r.json().await.unwrap_or(Value::Null))
+    s.post_bytes(
+        &format!("/api/v1/iati/imports{query}"),
+        "application/xml",
+        body,
+    )
+    .await
 }
 
 #[tokio::test]

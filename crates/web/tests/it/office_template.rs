@@ -125,17 +125,12 @@ fn fill(text: &str, cells: &[(&str, &str, &str)]) -> Vec<u8> {
 }
 
 async fn upload(s: &Session, unit: &str, bytes: Vec<u8>) -> (StatusCode, Value) {
-    let r = s
-        .client
-        .post(format!("{}/api/v1/units/{unit}/results/upload", s.url))
-        .header("x-csrf-token", &s.csrf)
-        .header("content-type", "application/octet-stream")
-        .body(bytes)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status();
-    (status, r.json().await.unwrap_or(Value::Null))
+    s.post_bytes(
+        &format!("/api/v1/units/{unit}/results/upload"),
+        "application/octet-stream",
+        bytes,
+    )
+    .await
 }
 
 async fn reports(s: &Session, project: &str) -> Vec<Value> {

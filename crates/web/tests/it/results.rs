@@ -456,20 +456,12 @@ fn row(
 }
 
 async fn upload(s: &Session, project: &str, bytes: Vec<u8>) -> (StatusCode, Value) {
-    let r = s
-        .client
-        .post(format!(
-            "{}/api/v1/projects/{project}/results/upload",
-            s.url
-        ))
-        .header("x-csrf-token", &s.csrf)
-        .header("content-type", "application/octet-stream")
-        .body(bytes)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status();
-    (status, r.json().await.unwrap_or(Value::Null))
+    s.post_bytes(
+        &format!("/api/v1/projects/{project}/results/upload"),
+        "application/octet-stream",
+        bytes,
+    )
+    .await
 }
 
 #[tokio::test]
