@@ -239,6 +239,23 @@ async fn iati_upload(c: &Client, base: &str) -> Outcome {
         .await
         .context("the summary's text")?;
     ensure!(done.contains("new projects 5"), "the summary says: {done}");
+    // The upload's progress bar went to the file's size and then said the file was in.
+    let upload = c
+        .execute(
+            "const s = document.getElementById('iati-importing'); \
+             const bar = s.querySelector('progress.upload'); \
+             return [bar.value, bar.max, s.hasAttribute('data-sent')];",
+            vec![],
+        )
+        .await
+        .context("the upload's progress")?;
+    let size = std::fs::metadata(&file).context("the file's size")?.len();
+    ensure!(
+        upload[0].as_f64() == upload[1].as_f64()
+            && upload[1].as_f64().is_some_and(|max| max >= size as f64)
+            && upload[2] == json!(true),
+        "the upload's progress [value, max, sent] is {upload} for a file of {size} bytes"
+    );
     let importing = c
         .find(Locator::Id("iati-importing"))
         .await

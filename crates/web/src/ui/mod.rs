@@ -43,6 +43,7 @@ pub struct Shell {
     pub is_admin: bool,
     pub css: &'static str,
     pub htmx: &'static str,
+    pub js: &'static str,
     pub upcoming: &'static [&'static str],
     pub languages: Vec<(&'static str, &'static str)>,
 }
@@ -72,6 +73,7 @@ impl Shell {
             }),
             css: crate::static_files::CSS_PATH,
             htmx: crate::static_files::HTMX_PATH,
+            js: crate::static_files::JS_PATH,
             upcoming: &UPCOMING,
             languages: Lang::ALL
                 .iter()

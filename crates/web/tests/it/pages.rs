@@ -230,6 +230,54 @@ async fn pages_stay_under_30_kb_gzipped() {
     }
 }
 
+/// The stylesheet and scripts a page names are served to anyone (the sign-in page needs them),
+/// as what they are, cached for good (their paths change with each release), and allowed by
+/// the page's own content security policy (same origin).
+#[tokio::test]
+async fn the_stylesheet_and_scripts_a_page_names_are_served_and_cached_for_good() {
+    let app = TestApp::spawn().await;
+    let s = app.anonymous();
+    let login = s.get("/login").await;
+    let csp = login.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(csp.contains("script-src 'self'"), "{csp}");
+    let page = text(login).await;
+    let assets: Vec<&str> = page
+        .split(['"', '\''])
+        .filter(|s| s.starts_with("/static/"))
+        .collect();
+    assert_eq!(assets.len(), 3, "a stylesheet, htmx and app.js: {assets:?}");
+    for path in assets {
+        let r = s.get(path).await;
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+        let kind = if path.ends_with(".css") {
+            "text/css"
+        } else {
+            "text/javascript"
+        };
+        assert!(
+            r.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with(kind),
+            "{path}"
+        );
+        assert!(
+            r.headers()["cache-control"]
+                .to_str()
+                .unwrap()
+                .contains("immutable"),
+            "{path}"
+        );
+        let body = text(r).await;
+        if path.contains("/app-") && path.ends_with(".js") {
+            assert!(body.contains("htmx:xhr:progress"), "{path}");
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_country_office_user_is_refused_another_office_s_administration_pages() {
     let app = TestApp::spawn().await;
