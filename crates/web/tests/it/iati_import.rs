@@ -167,6 +167,70 @@ async fn a_file_is_imported_through_the_api_within_the_caller_s_authority() {
     assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM projects").await, 5);
 }
 
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(bytes).unwrap();
+    gz.finish().unwrap()
+}
+
+/// A gzip-compressed file (what an office on a slow link sends) is unpacked and imported as the
+/// file itself would be, its refusals located in the unpacked text; one that does not unpack
+/// is refused as a bad file and changes nothing.
+#[tokio::test]
+async fn a_compressed_file_is_imported_as_the_file_itself() {
+    let app = TestApp::spawn().await;
+    with_eur(&app).await;
+    let nairobi = app
+        .as_user("dev.nbo@example.org", "RO-NBO", &[Role::ProjectDeveloper])
+        .await;
+    let packed = gzip(&finland());
+    assert!(packed.len() * 3 < finland().len(), "{}", packed.len());
+
+    // Damaged: the end of the stream is missing.
+    let mut cut = packed.clone();
+    cut.truncate(cut.len() - 100);
+    let (status, body) = post_file(&nairobi, "?default_unit=RO-NBO&keep_valid=true", cut).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(code(&body), "invalid");
+    assert_eq!(body["error"]["field"], "file");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("could not be unpacked"),
+        "{body}"
+    );
+    // Unpacking to nothing.
+    let (status, body) = post_file(&nairobi, "", gzip(b"")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["field"], "file");
+    assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM projects").await, 0);
+
+    // All or nothing, located in the unpacked file: the same refusal as the file's own.
+    let (status, report) = post_file(
+        &nairobi,
+        "?default_unit=RO-NBO&file_name=finland.xml.gz",
+        packed.clone(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{report}");
+    let (_, plain) = post_file(&nairobi, "?default_unit=RO-NBO", finland()).await;
+    assert_eq!(report["refused"], plain["refused"], "{report:#}");
+    assert_eq!(report["refused"][0]["identifier"], BENIN);
+
+    let (status, report) = post_file(
+        &nairobi,
+        "?default_unit=RO-NBO&keep_valid=true&file_name=finland.xml.gz",
+        packed,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["created"], 5, "{report:#}");
+    assert_eq!(report["file"], "finland.xml.gz");
+    assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM projects").await, 5);
+}
+
 #[tokio::test]
 async fn the_api_exports_the_caller_s_scope_as_iati() {
     let app = TestApp::spawn().await;
@@ -271,12 +335,12 @@ async fn the_iati_page_imports_a_file_and_shows_what_happened() {
     assert!(html.contains("hx-indicator=\"#iati-importing\""));
     assert!(html.contains("id=\"iati-importing\" class=\"htmx-indicator"));
 
-    let upload = |keep_valid: bool| {
+    let upload = |keep_valid: bool, bytes: Vec<u8>, name: &'static str| {
         let mut form = reqwest::multipart::Form::new()
             .text("default_unit", "RO-NBO")
             .part(
                 "file",
-                reqwest::multipart::Part::bytes(finland()).file_name("finland.xml"),
+                reqwest::multipart::Part::bytes(bytes).file_name(name),
             );
         if keep_valid {
             form = form.text("keep_valid", "1");
@@ -288,7 +352,10 @@ async fn the_iati_page_imports_a_file_and_shows_what_happened() {
             .header("hx-request", "true")
             .multipart(form)
     };
-    let r = upload(false).send().await.unwrap();
+    let r = upload(false, finland(), "finland.xml")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let html = r.text().await.unwrap();
     assert!(html.contains("id=\"iati-import-errors\""), "{html}");
@@ -296,9 +363,14 @@ async fn the_iati_page_imports_a_file_and_shows_what_happened() {
     assert!(html.contains(BENIN) && html.contains("CO-BEN"), "{html}");
     assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM projects").await, 0);
 
-    let r = upload(true).send().await.unwrap();
+    // The valid ones, sent compressed as an office on a slow link would.
+    let r = upload(true, gzip(&finland()), "finland.xml.gz")
+        .send()
+        .await
+        .unwrap();
     let html = r.text().await.unwrap();
     assert!(html.contains("id=\"iati-import-done\""), "{html}");
+    assert!(html.contains("finland.xml.gz"), "{html}");
     assert!(html.contains("new projects <b>5</b>"), "{html}");
     assert!(html.contains("refused <b>1</b>"), "{html}");
     assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM projects").await, 5);
