@@ -3,6 +3,7 @@
 //! (missing, unreadable, or not well-formed XML).
 
 use clap::{Subcommand, ValueEnum};
+use meridian_formats::gzip;
 use meridian_formats::iati::{ValidateOptions, validate};
 use std::fs::File;
 use std::io::BufReader;
@@ -11,7 +12,8 @@ use std::process::ExitCode;
 
 #[derive(Subcommand)]
 pub enum IatiCommand {
-    /// Check iati-activities 2.03 files and report every problem with its line and column.
+    /// Check iati-activities 2.03 files (as they are, or gzip-compressed) and report every
+    /// problem with its line and column.
     Validate {
         #[arg(required = true)]
         files: Vec<PathBuf>,
@@ -39,8 +41,19 @@ pub fn run(cmd: IatiCommand) -> ExitCode {
     for path in &files {
         let name = path.display().to_string();
         let outcome = File::open(path)
+            .and_then(|f| {
+                let mut input = BufReader::with_capacity(256 * 1024, f);
+                gzip::starts_packed(&mut input).map(|packed| (input, packed))
+            })
             .map_err(meridian_formats::iati::ReadError::from)
-            .and_then(|f| validate(BufReader::with_capacity(256 * 1024, f), &options));
+            .and_then(|(input, packed)| {
+                if packed {
+                    let unpacking = gzip::unpacking(input);
+                    validate(BufReader::with_capacity(256 * 1024, unpacking), &options)
+                } else {
+                    validate(input, &options)
+                }
+            });
         let code = match &outcome {
             Err(_) => UNREADABLE,
             Ok(report) if !report.well_formed => UNREADABLE,

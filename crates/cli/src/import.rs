@@ -4,6 +4,7 @@
 //! a file) was refused, 2 when a file cannot be read (missing, or not well-formed XML).
 
 use clap::Subcommand;
+use meridian_formats::gzip;
 use meridian_formats::iati::legacy;
 use meridian_formats::iati::read::ActivityReader;
 use meridian_store::iati::{ImportOptions, ImportProgress, ImportReport, Progress};
@@ -15,7 +16,8 @@ use std::sync::Arc;
 
 #[derive(Subcommand)]
 pub enum ImportCommand {
-    /// Import IATI activity files (a file, or every .xml file in a folder) as projects.
+    /// Import IATI activity files (a file, or every .xml and .xml.gz file in a folder) as
+    /// projects. A gzip-compressed file is unpacked first.
     Iati(IatiArgs),
 }
 
@@ -41,11 +43,38 @@ const OK: u8 = 0;
 const REFUSED: u8 = 1;
 const UNREADABLE: u8 = 2;
 
+/// `NAME.xml`, or `NAME.xml.gz` compressed.
+fn is_activities_file(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    name.ends_with(".xml") || name.ends_with(".xml.gz")
+}
+
+/// A gzip-compressed file unpacked into a temporary file, or `None` for a file as it is.
+fn unpacked(path: &Path) -> Result<Option<tempfile::NamedTempFile>, String> {
+    let cannot_read = |e: std::io::Error| format!("cannot read: {e}");
+    let mut input = BufReader::new(File::open(path).map_err(cannot_read)?);
+    if !gzip::starts_packed(&mut input).map_err(cannot_read)? {
+        return Ok(None);
+    }
+    let mut file = tempfile::Builder::new()
+        .prefix("meridian-unpacked-")
+        .suffix(".xml")
+        .tempfile()
+        .map_err(|e| format!("a temporary file to unpack into: {e}"))?;
+    let mut out = std::io::BufWriter::new(file.as_file_mut());
+    gzip::unpack(input, &mut out, u64::MAX).map_err(|e| e.to_string())?;
+    drop(out);
+    Ok(Some(file))
+}
+
 fn files(path: &Path) -> std::io::Result<Vec<PathBuf>> {
     if path.is_dir() {
         let mut out: Vec<PathBuf> = std::fs::read_dir(path)?
             .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.is_file() && p.extension().is_some_and(|e| e.eq_ignore_ascii_case("xml")))
+            .filter(|p| p.is_file() && is_activities_file(p))
             .collect();
         out.sort();
         Ok(out)
@@ -99,7 +128,7 @@ async fn run_iati(database: &str, args: IatiArgs) -> anyhow::Result<u8> {
         }
     };
     if list.is_empty() {
-        eprintln!("{}: no .xml file there", args.path.display());
+        eprintln!("{}: no .xml or .xml.gz file there", args.path.display());
         return Ok(UNREADABLE);
     }
     let store = crate::connect(database).await?;
@@ -111,8 +140,18 @@ async fn run_iati(database: &str, args: IatiArgs) -> anyhow::Result<u8> {
     let mut worst = OK;
     let (mut created, mut updated, mut unchanged, mut refused) = (0, 0, 0, 0);
     let (mut bytes, mut seconds) = (0u64, 0.0);
-    for path in &list {
-        let name = path.display().to_string();
+    for (index, original) in list.iter().enumerate() {
+        let name = original.display().to_string();
+        // A compressed file is unpacked first, into a temporary file.
+        let unpacked = match unpacked(original) {
+            Ok(unpacked) => unpacked,
+            Err(e) => {
+                println!("{name}: not imported: {e}");
+                worst = worst.max(UNREADABLE);
+                continue;
+            }
+        };
+        let path = unpacked.as_ref().map_or(original.as_path(), |t| t.path());
         // Older files are upgraded to 2.03 first, into a temporary file.
         let mut upgraded = None;
         match File::open(path).map(|f| {
@@ -138,7 +177,7 @@ async fn run_iati(database: &str, args: IatiArgs) -> anyhow::Result<u8> {
                 let tmp = std::env::temp_dir().join(format!(
                     "meridian-upgrade-{}-{}.xml",
                     std::process::id(),
-                    list.iter().position(|p| p == path).unwrap_or(0)
+                    index
                 ));
                 let out = std::io::BufWriter::new(File::create(&tmp)?);
                 let input = BufReader::new(File::open(path)?);

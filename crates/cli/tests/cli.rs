@@ -300,4 +300,31 @@ fn iati_validate_answers_with_the_exit_code_and_locates_problems() {
     assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
     let missing = run(&["iati", "validate", "/no/such/file.xml"]);
     assert_eq!(missing.status.code(), Some(2));
+
+    // Compressed, the same verdicts, located in the unpacked text; damaged, unreadable.
+    let pack = |from: &std::path::Path, to: &str| {
+        use std::io::Write;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&std::fs::read(from).unwrap()).unwrap();
+        let path = dir.path().join(to);
+        std::fs::write(&path, gz.finish().unwrap()).unwrap();
+        path
+    };
+    let valid_gz = pack(&valid, "valid.xml.gz");
+    let ok = run(&["iati", "validate", valid_gz.to_str().unwrap()]);
+    assert_eq!(ok.status.code(), Some(0), "{}", stdout(&ok));
+    let invalid_gz = pack(&invalid, "invalid.xml.gz");
+    let bad_gz = run(&["iati", "validate", invalid_gz.to_str().unwrap()]);
+    assert_eq!(bad_gz.status.code(), Some(1));
+    assert_eq!(
+        stdout(&bad_gz).replace(invalid_gz.to_str().unwrap(), "FILE"),
+        stdout(&bad).replace(invalid.to_str().unwrap(), "FILE"),
+        "the same findings at the same places"
+    );
+    let mut damaged = std::fs::read(&valid_gz).unwrap();
+    damaged.truncate(damaged.len() - 20);
+    let damaged_gz = dir.path().join("damaged.xml.gz");
+    std::fs::write(&damaged_gz, damaged).unwrap();
+    let out = run(&["iati", "validate", damaged_gz.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
 }

@@ -226,6 +226,51 @@ async fn a_truncated_file_is_unreadable_and_changes_nothing() {
     assert!(!stdout(&export).contains("<iati-activity"));
 }
 
+/// A folder's `.xml.gz` files are unpacked and imported like its `.xml` files; other files are
+/// left alone; a damaged one is named, imports nothing and does not stop the others.
+#[tokio::test]
+async fn compressed_files_in_a_folder_are_imported_and_a_damaged_one_is_named() {
+    use std::io::Write;
+    let db = with_org().await;
+    let dir = tempfile::tempdir().unwrap();
+    let iom = std::fs::read(sample("real-2.0x/iom_XM-DAC-47066-DP.2154_wrapped.xml")).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&iom).unwrap();
+    let packed = gz.finish().unwrap();
+    std::fs::write(dir.path().join("a-iom.xml.gz"), &packed).unwrap();
+    std::fs::write(
+        dir.path().join("b-damaged.xml.gz"),
+        &packed[..packed.len() / 2],
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("c-notes.txt.gz"), &packed).unwrap();
+
+    let out = meridian(&db, &["import", "iati", dir.path().to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let text = stdout(&out);
+    assert!(
+        text.contains("a-iom.xml.gz: 1 activities: 1 created"),
+        "{text}"
+    );
+    assert!(
+        text.contains("b-damaged.xml.gz: not imported: the file is gzip-compressed but could not be unpacked after"),
+        "{text}"
+    );
+    assert!(!text.contains("c-notes"), "{text}");
+    let export = meridian(&db, &["export", "iati"]);
+    assert!(
+        stdout(&export).contains("<iati-identifier>XM-DAC-47066-DP.2154</iati-identifier>"),
+        "{}",
+        stderr(&export)
+    );
+}
+
 #[tokio::test]
 async fn a_legacy_file_is_upgraded_with_an_account_of_what_changed() {
     let db = with_org().await;

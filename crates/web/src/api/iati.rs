@@ -17,6 +17,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::{Stream, StreamExt};
+use meridian_formats::gzip;
 use meridian_store::iati::{ExportScope, ImportOptions, ImportReport};
 use serde::Deserialize;
 use tokio::io::AsyncWriteExt;
@@ -25,9 +26,6 @@ use utoipa::IntoParams;
 /// The largest IATI file an upload takes (IATI's own tools stop at about 60 MB); for a
 /// compressed upload, the largest it may unpack to.
 pub const MAX_IATI_BYTES: u64 = 1 << 30;
-
-/// The first two bytes of a gzip stream (RFC 1952).
-const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
 /// How an uploaded file is imported.
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -71,7 +69,7 @@ impl Upload {
         E: std::fmt::Display,
     {
         let file = temporary_file()?;
-        let mut head = Vec::with_capacity(GZIP_MAGIC.len());
+        let mut head = Vec::with_capacity(gzip::MAGIC.len());
         let mut out = tokio::fs::File::from_std(
             file.as_file()
                 .try_clone()
@@ -83,7 +81,7 @@ impl Upload {
                 AppError::invalid("file", format!("the upload could not be read: {e}"))
             })?;
             bytes += chunk.len() as u64;
-            let wanted = GZIP_MAGIC.len() - head.len();
+            let wanted = gzip::MAGIC.len() - head.len();
             head.extend_from_slice(&chunk[..wanted.min(chunk.len())]);
             if bytes > MAX_IATI_BYTES {
                 return Err(AppError::invalid(
@@ -104,52 +102,33 @@ impl Upload {
         if bytes == 0 {
             return Err(AppError::invalid("file", "the file is empty"));
         }
-        if head == GZIP_MAGIC {
+        if head == gzip::MAGIC {
             return Self::gunzip(file).await;
         }
         Ok(Upload { file })
     }
 
-    /// Unpacks a gzip-compressed upload (every member, as `gunzip` does) into a temporary
-    /// file of its own, refusing one that does not unpack or unpacks to nothing or to more
-    /// than [`MAX_IATI_BYTES`].
+    /// Unpacks a gzip-compressed upload into a temporary file of its own, refusing one that
+    /// does not unpack or unpacks to nothing or to more than [`MAX_IATI_BYTES`].
     async fn gunzip(packed: tempfile::NamedTempFile) -> AppResult<Upload> {
-        use std::io::{Read, Write};
         tokio::task::spawn_blocking(move || {
-            let written =
-                |e: std::io::Error| AppError::Internal(format!("unpacking the upload: {e}"));
-            let input = packed.reopen().map_err(written)?;
+            let input = packed
+                .reopen()
+                .map_err(|e| AppError::Internal(format!("unpacking the upload: {e}")))?;
             let mut unpacked = temporary_file()?;
-            let mut decoder = flate2::read::MultiGzDecoder::new(std::io::BufReader::new(input));
             let mut out = std::io::BufWriter::new(unpacked.as_file_mut());
-            let mut buf = vec![0u8; 64 * 1024];
-            let mut bytes = 0u64;
-            loop {
-                let n = decoder.read(&mut buf).map_err(|e| {
-                    AppError::invalid(
-                        "file",
-                        format!(
-                            "the file is gzip-compressed but could not be unpacked after {bytes} \
-                             bytes: {e}"
-                        ),
-                    )
+            let bytes = gzip::unpack(std::io::BufReader::new(input), &mut out, MAX_IATI_BYTES)
+                .map_err(|e| match e {
+                    gzip::UnpackError::Write(e) => {
+                        AppError::Internal(format!("unpacking the upload: {e}"))
+                    }
+                    e @ gzip::UnpackError::TooLarge { .. } => {
+                        AppError::invalid("file", format!("{e}, the most an upload takes"))
+                    }
+                    e @ gzip::UnpackError::Damaged { .. } => {
+                        AppError::invalid("file", e.to_string())
+                    }
                 })?;
-                if n == 0 {
-                    break;
-                }
-                bytes += n as u64;
-                if bytes > MAX_IATI_BYTES {
-                    return Err(AppError::invalid(
-                        "file",
-                        format!(
-                            "the file unpacks to more than {} MiB, the most an upload takes",
-                            MAX_IATI_BYTES >> 20
-                        ),
-                    ));
-                }
-                out.write_all(&buf[..n]).map_err(written)?;
-            }
-            out.flush().map_err(written)?;
             drop(out);
             if bytes == 0 {
                 return Err(AppError::invalid(
