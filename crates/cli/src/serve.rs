@@ -70,6 +70,7 @@ pub async fn run(database: &str, args: ServeArgs) -> anyhow::Result<()> {
             org_file: args.org.org_file.clone(),
             secure_cookies: args.secure_cookies,
             documents_dir: args.documents_dir.clone(),
+            ..Config::default()
         },
     );
     meridian_web::serve(listener, state, shutdown_signal()).await?;

@@ -15,12 +15,11 @@ use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware;
 use axum::routing::get;
 use std::net::SocketAddr;
-use std::time::Duration;
 use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
-pub use state::{AppState, Config, OrgSnapshot};
+pub use state::{AppState, Config, OrgSnapshot, TimeLimits};
 
 const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; \
      script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
@@ -50,7 +49,7 @@ pub fn app(state: AppState) -> Router {
             HeaderValue::from_static("same-origin"),
         ))
         .layer(CompressionLayer::new())
-        .layer(middleware::from_fn(time_limit))
+        .layer(middleware::from_fn_with_state(state.clone(), time_limit))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -59,16 +58,19 @@ pub fn app(state: AppState) -> Router {
 const LONG_REQUESTS: &[&str] = &["/api/v1/iati/imports", "/projects/iati/import"];
 
 /// How long a request may take before it is answered 408 (and its work dropped: a store
-/// transaction not committed is rolled back). The response's body, once begun, is not timed.
+/// transaction not committed is rolled back): `Config::time_limits`, the long limit for
+/// [`LONG_REQUESTS`]. The response's body, once begun, is not timed.
 async fn time_limit(
+    axum::extract::State(state): axum::extract::State<AppState>,
     req: axum::extract::Request,
     next: middleware::Next,
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
+    let limits = state.config.time_limits;
     let limit = if LONG_REQUESTS.contains(&req.uri().path()) {
-        Duration::from_secs(30 * 60)
+        limits.long_request
     } else {
-        Duration::from_secs(30)
+        limits.request
     };
     match tokio::time::timeout(limit, next.run(req)).await {
         Ok(response) => response,

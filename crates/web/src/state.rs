@@ -29,6 +29,27 @@ pub struct Config {
     pub secure_cookies: bool,
     /// Where uploaded documents are kept.
     pub documents_dir: PathBuf,
+    /// How long a request may take before it is answered 408.
+    pub time_limits: TimeLimits,
+}
+
+/// How long a request may take, receiving its body included, before it is answered 408 and its
+/// work dropped (`crate::time_limit`).
+#[derive(Debug, Clone, Copy)]
+pub struct TimeLimits {
+    /// Every request but the long ones.
+    pub request: std::time::Duration,
+    /// The IATI uploads (`crate::LONG_REQUESTS`): up to 1 GiB received, then imported.
+    pub long_request: std::time::Duration,
+}
+
+impl Default for TimeLimits {
+    fn default() -> Self {
+        Self {
+            request: std::time::Duration::from_secs(30),
+            long_request: std::time::Duration::from_secs(30 * 60),
+        }
+    }
 }
 
 impl Default for Config {
@@ -37,6 +58,7 @@ impl Default for Config {
             org_file: None,
             secure_cookies: false,
             documents_dir: PathBuf::from("meridian-data/documents"),
+            time_limits: TimeLimits::default(),
         }
     }
 }

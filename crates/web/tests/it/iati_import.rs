@@ -413,3 +413,108 @@ async fn the_iati_page_imports_a_file_and_shows_what_happened() {
     assert!(!html.contains("/projects/iati/import"), "{html}");
     assert!(html.contains("Exporter en IITA 2.03"), "{html}");
 }
+
+/// Sends `body` (of `content_type`) to `path` over a bare connection a quarter at a time,
+/// `pause` apart (as a slow link would), with a bearer token, and returns the answer's status.
+async fn post_slowly(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+    (content_type, body): (&str, &[u8]),
+    pause: std::time::Duration,
+) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let host = app.url.trim_start_matches("http://");
+    let tcp = tokio::net::TcpStream::connect(host).await.unwrap();
+    let (mut from_server, mut to_server) = tcp.into_split();
+    // The answer is read as it comes, so that an early one is kept whatever the connection
+    // does after it.
+    let reader = tokio::spawn(async move {
+        let mut answer = Vec::new();
+        let _ = from_server.read_to_end(&mut answer).await;
+        answer
+    });
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    to_server.write_all(head.as_bytes()).await.unwrap();
+    for part in body.chunks(body.len().div_ceil(4)) {
+        tokio::time::sleep(pause).await;
+        // Once answered, nothing more is sent.
+        if reader.is_finished() || to_server.write_all(part).await.is_err() {
+            break;
+        }
+    }
+    let answer = reader.await.unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    answer
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("no status line in {answer:?}"))
+}
+
+/// An upload that takes longer than an ordinary request may is still received and imported
+/// (the IATI paths have the long limit); the same slowness anywhere else is answered 408 and
+/// changes nothing.
+#[tokio::test]
+async fn a_slow_upload_has_the_long_time_limit_and_other_requests_do_not() {
+    let app = TestApp::spawn_with(meridian_web::Config {
+        time_limits: meridian_web::TimeLimits {
+            request: std::time::Duration::from_millis(400),
+            long_request: std::time::Duration::from_secs(60),
+        },
+        ..Default::default()
+    })
+    .await;
+    with_eur(&app).await;
+    let id = app
+        .user("dev.nbo@example.org", "RO-NBO", &[Role::ProjectDeveloper])
+        .await;
+    let token = app
+        .store
+        .issue_token(&app.state.org().org, &operator(), &id, "slow link")
+        .await
+        .unwrap();
+    let pause = std::time::Duration::from_millis(250);
+
+    // About a second to send: over the ordinary limit, within the long one.
+    let status = post_slowly(
+        &app,
+        &token,
+        "/api/v1/iati/imports?default_unit=RO-NBO&keep_valid=true",
+        ("application/xml", &finland()),
+        pause,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM projects").await, 5);
+
+    // The same pace for a project's JSON: 408, and no project.
+    let project = serde_json::json!({
+        "title": "Sent over a slow link",
+        "summary": "A draft whose request takes a second to arrive.",
+        "thematic_area": "migrant_protection",
+        "unit": "CO-ETH",
+        "primary_country": "ETH",
+        "start_date": "2027-01-01",
+        "end_date": "2027-12-31",
+        "currency": "USD",
+        "budget_lines": [
+            {"category": "staff", "description": "Counsellors", "currency": "USD", "amount": "1000"}
+        ],
+    })
+    .to_string();
+    let status = post_slowly(
+        &app,
+        &token,
+        "/api/v1/projects",
+        ("application/json", project.as_bytes()),
+        pause,
+    )
+    .await;
+    assert_eq!(status, 408);
+    assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM projects").await, 5);
+}
