@@ -87,6 +87,37 @@ fn selects_nodes(xpath: &XPath, tree: &Tree, context: Item) -> bool {
     }
 }
 
+/// Whether an expression selects a node or is a value that is not a node-set: what makes a
+/// path count as present in [`collect`].
+fn selects_anything(xpath: &XPath, tree: &Tree, context: Item) -> bool {
+    match evaluate(xpath, tree, context) {
+        Value::Nodes(nodes) => {
+            let any = !nodes.is_empty();
+            recycle(nodes);
+            any
+        }
+        _ => true,
+    }
+}
+
+/// The first of [`collect`]'s matches: the first node of the first path that selects
+/// something, or `None` when that path's value is not a node-set.
+fn first_match(case: &Case, tree: &Tree, context: Item) -> Option<Item> {
+    for path in &case.paths {
+        match evaluate(path, tree, context) {
+            Value::Nodes(nodes) => {
+                let first = nodes.first().copied();
+                recycle(nodes);
+                if first.is_some() {
+                    return first;
+                }
+            }
+            _ => return None,
+        }
+    }
+    None
+}
+
 /// The first node an expression selects.
 fn first_node(xpath: &XPath, tree: &Tree, context: Item) -> Option<Item> {
     let nodes = evaluate(xpath, tree, context).into_nodes();
@@ -152,6 +183,39 @@ pub(crate) fn evaluate_case(
         && !evaluate_bool(condition, tree, context)
     {
         return Outcome::NotApplicable;
+    }
+    if case.id_condition.is_none() {
+        // Kinds that need no texts: the paths only say where a failure is, so they are
+        // evaluated when the case fails, and no further than its first match.
+        match kind {
+            RuleKind::AtLeastOne => {
+                return pass_if(
+                    case.paths
+                        .iter()
+                        .any(|p| selects_anything(p, tree, context)),
+                    None,
+                    "none of the paths is present",
+                );
+            }
+            RuleKind::IfThen => {
+                let applies = case
+                    .if_
+                    .as_ref()
+                    .is_some_and(|c| evaluate_bool(c, tree, context));
+                let holds = !applies
+                    || case
+                        .then
+                        .as_ref()
+                        .is_none_or(|c| evaluate_bool(c, tree, context));
+                return if holds {
+                    Outcome::Pass
+                } else {
+                    fail(first_match(case, tree, context), "")
+                };
+            }
+            RuleKind::OneOrAll => return one_or_all(case, tree, context),
+            _ => {}
+        }
     }
     let with_text = case.id_condition.is_some()
         || !matches!(
@@ -328,24 +392,31 @@ fn starts_with(
     env: &Environment,
 ) -> Outcome {
     let failing = match &case.prefix {
-        Some(Prefixes::OrgIdPrefix) => m.texts.iter().position(|t| {
-            let mut parts = t.split('-');
-            let prefix = format!(
-                "{}-{}",
-                parts.next().unwrap_or(""),
-                parts.next().unwrap_or("undefined")
-            );
-            !env.org_id_prefixes.contains(&prefix)
-        }),
+        Some(Prefixes::OrgIdPrefix) => {
+            let mut prefix = String::new();
+            m.texts.iter().position(|t| {
+                let mut parts = t.split('-');
+                prefix.clear();
+                prefix.push_str(parts.next().unwrap_or(""));
+                prefix.push('-');
+                prefix.push_str(parts.next().unwrap_or("undefined"));
+                !env.org_id_prefixes.contains(&prefix)
+            })
+        }
         Some(Prefixes::Paths(paths)) => {
-            let starts: Vec<String> = paths
-                .iter()
-                .flat_map(|p| evaluate(p, tree, context).into_nodes())
-                .map(|i| format!("{}{}", i.string(tree), case.separator))
-                .collect();
-            m.texts
-                .iter()
-                .position(|t| !starts.iter().any(|s| t.starts_with(s.as_str())))
+            let mut starts: SmallVec<[Cow<str>; 4]> = SmallVec::new();
+            for path in paths {
+                let nodes = evaluate(path, tree, context).into_nodes();
+                starts.extend(nodes.iter().map(|i| i.str_value(tree)));
+                recycle(nodes);
+            }
+            let separator = case.separator.as_str();
+            m.texts.iter().position(|t| {
+                !starts.iter().any(|s| {
+                    t.strip_prefix(s.as_ref())
+                        .is_some_and(|rest| rest.starts_with(separator))
+                })
+            })
         }
         None => None,
     };
@@ -366,13 +437,6 @@ fn one_or_all(case: &Case, tree: &Tree, context: Item) -> Outcome {
         return Outcome::Pass;
     };
     let named = |key: &str| tree.lookup(key);
-    let mut descendants = Vec::new();
-    let mut stack: Vec<u32> = tree.children(node).collect();
-    while let Some(n) = stack.pop() {
-        descendants.push(n);
-        stack.extend(tree.children(n));
-    }
-    descendants.sort_unstable();
     let child_named = |n: u32, names: &[Option<crate::iati::names::NameId>]| {
         tree.children(n)
             .any(|c| names.contains(&Some(tree.nodes[c as usize].name)))
@@ -380,7 +444,7 @@ fn one_or_all(case: &Case, tree: &Tree, context: Item) -> Outcome {
     let offending = match case.all.as_deref() {
         Some("lang") => {
             let (narrative, lang) = (named("narrative"), named("xml:lang"));
-            descendants.into_iter().find(|n| {
+            tree.descendant_range(node).find(|n| {
                 Some(tree.nodes[*n as usize].name) == narrative
                     && lang.is_none_or(|l| tree.attr(*n, l).is_none())
             })
@@ -401,7 +465,7 @@ fn one_or_all(case: &Case, tree: &Tree, context: Item) -> Outcome {
         Some("currency") => {
             let kinds = [named("value"), named("forecast"), named("loan-status")];
             let currency = named("currency");
-            descendants.into_iter().find(|n| {
+            tree.descendant_range(node).find(|n| {
                 kinds.contains(&Some(tree.nodes[*n as usize].name))
                     && currency.is_none_or(|c| tree.attr(*n, c).is_none())
             })
