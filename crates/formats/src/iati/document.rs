@@ -660,9 +660,17 @@ fn collect_attributes(
             if name == "xmlns" || name.starts_with("xmlns:") {
                 continue;
             }
-            let (resolved, local) = resolver.resolve_attribute(quick_xml::name::QName(name));
-            let ns = attr_namespace(resolved, arena);
-            let local = key.end - local.as_ref().len()..key.end;
+            // An attribute without a prefix is in no namespace (XML Namespaces §6.2): no
+            // look-up needed.
+            let (ns, local) = if name.contains(':') {
+                let (resolved, local) = resolver.resolve_attribute(quick_xml::name::QName(name));
+                (
+                    attr_namespace(resolved, arena),
+                    key.end - local.as_ref().len()..key.end,
+                )
+            } else {
+                (AttrNs::None, key.clone())
+            };
             let text = &raw[value.clone()];
             let value = if text
                 .bytes()

@@ -363,7 +363,11 @@ impl<R: Read> Cutter<R> {
     }
 
     fn read_more(&mut self) -> io::Result<()> {
-        let want = self.part_bytes.max(READ_BYTES) as u64;
+        let want = self.part_bytes.max(READ_BYTES);
+        // Room for all of it up front: `read_to_end` would otherwise grow the buffer by
+        // doubling, copying what it holds each time.
+        self.carry.reserve(want);
+        let want = want as u64;
         if (&mut self.input).take(want).read_to_end(&mut self.carry)? == 0 {
             self.eof = true;
         }
