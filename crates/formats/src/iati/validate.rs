@@ -8,7 +8,7 @@ use std::io::BufRead;
 use smallvec::SmallVec;
 
 use super::codelists::{CODELIST_CHECKS, CodelistChecks};
-use super::document::{Extent, Handler, StartTag, read_extent, read_text};
+use super::document::{AttrNs, Extent, Handler, StartTag, read_extent, read_text};
 use super::names::{NameId, XML_NS};
 use super::options::ValidateOptions;
 use super::report::{Finding, FindingSink, Layer, Report, Severity};
@@ -812,13 +812,14 @@ impl Handler for Run<'_> {
         if self.depth == 1 {
             self.check_root(tag);
         }
+        // The depth first: it rules out all but the root's children without a compare.
         let is_unit = tag.namespace.is_none()
-            && tag.local == self.unit_name()
             && match self.root_kind {
                 RootKind::Activities | RootKind::Organisations => self.depth == 2,
                 RootKind::SingleUnit => self.depth == 1,
                 RootKind::Other => false,
-            };
+            }
+            && tag.local == self.unit_name();
         if is_unit {
             self.activities += 1;
             self.unit_depth = Some(self.depth);
@@ -835,12 +836,19 @@ impl Handler for Run<'_> {
         let key = self.validator.key_of(tag.namespace, tag.local);
         let mut attrs: SmallVec<[AttrInfo; 8]> = SmallVec::new();
         for a in tag.attrs {
-            let namespace = tag.attr_namespace(a);
             let local = tag.attr_local(a);
+            let (namespace, key) = match a.ns {
+                AttrNs::None => (None, schema.names.get(local)),
+                AttrNs::Xml => (Some(XML_NS), xml_attr_key(schema, local)),
+                AttrNs::Other(_) => {
+                    let namespace = tag.attr_namespace(a);
+                    (namespace, attr_key(schema, namespace, local))
+                }
+            };
             attrs.push(AttrInfo {
                 namespace,
                 local,
-                key: attr_key(schema, namespace, local),
+                key,
                 value: tag.attr_value(a),
             });
         }
@@ -920,9 +928,16 @@ impl Handler for Run<'_> {
 fn attr_key(schema: &Schema, namespace: Option<&str>, local: &str) -> Option<NameId> {
     match namespace {
         None => schema.names.get(local),
-        Some(XML_NS) if local == "lang" => schema.names.get("xml:lang"),
-        Some(XML_NS) => schema.names.get(&format!("xml:{local}")),
+        Some(XML_NS) => xml_attr_key(schema, local),
         Some(ns) => schema.names.get(&format!("{{{ns}}}{local}")),
+    }
+}
+
+/// The key of an attribute in the XML namespace (`xml:lang` on every narrative).
+fn xml_attr_key(schema: &Schema, local: &str) -> Option<NameId> {
+    match local {
+        "lang" => schema.names.get("xml:lang"),
+        _ => schema.names.get(&format!("xml:{local}")),
     }
 }
 

@@ -5,7 +5,10 @@ mod dates;
 mod evaluate;
 mod ruleset;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+
+use rustc_hash::FxHashMap;
+use smallvec::SmallVec;
 use std::sync::LazyLock;
 
 pub(crate) use dates::parse_js_date;
@@ -70,7 +73,7 @@ pub(crate) struct RuleIssue {
 }
 
 /// The compiled cases of one loop body case, by `$1` value.
-type LoopCases = HashMap<String, Option<(RuleKind, Case)>>;
+type LoopCases = FxHashMap<String, Option<(RuleKind, Case)>>;
 
 /// Runs a ruleset over activity trees, one after another.
 pub(crate) struct RuleRunner<'r> {
@@ -79,7 +82,7 @@ pub(crate) struct RuleRunner<'r> {
     registered_publishers: &'r HashSet<String>,
     /// Loop cases re-written for one `$1` value, compiled once per run: by (loop, case of
     /// its body), then by value; `None` when the value breaks the XPath.
-    loop_cases: HashMap<(usize, usize), LoopCases>,
+    loop_cases: FxHashMap<(usize, usize), LoopCases>,
 }
 
 impl<'r> RuleRunner<'r> {
@@ -92,7 +95,7 @@ impl<'r> RuleRunner<'r> {
             ruleset,
             now,
             registered_publishers,
-            loop_cases: HashMap::new(),
+            loop_cases: FxHashMap::default(),
         }
     }
 
@@ -158,7 +161,7 @@ impl<'r> RuleRunner<'r> {
             recycle(nodes);
             return;
         }
-        let mut groups: Vec<std::borrow::Cow<str>> = Vec::new();
+        let mut groups: SmallVec<[std::borrow::Cow<str>; 4]> = SmallVec::new();
         for n in &nodes {
             let value = n.str_value(tree);
             if !groups.contains(&value) {
