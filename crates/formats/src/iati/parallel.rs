@@ -363,7 +363,12 @@ impl<R: Read> Cutter<R> {
     }
 
     fn read_more(&mut self) -> io::Result<()> {
-        let want = self.part_bytes.max(READ_BYTES);
+        // Up to a part's size at once, then a little at a time: what is read past the cut
+        // is copied into the next part's buffer.
+        let want = self
+            .part_bytes
+            .saturating_sub(self.carry.len())
+            .max(READ_BYTES);
         // Room for all of it up front: `read_to_end` would otherwise grow the buffer by
         // doubling, copying what it holds each time.
         self.carry.reserve(want);
@@ -394,7 +399,9 @@ impl<R: Read> Cutter<R> {
                     && let Some(enough) = self.enough_activities()
                 {
                     let cut = (from + at + self.marker.len()).max(enough);
-                    let mut rest = self.spare.pop().unwrap_or_default();
+                    let mut rest = self.spare.pop().unwrap_or_else(|| {
+                        Vec::with_capacity(self.prefix.len() + self.part_bytes + 2 * READ_BYTES)
+                    });
                     rest.clear();
                     rest.extend_from_slice(&self.prefix);
                     rest.extend_from_slice(&self.carry[cut..]);
