@@ -168,6 +168,7 @@ fn read_source<S: Source, H: Handler>(
         root_seen: false,
         part: extent == Extent::Part,
         inside_root: false,
+        may_hold_cr: counter.may_hold_cr(),
     };
     loop {
         let (line, column) = counter.position();
@@ -378,6 +379,8 @@ struct Reader {
     part: bool,
     /// The part ended with only the root element open.
     inside_root: bool,
+    /// The input may hold a `\r` (see [`Source::may_hold_cr`]).
+    may_hold_cr: bool,
 }
 
 impl Reader {
@@ -528,7 +531,12 @@ impl Reader {
                 handler.end(line, column);
             }
             Event::Text(t) => {
-                let content = t.xml10_content();
+                // Line ends are normalized only where there may be a `\r` to normalize.
+                let content = if self.may_hold_cr {
+                    t.xml10_content()
+                } else {
+                    std::borrow::Cow::Borrowed(&*t)
+                };
                 if self.open.is_empty() {
                     if !content.chars().all(is_xml_space) {
                         let message = if self.root_seen {
