@@ -301,3 +301,82 @@ fn the_ruleset_meta_tests_pass() {
         }
     }
 }
+
+/// XPath 1.0 comparisons as rule conditions: each case fires (its path is absent) exactly
+/// when its condition is true, so the rule ids found are the conditions that hold. The
+/// attributes are ones the schema knows, which the evaluator looks up directly.
+#[test]
+fn conditions_compare_as_xpath_says() {
+    // (condition, whether it holds on the activity below)
+    let cases: &[(&str, bool)] = &[
+        ("@hierarchy = 10", true),
+        ("10 = @hierarchy", true),
+        ("@hierarchy = '10'", true),
+        ("'10' = @hierarchy", true),
+        ("@hierarchy = '10.0'", false), // two strings
+        ("@hierarchy = 10.0", true),    // a number
+        ("@hierarchy != 10", false),
+        ("@hierarchy < 11", true),
+        ("11 > @hierarchy", true),
+        ("@hierarchy >= '10'", true), // relational: numbers even from strings
+        ("@default-currency = 'abc'", true),
+        ("@default-currency != 'abc'", false),
+        ("'abc' != @default-currency", false),
+        ("@default-currency > 1", false), // NaN
+        ("@budget-not-provided = ''", false),
+        ("@budget-not-provided != ''", false),
+        ("'' = @budget-not-provided", false),
+        ("not(@budget-not-provided = 'a')", true),
+        ("sector[@vocabulary = 99]/@percentage = 40", true),
+        ("sector[@vocabulary != '1']/@vocabulary = '99'", true),
+        (
+            "count(sector[@vocabulary = '1' or @vocabulary = 2]) = 1",
+            true,
+        ),
+        ("sector/@percentage = 40", true), // any of them
+        ("sector/@percentage != 40", true),
+        ("sector[@percentage > 50]/@vocabulary = 99", false),
+        ("sector[50 < @percentage]/@vocabulary = 1", true),
+        ("sector[40 > @percentage]", false),
+        ("sector['99' = @vocabulary]/@percentage = 40", true),
+        ("sector['99' != @vocabulary]/@percentage = 60", true),
+    ];
+    let rules: Vec<String> = cases
+        .iter()
+        .enumerate()
+        .map(|(i, (condition, _))| {
+            format!(
+                r#"{{"condition": {}, "paths": ["absent"], "ruleInfo": {{"id": "t.{i}", "severity": "error", "message": "m"}}}}"#,
+                serde_json::Value::from(*condition)
+            )
+        })
+        .collect();
+    let json = format!(
+        r#"{{"/iati-activities/iati-activity": {{"atleast_one": {{"cases": [{}]}}}}}}"#,
+        rules.join(",")
+    );
+    let ruleset = Ruleset::from_json(&json).expect("ruleset");
+    let xml = r#"<iati-activities version="2.03"><iati-activity hierarchy="10" default-currency="abc">
+<sector vocabulary="1" percentage="60"/><sector vocabulary="99" percentage="40.0"/>
+</iati-activity></iati-activities>"#;
+    let opts = ValidateOptions {
+        ruleset: Some(Arc::new(ruleset)),
+        today: Some(TODAY.into()),
+        ..options()
+    };
+    let report =
+        meridian_formats::iati::validate(xml.as_bytes(), &opts).expect("readable document");
+    let fired: HashSet<&str> = report
+        .findings
+        .iter()
+        .filter(|f| f.layer == Layer::Ruleset)
+        .map(|f| f.rule_id.as_str())
+        .collect();
+    let wrong: Vec<String> = cases
+        .iter()
+        .enumerate()
+        .filter(|(i, (_, holds))| fired.contains(format!("t.{i}").as_str()) != *holds)
+        .map(|(_, (condition, holds))| format!("{condition}: expected {holds}"))
+        .collect();
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}

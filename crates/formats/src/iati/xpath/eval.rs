@@ -618,6 +618,29 @@ fn side<'a>(expr: &'a Expr, held: &'a Held) -> Side<'a> {
 }
 
 fn compare_exprs(op: CompareOp, a: &Expr, b: &Expr, ctx: &Ctx) -> bool {
+    // An attribute compared with a constant (`@vocabulary = '1'`, `@percentage = 100`), the
+    // commonest comparison of the rulesets and codelist conditions: straight to the values.
+    let tree = ctx.tree;
+    let value = |a: u32| tree.str(&tree.attrs[a as usize].value);
+    match (a, b) {
+        (Expr::Attr(id), Expr::Literal(s)) => {
+            return attrs_named(ctx.item, *id, tree)
+                .any(|at| compare_atoms(op, Atom::Str(value(at)), Atom::Str(s)));
+        }
+        (Expr::Literal(s), Expr::Attr(id)) => {
+            return attrs_named(ctx.item, *id, tree)
+                .any(|at| compare_atoms(op, Atom::Str(s), Atom::Str(value(at))));
+        }
+        (Expr::Attr(id), Expr::Number(n)) => {
+            return attrs_named(ctx.item, *id, tree)
+                .any(|at| compare_atoms(op, Atom::Num(str_to_number(value(at))), Atom::Num(*n)));
+        }
+        (Expr::Number(n), Expr::Attr(id)) => {
+            return attrs_named(ctx.item, *id, tree)
+                .any(|at| compare_atoms(op, Atom::Num(*n), Atom::Num(str_to_number(value(at)))));
+        }
+        _ => {}
+    }
     let (held_a, held_b) = (hold(a, ctx), hold(b, ctx));
     let result = compare(op, side(a, &held_a), side(b, &held_b), ctx.tree);
     for held in [held_a, held_b] {
