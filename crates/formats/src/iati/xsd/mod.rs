@@ -275,14 +275,19 @@ impl Schema {
                 "[facet 'pattern'] The value '{value}' is not accepted by the pattern '{pattern}'."
             ));
         }
-        let length = if matches!(st.variety, Variety::List { .. }) {
+        // Counted only for a type that limits it (narratives are long and have no limit).
+        let has_length = f.length.is_some() || f.min_length.is_some() || f.max_length.is_some();
+        let length = if !has_length {
+            0
+        } else if matches!(st.variety, Variety::List { .. }) {
             value.split(' ').filter(|t| !t.is_empty()).count()
         } else {
             value.chars().count()
         };
-        if f.length.is_some_and(|l| length != l)
-            || f.min_length.is_some_and(|l| length < l)
-            || f.max_length.is_some_and(|l| length > l)
+        if has_length
+            && (f.length.is_some_and(|l| length != l)
+                || f.min_length.is_some_and(|l| length < l)
+                || f.max_length.is_some_and(|l| length > l))
         {
             return Err(format!(
                 "[facet 'length'] The value '{value}' has a length of {length}, which breaks the allowed length."

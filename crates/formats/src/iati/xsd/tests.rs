@@ -105,6 +105,7 @@ fn each_broken_feature_is_reported() {
     let xml = r#"<root xmlns:o="urn:other">
       <item status="maybe"><a>x</a><b>true</b><c>1</c></item>
       <item><a>2</a><c currency="eu-1">11</c></item>
+      <item status="open"><a>3</a><c currency="AB-123456">1</c></item>
       <bag><x>1</x><x>2</x></bag>
       <o:unknown/>
     </root>"#;
@@ -116,6 +117,7 @@ fn each_broken_feature_is_reported() {
         "The attribute 'status' is required but missing",
         "attribute 'currency'",
         "'11'",
+        "[facet 'length'] The value 'AB-123456' has a length of 9",
         "Element 'x': This element is not expected",
         "No matching global element declaration available, but demanded by the strict wildcard",
     ];
