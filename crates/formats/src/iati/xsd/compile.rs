@@ -58,6 +58,7 @@ pub(super) fn compile(files: &[(&str, &str)], roots: &[&str]) -> Result<Schema, 
             automata: Vec::new(),
             global_elements: HashMap::new(),
             global_attributes: HashMap::new(),
+            any_text: Vec::new(),
         },
         particles: Vec::new(),
         element_memo: HashMap::new(),
@@ -100,6 +101,7 @@ pub(super) fn compile(files: &[(&str, &str)], roots: &[&str]) -> Result<Schema, 
             _ => {}
         }
     }
+    c.schema.note_any_text();
     Ok(c.schema)
 }
 

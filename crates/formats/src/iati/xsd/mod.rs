@@ -207,6 +207,9 @@ pub(crate) struct Schema {
     pub(crate) automata: Vec<Automaton>,
     pub(crate) global_elements: HashMap<NameId, u32>,
     pub(crate) global_attributes: HashMap<NameId, u32>,
+    /// For each simple type, whether every text is a valid value of it (a string type
+    /// without facets, like a narrative's): its text need not be kept or checked.
+    pub(crate) any_text: Vec<bool>,
 }
 
 impl Schema {
@@ -252,6 +255,42 @@ impl Schema {
             }
         }
         self.check_facets(ty, &value)
+    }
+
+    /// Whether [`Schema::check_simple`] accepts every text for `ty` (see [`Schema::any_text`]).
+    fn takes_any_text(&self, ty: u32) -> bool {
+        let Some(st) = self.simple_types.get(ty as usize) else {
+            return true;
+        };
+        let f = &st.facets;
+        let no_facets = f.enumeration.is_none()
+            && f.patterns.is_empty()
+            && f.length.is_none()
+            && f.min_length.is_none()
+            && f.max_length.is_none()
+            && f.min_inclusive.is_none()
+            && f.max_inclusive.is_none()
+            && f.min_exclusive.is_none()
+            && f.max_exclusive.is_none();
+        no_facets
+            && match &st.variety {
+                Variety::Builtin(b) => matches!(
+                    b,
+                    Builtin::AnySimpleType
+                        | Builtin::String
+                        | Builtin::NormalizedString
+                        | Builtin::Token
+                ),
+                Variety::Restriction { base } => self.takes_any_text(*base),
+                Variety::List { .. } | Variety::Union { .. } => false,
+            }
+    }
+
+    /// Fills [`Schema::any_text`] once the simple types are compiled.
+    pub(crate) fn note_any_text(&mut self) {
+        self.any_text = (0..self.simple_types.len() as u32)
+            .map(|ty| self.takes_any_text(ty))
+            .collect();
     }
 
     fn check_facets(&self, ty: u32, value: &str) -> Result<(), String> {

@@ -140,3 +140,38 @@ fn all_groups_need_their_required_members() {
         "{errors:#?}"
     );
 }
+
+#[test]
+fn types_said_to_take_any_text_accept_any_text() {
+    let schema = crate::iati::xsd::IATI_SCHEMA.as_ref().expect("IATI schema");
+    let samples = [
+        "",
+        " ",
+        "a  b\t\nc",
+        "not a date",
+        "-1.5e9",
+        "<&>",
+        "x".repeat(5000).as_str(),
+    ]
+    .map(str::to_owned);
+    let mut any = 0;
+    for ty in 0..schema.simple_types.len() as u32 {
+        if schema.any_text[ty as usize] {
+            any += 1;
+            for s in &samples {
+                assert_eq!(
+                    schema.check_simple(ty, s),
+                    Ok(()),
+                    "{}",
+                    schema.simple_types[ty as usize].label
+                );
+            }
+        }
+    }
+    // Strings (narratives among them) are; dates, codes and numbers are not.
+    assert!(any > 0 && any < schema.simple_types.len());
+    let date = (0..schema.simple_types.len())
+        .find(|t| schema.simple_types[*t].label == "xs:date")
+        .expect("xs:date");
+    assert!(!schema.any_text[date]);
+}

@@ -462,8 +462,10 @@ impl<'s> SchemaValidator<'s> {
             return;
         };
         let (ct, text_reported) = match &mut frame.mode {
-            Mode::Simple { .. } => {
-                self.text.push_str(text);
+            Mode::Simple { st, .. } => {
+                if !schema.any_text.get(*st as usize).copied().unwrap_or(false) {
+                    self.text.push_str(text);
+                }
                 return;
             }
             Mode::Lax | Mode::Skip => return,
@@ -514,7 +516,9 @@ impl<'s> SchemaValidator<'s> {
         };
         match &frame.mode {
             Mode::Simple { st, .. } => {
-                if let Err(reason) = schema.check_simple(*st, &self.text) {
+                // A type any text is valid for kept none.
+                let any_text = schema.any_text.get(*st as usize).copied().unwrap_or(false);
+                if !any_text && let Err(reason) = schema.check_simple(*st, &self.text) {
                     issues.push(issue(format!(
                         "Element '{}': {reason}",
                         label_str(schema, &frame.label)
