@@ -215,6 +215,14 @@ pub(crate) struct Schema {
 impl Schema {
     /// Checks a value against a simple type; `Err` carries the reason, worded like libxml2.
     pub(crate) fn check_simple(&self, ty: u32, raw: &str) -> Result<(), String> {
+        if self.any_text.get(ty as usize) == Some(&true) {
+            return Ok(());
+        }
+        self.check_value(ty, raw)
+    }
+
+    /// [`Schema::check_simple`] without the short cut for types that take any text.
+    fn check_value(&self, ty: u32, raw: &str) -> Result<(), String> {
         let Some(st) = self.simple_types.get(ty as usize) else {
             return Ok(());
         };
@@ -257,7 +265,7 @@ impl Schema {
         self.check_facets(ty, &value)
     }
 
-    /// Whether [`Schema::check_simple`] accepts every text for `ty` (see [`Schema::any_text`]).
+    /// Whether [`Schema::check_value`] accepts every text for `ty` (see [`Schema::any_text`]).
     fn takes_any_text(&self, ty: u32) -> bool {
         let Some(st) = self.simple_types.get(ty as usize) else {
             return true;
