@@ -340,6 +340,13 @@ fn conditions_compare_as_xpath_says() {
         ("sector[40 > @percentage]", false),
         ("sector['99' = @vocabulary]/@percentage = 40", true),
         ("sector['99' != @vocabulary]/@percentage = 60", true),
+        // Other axes, from one node and from several.
+        ("count(sector[2]/preceding-sibling::sector) = 1", true),
+        ("sector[2]/preceding-sibling::*[1]/@vocabulary = 1", true),
+        ("count(sector/ancestor-or-self::*) = 4", true),
+        ("count(sector/parent::*) = 1", true),
+        ("sector[1]/following-sibling::sector/@percentage = 40", true),
+        ("count(sector[1]/following-sibling::sector[@vocabulary = 1]) = 0", true),
     ];
     let rules: Vec<String> = cases
         .iter()

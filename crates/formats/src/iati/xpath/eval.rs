@@ -328,31 +328,44 @@ fn sort_unique(items: &mut Vec<Item>, tree: &Tree) {
 /// ancestor of another: then child, attribute and self steps keep document order and need
 /// no re-sort (the children of one node all come before those of a later non-ancestor).
 fn walk(mut items: Vec<Item>, mut flat: bool, steps: &[Step], tree: &Tree) -> Vec<Item> {
-    if steps.is_empty() {
-        return items;
-    }
-    let mut next = take_vec();
+    // A second buffer only for steps from several nodes: from one node (the commonest: a
+    // child path from the activity), the step's result replaces it in the same buffer.
+    let mut spare: Option<Vec<Item>> = None;
     for step in steps {
-        next.clear();
-        for &item in &items {
-            let start = next.len();
-            axis(step, item, tree, &mut next);
-            for p in &step.predicates {
-                filter_tail(&mut next, start, p, tree);
-            }
-        }
         let keeps_order = flat && matches!(step.axis, Axis::Child | Axis::Attribute | Axis::Itself);
         let reverse = matches!(
             step.axis,
             Axis::Ancestor | Axis::AncestorOrSelf | Axis::PrecedingSibling
         );
-        if (items.len() > 1 && !keeps_order) || reverse {
-            sort_unique(&mut next, tree);
+        if let [item] = items[..] {
+            items.clear();
+            axis(step, item, tree, &mut items);
+            for p in &step.predicates {
+                filter_tail(&mut items, 0, p, tree);
+            }
+            if reverse {
+                sort_unique(&mut items, tree);
+            }
+        } else {
+            let next = spare.get_or_insert_with(take_vec);
+            next.clear();
+            for &item in &items {
+                let start = next.len();
+                axis(step, item, tree, next);
+                for p in &step.predicates {
+                    filter_tail(next, start, p, tree);
+                }
+            }
+            if (items.len() > 1 && !keeps_order) || reverse {
+                sort_unique(next, tree);
+            }
+            std::mem::swap(&mut items, next);
         }
-        flat = next.len() <= 1 || keeps_order || step.axis == Axis::Attribute;
-        std::mem::swap(&mut items, &mut next);
+        flat = items.len() <= 1 || keeps_order || step.axis == Axis::Attribute;
     }
-    recycle(next);
+    if let Some(spare) = spare {
+        recycle(spare);
+    }
     items
 }
 
