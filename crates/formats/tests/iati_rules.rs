@@ -346,7 +346,10 @@ fn conditions_compare_as_xpath_says() {
         ("count(sector/ancestor-or-self::*) = 4", true),
         ("count(sector/parent::*) = 1", true),
         ("sector[1]/following-sibling::sector/@percentage = 40", true),
-        ("count(sector[1]/following-sibling::sector[@vocabulary = 1]) = 0", true),
+        (
+            "count(sector[1]/following-sibling::sector[@vocabulary = 1]) = 0",
+            true,
+        ),
     ];
     let rules: Vec<String> = cases
         .iter()

@@ -172,13 +172,9 @@ impl CodelistChecks {
         }
         self.check_node(tree, from, issues);
         if subtree {
-            let mut stack: Vec<u32> = tree.children(from).collect();
-            stack.reverse();
-            while let Some(n) = stack.pop() {
+            // Nodes are numbered in document order: the subtree is a range.
+            for n in tree.descendant_range(from) {
                 self.check_node(tree, n, issues);
-                let before = stack.len();
-                stack.extend(tree.children(n));
-                stack[before..].reverse();
             }
         }
     }
