@@ -59,6 +59,11 @@ impl Interner {
         self.ids.get(key).copied()
     }
 
+    /// How many names there are: their ids are `0..len`.
+    pub(crate) fn len(&self) -> usize {
+        self.names.len()
+    }
+
     pub(crate) fn name(&self, id: NameId) -> &str {
         self.names.get(id.0 as usize).map_or("?", |n| n)
     }

@@ -60,6 +60,11 @@ pub(crate) struct Tree<'n> {
     /// document order, so that `child::name` from it is a binary search.
     indexed: u32,
     child_index: Vec<(NameId, u32)>,
+    /// Where each base name's children are in `child_index` (`from..to`; empty when there
+    /// are none), so that a look-up is one index; extension names are searched for.
+    child_runs: Vec<(u32, u32)>,
+    /// The names whose entry in `child_runs` is set.
+    runs_set: Vec<NameId>,
     /// Scratch space for a namespaced name's key.
     scratch: String,
 }
@@ -90,6 +95,8 @@ impl<'n> Tree<'n> {
             keep: (1, 0, 0),
             indexed: NONE,
             child_index: Vec::new(),
+            child_runs: vec![(0, 0); base.len()],
+            runs_set: Vec::new(),
             scratch: String::new(),
         }
     }
@@ -235,6 +242,22 @@ impl<'n> Tree<'n> {
         }
         self.child_index.sort_unstable();
         self.indexed = node;
+        for name in self.runs_set.drain(..) {
+            self.child_runs[name.0 as usize] = (0, 0);
+        }
+        let mut from = 0;
+        while let Some(&(name, _)) = self.child_index.get(from) {
+            let to = from
+                + self.child_index[from..]
+                    .iter()
+                    .take_while(|(n, _)| *n == name)
+                    .count();
+            if let Some(run) = self.child_runs.get_mut(name.0 as usize) {
+                *run = (from as u32, to as u32);
+                self.runs_set.push(name);
+            }
+            from = to;
+        }
     }
 
     /// The children of `node` named `name`, in document order, when `node` is the indexed
@@ -242,6 +265,9 @@ impl<'n> Tree<'n> {
     pub(crate) fn children_named(&self, node: u32, name: NameId) -> Option<&[(NameId, u32)]> {
         if node != self.indexed {
             return None;
+        }
+        if let Some(&(from, to)) = self.child_runs.get(name.0 as usize) {
+            return Some(&self.child_index[from as usize..to as usize]);
         }
         let from = self.child_index.partition_point(|(n, _)| *n < name);
         let to = self.child_index.partition_point(|(n, _)| *n <= name);
