@@ -74,29 +74,17 @@ fn collect<'t>(case: &Case, tree: &'t Tree, context: Item, with_text: bool) -> M
     m
 }
 
-/// Whether an expression selects at least one node (a value that is not a node-set does
-/// not count).
-fn selects_nodes(xpath: &XPath, tree: &Tree, context: Item) -> bool {
+/// Whether an expression selects at least one node; a value that is not a node-set counts
+/// as `other` (not for `only_one_of`'s exclusions and `one_or_all`, yes for a path of
+/// [`collect`], where it is a match).
+fn selects(xpath: &XPath, tree: &Tree, context: Item, other: bool) -> bool {
     match evaluate(xpath, tree, context) {
         Value::Nodes(nodes) => {
             let any = !nodes.is_empty();
             recycle(nodes);
             any
         }
-        _ => false,
-    }
-}
-
-/// Whether an expression selects a node or is a value that is not a node-set: what makes a
-/// path count as present in [`collect`].
-fn selects_anything(xpath: &XPath, tree: &Tree, context: Item) -> bool {
-    match evaluate(xpath, tree, context) {
-        Value::Nodes(nodes) => {
-            let any = !nodes.is_empty();
-            recycle(nodes);
-            any
-        }
-        _ => true,
+        _ => other,
     }
 }
 
@@ -190,9 +178,7 @@ pub(crate) fn evaluate_case(
         match kind {
             RuleKind::AtLeastOne => {
                 return pass_if(
-                    case.paths
-                        .iter()
-                        .any(|p| selects_anything(p, tree, context)),
+                    case.paths.iter().any(|p| selects(p, tree, context, true)),
                     None,
                     "none of the paths is present",
                 );
@@ -261,7 +247,7 @@ pub(crate) fn evaluate_case(
         ),
         RuleKind::OnlyOneOf => {
             let ok = case.excluded.iter().all(|excluded| {
-                if selects_nodes(excluded, tree, context) {
+                if selects(excluded, tree, context, false) {
                     m.texts.is_empty()
                 } else {
                     m.texts.len() == 1
@@ -429,7 +415,7 @@ fn starts_with(
 /// `one_or_all`: the Validator hard-codes what "all" means for each value.
 fn one_or_all(case: &Case, tree: &Tree, context: Item) -> Outcome {
     if let Some(one) = &case.one
-        && selects_nodes(one, tree, context)
+        && selects(one, tree, context, false)
     {
         return Outcome::Pass;
     }
