@@ -55,7 +55,7 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// Requests that may take minutes: an IATI file of up to 1 GiB, received and imported.
-const LONG_REQUESTS: &[&str] = &["/api/v1/iati/imports", "/projects/iati/import"];
+const LONG_REQUESTS: &[&str] = &[api::iati::IMPORT_PATH, ui::IATI_IMPORT_PATH];
 
 /// How long a request may take before it is answered 408 (and its work dropped: a store
 /// transaction not committed is rolled back): `Config::time_limits`, the long limit for

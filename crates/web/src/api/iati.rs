@@ -23,6 +23,9 @@ use serde::Deserialize;
 use tokio::io::AsyncWriteExt;
 use utoipa::IntoParams;
 
+/// Where a file is posted to be imported (a long request: `crate::LONG_REQUESTS`).
+pub const IMPORT_PATH: &str = "/api/v1/iati/imports";
+
 /// The largest IATI file an upload takes (IATI's own tools stop at about 60 MB); for a
 /// compressed upload, the largest it may unpack to.
 pub const MAX_IATI_BYTES: u64 = 1 << 30;

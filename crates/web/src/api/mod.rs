@@ -135,7 +135,7 @@ pub fn router() -> Router<AppState> {
                 )),
         )
         .route("/api/v1/documents/{id}", get(projects::download_document))
-        .route("/api/v1/iati/imports", post(iati::import))
+        .route(iati::IMPORT_PATH, post(iati::import))
         .route("/api/v1/iati/activities.xml", get(iati::export))
         .route("/api/v1/review-queue", get(projects::review_queue))
         .route(

@@ -7,6 +7,7 @@ mod admin;
 mod evaluations;
 mod org;
 mod projects;
+pub(crate) use projects::IATI_IMPORT_PATH;
 mod results;
 
 use crate::auth::Caller;
@@ -355,7 +356,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route("/projects/iati", get(projects::iati))
         .route(
-            "/projects/iati/import",
+            projects::IATI_IMPORT_PATH,
             post(projects::iati_import).layer(axum::extract::DefaultBodyLimit::max(
                 (crate::api::iati::MAX_IATI_BYTES + 64 * 1024) as usize,
             )),

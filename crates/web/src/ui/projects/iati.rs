@@ -41,6 +41,9 @@ pub async fn page(
     })
 }
 
+/// Where the page's form posts a file (a long request: `crate::LONG_REQUESTS`).
+pub const IMPORT_PATH: &str = "/projects/iati/import";
+
 /// Refused activities listed on the page; the API's report has them all.
 const SHOWN_REFUSALS: usize = 200;
 

@@ -21,7 +21,7 @@ pub use analytics::analytics;
 pub use authority::{create_delegation, delegations, revoke_delegation};
 pub use documents::upload as upload_document;
 pub use form::{create, edit, edit_page, new_page};
-pub use iati::{import as iati_import, page as iati};
+pub use iati::{IMPORT_PATH as IATI_IMPORT_PATH, import as iati_import, page as iati};
 pub use page::{add_transaction, comment, project, transition};
 pub use portfolio::{portfolio, review_queue};
 pub use rates::{exchange_rates, put_rates};
