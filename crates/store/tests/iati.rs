@@ -421,7 +421,7 @@ fn many_activities(dir: &Path, n: usize, repeat: Option<usize>) -> PathBuf {
     path
 }
 
-/// More activities than one batch (500): each batch is prepared in the transaction, its rows
+/// More activities than one batch (100 on SQLite, 500 on PostgreSQL): each batch is prepared in the transaction, its rows
 /// built on another thread while the batch before is written, then written. Everything
 /// arrives once, with its own code, keys and audit event; an identifier repeated in a later
 /// batch is refused, and then nothing is written.
@@ -434,7 +434,7 @@ async fn a_file_of_several_batches_is_written_whole_or_not_at_all() {
         default_unit: Some("RO-NBO".into()),
         ..Default::default()
     };
-    // The last activity repeats the third: the batch that finds it is the third one.
+    // The last activity repeats the third: the batch that finds it is the last one.
     let repeated = many_activities(dir.path(), 1_210, Some(2));
     let r = import(&store, &repeated, options.clone()).await;
     assert!(!r.committed);
