@@ -19,6 +19,11 @@
 //!   budget changes moves its rows (all of them, donors included) from the old key to the new;
 //! - an expenditure transaction inserted, changed or deleted changes `projects.spent_usd_e4`,
 //!   which adds the difference to the project's `all` row.
+//!
+//! On PostgreSQL, inserted projects and donors are counted once per statement (statement
+//! triggers over the inserted rows, summed per summary row), not once per row: within one
+//! transaction, each upsert of a summary row leaves a version of it that the next upsert of the
+//! same row walks past, so an import of 12,500 projects took 27 s instead of 4.6 s.
 
 use crate::StoreError;
 use crate::db::Backend;
@@ -85,6 +90,57 @@ fn project_rows(backend: Backend, p: &str, sign: &str) -> String {
         insert_into(backend),
         values.join(", "),
         on_conflict(backend)
+    )
+}
+
+/// Adds the rows of the projects a statement inserted (PostgreSQL, the transition table
+/// `inserted`): one upsert per statement, the figures summed per row of the summary. One upsert
+/// per project, as the SQLite trigger does, made each of an import's statements slower than the
+/// one before: every upsert of a row adds a version of it that the next one walks past until
+/// the transaction ends (BENCHMARKS.md, "Import into PostgreSQL").
+fn inserted_project_rows() -> String {
+    let mut rows = Vec::new();
+    for unit in LEVELS {
+        for (kind, value) in KINDS {
+            let spent = if kind == "all" { "n.spent_usd_e4" } else { "0" };
+            rows.push(format!(
+                "SELECT '{kind}' AS kind, {} AS value, {} AS unit_code, n.region_code, \
+                 n.status, n.restricted, n.budget_usd_e4, {spent} AS spent_usd_e4 \
+                 FROM inserted n",
+                value.replace("{p}", "n"),
+                unit.replace("{p}", "n")
+            ));
+        }
+    }
+    summed(&rows)
+}
+
+/// Adds the donor rows of the `project_donors` rows a statement inserted (PostgreSQL), read
+/// with their projects; as [`inserted_project_rows`].
+fn inserted_donor_rows() -> String {
+    let rows: Vec<String> = LEVELS
+        .iter()
+        .map(|unit| {
+            format!(
+                "SELECT 'donor' AS kind, d.donor AS value, {} AS unit_code, p.region_code, \
+                 p.status, p.restricted, p.budget_usd_e4, 0 AS spent_usd_e4 \
+                 FROM inserted d JOIN projects p ON p.id = d.project_id",
+                unit.replace("{p}", "p")
+            )
+        })
+        .collect();
+    summed(&rows)
+}
+
+/// One upsert of `rows` (each a project's figures under a key), summed per key.
+fn summed(rows: &[String]) -> String {
+    format!(
+        "{} SELECT kind, value, unit_code, region_code, status, restricted, COUNT(*), \
+         SUM(budget_usd_e4), SUM(spent_usd_e4) FROM ({}) r \
+         GROUP BY kind, value, unit_code, region_code, status, restricted{}",
+        insert_into(Backend::Postgres),
+        rows.join(" UNION ALL "),
+        on_conflict(Backend::Postgres)
     )
 }
 
@@ -248,8 +304,7 @@ fn postgres() -> String {
     format!(
         "CREATE OR REPLACE FUNCTION meridian_portfolio_summary_projects() RETURNS trigger \
          LANGUAGE plpgsql AS $$ BEGIN \
-           IF TG_OP = 'INSERT' THEN {insert} RETURN NULL; \
-           ELSIF TG_OP = 'DELETE' THEN \
+           IF TG_OP = 'DELETE' THEN \
              DELETE FROM project_donors WHERE project_id = OLD.id; {delete} RETURN OLD; \
            ELSIF {moved} THEN \
              IF ROW(OLD.unit_code, OLD.region_code, OLD.status, OLD.restricted) \
@@ -260,18 +315,28 @@ fn postgres() -> String {
            END IF; \
            RETURN NULL; \
          END $$; \
-         CREATE OR REPLACE TRIGGER portfolio_summary_project_write AFTER INSERT OR UPDATE ON projects \
+         CREATE OR REPLACE TRIGGER portfolio_summary_project_write AFTER UPDATE ON projects \
            FOR EACH ROW EXECUTE FUNCTION meridian_portfolio_summary_projects(); \
+         CREATE OR REPLACE FUNCTION meridian_portfolio_summary_projects_inserted() \
+         RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN {insert} RETURN NULL; END $$; \
+         CREATE OR REPLACE TRIGGER portfolio_summary_project_insert AFTER INSERT ON projects \
+           REFERENCING NEW TABLE AS inserted \
+           FOR EACH STATEMENT EXECUTE FUNCTION meridian_portfolio_summary_projects_inserted(); \
          CREATE OR REPLACE TRIGGER portfolio_summary_project_delete BEFORE DELETE ON projects \
            FOR EACH ROW EXECUTE FUNCTION meridian_portfolio_summary_projects(); \
          CREATE OR REPLACE FUNCTION meridian_portfolio_summary_donors() RETURNS trigger \
          LANGUAGE plpgsql AS $$ BEGIN \
-           IF TG_OP IN ('DELETE', 'UPDATE') THEN {donor_out} END IF; \
-           IF TG_OP IN ('INSERT', 'UPDATE') THEN {donor_in} END IF; \
+           {donor_out} \
+           IF TG_OP = 'UPDATE' THEN {donor_in} END IF; \
            RETURN NULL; \
          END $$; \
-         CREATE OR REPLACE TRIGGER portfolio_summary_donors AFTER INSERT OR UPDATE OR DELETE \
+         CREATE OR REPLACE TRIGGER portfolio_summary_donors AFTER UPDATE OR DELETE \
            ON project_donors FOR EACH ROW EXECUTE FUNCTION meridian_portfolio_summary_donors(); \
+         CREATE OR REPLACE FUNCTION meridian_portfolio_summary_donors_inserted() \
+         RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN {donors_inserted} RETURN NULL; END $$; \
+         CREATE OR REPLACE TRIGGER portfolio_summary_donors_insert AFTER INSERT ON project_donors \
+           REFERENCING NEW TABLE AS inserted \
+           FOR EACH STATEMENT EXECUTE FUNCTION meridian_portfolio_summary_donors_inserted(); \
          CREATE OR REPLACE FUNCTION meridian_portfolio_summary_spent() RETURNS trigger \
          LANGUAGE plpgsql AS $$ BEGIN \
            IF TG_OP IN ('DELETE', 'UPDATE') AND OLD.kind = 'expenditure' THEN \
@@ -286,7 +351,8 @@ fn postgres() -> String {
          END $$; \
          CREATE OR REPLACE TRIGGER portfolio_summary_spent AFTER INSERT OR UPDATE OR DELETE \
            ON project_transactions FOR EACH ROW EXECUTE FUNCTION meridian_portfolio_summary_spent();",
-        insert = project_rows(b, "NEW", "1"),
+        insert = inserted_project_rows(),
+        donors_inserted = inserted_donor_rows(),
         delete = project_rows(b, "OLD", "-1"),
         spent = spent_delta(b),
         donor_out = one_donor_row(b, "OLD", "-1"),
