@@ -81,8 +81,9 @@ impl Store {
                         // temporary file (350 MB of it for a 100 MB IATI file).
                         // A new database gets pages of 16 KiB, not 4 KiB: an IATI import
                         // writes about a quarter as many pages and splits fewer, and is 12 %
-                        // faster (BENCHMARKS.md, "Import: pages of 16 KiB"). The page size is
-                        // set before anything is written; an existing database keeps its own.
+                        // faster (BENCHMARKS.md, IATI import, "Pages of 16 KiB and batches of
+                        // 100"). The page size is set before anything is written; an
+                        // existing database keeps its own.
                         conn.execute(
                             "PRAGMA page_size = 16384; \
                              PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \

@@ -421,10 +421,10 @@ fn many_activities(dir: &Path, n: usize, repeat: Option<usize>) -> PathBuf {
     path
 }
 
-/// More activities than one batch (100 on SQLite, 500 on PostgreSQL): each batch is prepared in the transaction, its rows
-/// built on another thread while the batch before is written, then written. Everything
-/// arrives once, with its own code, keys and audit event; an identifier repeated in a later
-/// batch is refused, and then nothing is written.
+/// More activities than one batch (100 on SQLite, 500 on PostgreSQL): each batch is prepared
+/// in the transaction, its rows built on another thread while the batch before is written,
+/// then written. Everything arrives once, with its own code, keys and audit event; an
+/// identifier repeated in a later batch is refused, and then nothing is written.
 #[tokio::test]
 async fn a_file_of_several_batches_is_written_whole_or_not_at_all() {
     let (_db, store) = loaded().await;

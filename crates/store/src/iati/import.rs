@@ -163,7 +163,7 @@ impl ImportReport {
 /// starts soon and has little left to write alone when the reading ends: 100 imports the
 /// 100 MB benchmark file about 10 % faster than 500 did, in 30 % less memory, and 50 is slower
 /// again. PostgreSQL pays a round trip per statement and is about 13 % slower with 100 than
-/// with 500 (BENCHMARKS.md, "Import: pages of 16 KiB and batches of 100").
+/// with 500 (BENCHMARKS.md, IATI import, "Pages of 16 KiB and batches of 100").
 fn batch_size(backend: crate::Backend) -> usize {
     match backend {
         crate::Backend::Sqlite => 100,

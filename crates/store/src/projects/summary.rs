@@ -97,7 +97,7 @@ fn project_rows(backend: Backend, p: &str, sign: &str) -> String {
 /// `inserted`): one upsert per statement, the figures summed per row of the summary. One upsert
 /// per project, as the SQLite trigger does, made each of an import's statements slower than the
 /// one before: every upsert of a row adds a version of it that the next one walks past until
-/// the transaction ends (BENCHMARKS.md, "Import into PostgreSQL").
+/// the transaction ends (BENCHMARKS.md, IATI import, "Import into PostgreSQL").
 fn inserted_project_rows() -> String {
     let mut rows = Vec::new();
     for unit in LEVELS {
